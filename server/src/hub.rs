@@ -1,0 +1,142 @@
+//! Who is online: each connected device's outgoing queue, by user. Pushes are encoded here and
+//! queued without waiting; a device whose queue is full is disconnected (it will reconnect and
+//! sync), so one slow client never holds up the others.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
+use bytes::Bytes;
+use flint_proto::wire::{self, frame, push};
+use prost::Message as _;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use crate::store::{CommitListener, Fanout, UserId};
+
+/// Frames waiting for one device before it counts as too slow.
+pub const DEVICE_QUEUE: usize = 1024;
+
+/// One connected device.
+#[derive(Clone)]
+struct Device {
+    id: u64,
+    frames: mpsc::Sender<Bytes>,
+    too_slow: CancellationToken,
+}
+
+impl Device {
+    /// Queues a frame, or marks the device too slow when its queue is full.
+    fn offer(&self, frame: &Bytes) {
+        if self.frames.try_send(frame.clone()).is_err() {
+            self.too_slow.cancel();
+        }
+    }
+}
+
+/// The registry of connected devices.
+#[derive(Default)]
+pub struct Hub {
+    devices: RwLock<HashMap<UserId, Vec<Device>>>,
+    next_id: AtomicU64,
+}
+
+/// Removes its device from the hub when dropped.
+pub struct Registration {
+    hub: Arc<Hub>,
+    user_id: UserId,
+    id: u64,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        if let Ok(mut devices) = self.hub.devices.write() {
+            if let Some(list) = devices.get_mut(&self.user_id) {
+                list.retain(|device| device.id != self.id);
+                if list.is_empty() {
+                    devices.remove(&self.user_id);
+                }
+            }
+        }
+    }
+}
+
+/// Encodes a push as a complete frame.
+pub fn push_frame(body: push::Body) -> Bytes {
+    let frame = wire::Frame {
+        kind: Some(frame::Kind::Push(wire::Push { body: Some(body) })),
+    };
+    Bytes::from(frame.encode_to_vec())
+}
+
+impl Hub {
+    /// Registers a device; pushes for `user_id` go to `frames` until the registration drops.
+    /// `too_slow` is cancelled if the device's queue overflows.
+    pub fn register(
+        self: &Arc<Self>,
+        user_id: UserId,
+        frames: mpsc::Sender<Bytes>,
+        too_slow: CancellationToken,
+    ) -> Registration {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        if let Ok(mut devices) = self.devices.write() {
+            devices.entry(user_id).or_default().push(Device {
+                id,
+                frames,
+                too_slow,
+            });
+        }
+        Registration {
+            hub: Arc::clone(self),
+            user_id,
+            id,
+        }
+    }
+
+    /// Queues a frame to every device of `user_id`.
+    pub fn send_to_user(&self, user_id: UserId, frame: &Bytes) {
+        let Ok(devices) = self.devices.read() else {
+            return;
+        };
+        for device in devices.get(&user_id).into_iter().flatten() {
+            device.offer(frame);
+        }
+    }
+
+    /// Queues a push to every device of each user.
+    pub fn push_to_users(&self, user_ids: impl IntoIterator<Item = UserId>, body: push::Body) {
+        let frame = push_frame(body);
+        for user_id in user_ids {
+            self.send_to_user(user_id, &frame);
+        }
+    }
+
+    /// Number of connected devices (for diagnostics and tests).
+    pub fn device_count(&self) -> usize {
+        self.devices
+            .read()
+            .map(|devices| devices.values().map(Vec::len).sum())
+            .unwrap_or(0)
+    }
+}
+
+impl CommitListener for Hub {
+    fn committed(&self, fanout: &Fanout) {
+        let Ok(devices) = self.devices.read() else {
+            return;
+        };
+        for &(user_id, seq) in &fanout.recipients {
+            let Some(targets) = devices.get(&user_id) else {
+                continue;
+            };
+            let entry = wire::InboxEntry {
+                seq,
+                message: Some(fanout.message.clone()),
+            };
+            let frame = push_frame(push::Body::Inbox(entry));
+            for device in targets {
+                device.offer(&frame);
+            }
+        }
+    }
+}
