@@ -40,7 +40,10 @@ mod tests {
     fn error_body_serialises_code_as_snake_case() {
         let body = ErrorBody::new(ErrorCode::InvalidCredentials, "wrong password");
         let json = serde_json::to_string(&body).unwrap();
-        assert_eq!(json, r#"{"code":"invalid_credentials","message":"wrong password"}"#);
+        assert_eq!(
+            json,
+            r#"{"code":"invalid_credentials","message":"wrong password"}"#
+        );
         assert_eq!(serde_json::from_str::<ErrorBody>(&json).unwrap(), body);
     }
 }

@@ -2,12 +2,14 @@
 //!
 //! - [`wire`]: the WebSocket protocol generated from `flint.proto` (binary protobuf frames).
 //! - [`api`]: the JSON bodies of the REST API (`/api/v1`).
+//! - [`ipc`]: the views and events the client engine gives front ends.
 //! - [`ErrorCode`] / [`ErrorBody`]: the one error vocabulary shared by the wire, REST and IPC.
 //!
 //! The crate has no I/O and builds for native targets and `wasm32-unknown-unknown`.
 
 pub mod api;
 mod error;
+pub mod ipc;
 
 pub use error::ErrorBody;
 pub use wire::ErrorCode;

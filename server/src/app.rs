@@ -35,8 +35,9 @@ pub struct AppState {
 impl AppState {
     /// Opens the SQLite store in `config.data_dir` and wires it to a fresh hub.
     pub fn open(config: Config) -> Result<Self, StoreError> {
-        std::fs::create_dir_all(&config.data_dir)
-            .map_err(|e| StoreError::Task(format!("creating {}: {e}", config.data_dir.display())))?;
+        std::fs::create_dir_all(&config.data_dir).map_err(|e| {
+            StoreError::Task(format!("creating {}: {e}", config.data_dir.display()))
+        })?;
         let hub = Arc::new(Hub::default());
         let store = SqliteStore::open(
             &config.database_path(),

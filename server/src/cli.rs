@@ -177,7 +177,10 @@ async fn run_admin(command: AdminCommand, config: Config) -> Result<(), CliError
                 display_name,
             };
             let user = crate::rest::create_account(&state, &request).await?;
-            println!("created user {} ({}) with id {}", user.username, user.display_name, user.id);
+            println!(
+                "created user {} ({}) with id {}",
+                user.username, user.display_name, user.id
+            );
         }
         AdminCommand::ResetPassword { username, password } => {
             let password = password_or_stdin(password)?;

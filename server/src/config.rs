@@ -124,13 +124,14 @@ mod tests {
 
     #[test]
     fn partial_toml_keeps_defaults() {
-        let config: Config = toml::from_str(
-            "registration = \"closed\"\n[limits]\nmax_text_chars = 10\n",
-        )
-        .unwrap();
+        let config: Config =
+            toml::from_str("registration = \"closed\"\n[limits]\nmax_text_chars = 10\n").unwrap();
         assert_eq!(config.registration, Registration::Closed);
         assert_eq!(config.limits.max_text_chars, 10);
-        assert_eq!(config.limits.max_frame_bytes, Limits::default().max_frame_bytes);
+        assert_eq!(
+            config.limits.max_frame_bytes,
+            Limits::default().max_frame_bytes
+        );
         assert_eq!(config.listen, Config::default().listen);
     }
 

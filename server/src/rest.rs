@@ -70,7 +70,9 @@ pub async fn login(
         .map(|c| c.password_hash.clone())
         .unwrap_or_else(|| UNKNOWN_USER_HASH.clone());
     let matches = off_thread(move || verify_password(&password, &stored)).await?;
-    let credentials = found.filter(|_| matches).ok_or(AppError::InvalidCredentials)?;
+    let credentials = found
+        .filter(|_| matches)
+        .ok_or(AppError::InvalidCredentials)?;
     let token = new_token();
     state
         .store

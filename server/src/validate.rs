@@ -23,7 +23,9 @@ pub fn username(raw: &str) -> Result<String, AppError> {
 /// 8–128 characters.
 pub fn password(raw: &str) -> Result<(), AppError> {
     if !(8..=128).contains(&raw.chars().count()) {
-        return Err(AppError::BadRequest("password must be 8–128 characters".into()));
+        return Err(AppError::BadRequest(
+            "password must be 8–128 characters".into(),
+        ));
     }
     Ok(())
 }
@@ -45,9 +47,13 @@ pub fn display_name(raw: &str, username: &str) -> Result<String, AppError> {
 /// 1–64 characters of `[A-Za-z0-9_-]`.
 pub fn device_id(raw: &str) -> Result<String, AppError> {
     let ok = (1..=64).contains(&raw.len())
-        && raw.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
+        && raw
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'));
     if !ok {
-        return Err(AppError::BadRequest("device_id must be 1–64 of [A-Za-z0-9_-]".into()));
+        return Err(AppError::BadRequest(
+            "device_id must be 1–64 of [A-Za-z0-9_-]".into(),
+        ));
     }
     Ok(raw.to_owned())
 }
@@ -56,7 +62,9 @@ pub fn device_id(raw: &str) -> Result<String, AppError> {
 pub fn search_query(raw: &str) -> Result<String, AppError> {
     let query = raw.trim();
     if query.is_empty() || query.chars().count() > 64 {
-        return Err(AppError::BadRequest("search query must be 1–64 characters".into()));
+        return Err(AppError::BadRequest(
+            "search query must be 1–64 characters".into(),
+        ));
     }
     Ok(query.to_owned())
 }
@@ -65,7 +73,9 @@ pub fn search_query(raw: &str) -> Result<String, AppError> {
 pub fn group_name(raw: &str) -> Result<String, AppError> {
     let name = raw.trim();
     if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(AppError::BadRequest("group name must be 1–64 printable characters".into()));
+        return Err(AppError::BadRequest(
+            "group name must be 1–64 printable characters".into(),
+        ));
     }
     Ok(name.to_owned())
 }
@@ -146,7 +156,10 @@ mod tests {
             .encode_to_vec()
         };
         assert!(content(&text("你好吗"), &limits).is_ok());
-        assert!(matches!(content(&text("你好吗?"), &limits), Err(AppError::TooLarge(_))));
+        assert!(matches!(
+            content(&text("你好吗?"), &limits),
+            Err(AppError::TooLarge(_))
+        ));
         assert!(content(&text("  "), &limits).is_err());
         assert!(content(&[0xff, 0xff], &limits).is_err());
     }

@@ -21,6 +21,8 @@ use crate::store::Session;
 
 /// How long a new socket has to authenticate.
 const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long to wait for the peer to acknowledge a close.
+const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// How long one frame may take to leave before the peer counts as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -33,6 +35,10 @@ pub async fn run(socket: WebSocket, state: AppState) {
     let close = read_loop(&mut stream, frames, &state).await;
     tracing::debug!(code = close.code, reason = %close.reason, "closing socket");
     let _ = close_tx.send(close);
+    // Keep reading until the peer answers the close (or a grace period ends): closing a TCP
+    // socket with unread input resets it, and the peer would never see the close frame.
+    let drain = async { while let Some(Ok(_)) = stream.next().await {} };
+    let _ = tokio::time::timeout(CLOSE_GRACE, drain).await;
     let _ = writer.await;
 }
 
@@ -128,13 +134,12 @@ async fn read_loop(
     state: &AppState,
 ) -> CloseFrame {
     let max_frame = state.config.limits.max_frame_bytes;
-    let session = match tokio::time::timeout(AUTH_TIMEOUT, authenticate(stream, &frames, state))
-        .await
-    {
-        Ok(Ok(session)) => session,
-        Ok(Err(close)) => return close,
-        Err(_) => return close_frame(close_code::POLICY, "authentication timed out"),
-    };
+    let session =
+        match tokio::time::timeout(AUTH_TIMEOUT, authenticate(stream, &frames, state)).await {
+            Ok(Ok(session)) => session,
+            Ok(Err(close)) => return close,
+            Err(_) => return close_frame(close_code::POLICY, "authentication timed out"),
+        };
     let too_slow = CancellationToken::new();
     let _online = state
         .hub

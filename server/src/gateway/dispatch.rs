@@ -6,7 +6,7 @@ use flint_proto::wire::{self, push, request, response};
 use super::rate::RateLimiter;
 use crate::app::AppState;
 use crate::error::AppError;
-use crate::store::{ConversationId, GroupChange, NewMessage, Session, UserId};
+use crate::store::{ConversationId, NewMessage, Session, UserId};
 use crate::validate;
 
 /// Receipts are pushed to every member only in conversations up to this size; in larger
@@ -103,7 +103,11 @@ impl Dispatcher {
             0 => DEFAULT_SYNC_PAGE.min(max),
             asked => asked.min(max),
         };
-        let page = self.state.store.sync(self.me(), sync.since_seq, limit).await?;
+        let page = self
+            .state
+            .store
+            .sync(self.me(), sync.since_seq, limit)
+            .await?;
         Ok(response::Result::SyncPage(page))
     }
 
@@ -161,8 +165,12 @@ impl Dispatcher {
     }
 
     async fn open_direct(&self, open: wire::OpenDirect) -> Answer {
-        let conversation = self.state.store.open_direct(self.me(), open.user_id).await?;
-        Ok(response::Result::Conversation(conversation))
+        let conversation = self
+            .state
+            .store
+            .open_direct(self.me(), open.user_id)
+            .await?;
+        Ok(self.announce(conversation))
     }
 
     fn member_limit(&self) -> usize {
@@ -172,52 +180,51 @@ impl Dispatcher {
     async fn create_group(&self, create: wire::CreateGroup) -> Answer {
         let name = validate::group_name(&create.name)?;
         let members = validate::user_ids(&create.member_ids, self.member_limit())?;
-        let change = self
+        let conversation = self
             .state
             .store
             .create_group(self.me(), &name, &members)
             .await?;
-        Ok(self.announce(change))
+        Ok(self.announce(conversation))
     }
 
     async fn add_members(&self, add: wire::AddMembers) -> Answer {
         let users = validate::user_ids(&add.user_ids, self.member_limit())?;
-        let change = self
+        let conversation = self
             .state
             .store
             .add_members(self.me(), add.conversation_id, &users)
             .await?;
-        Ok(self.announce(change))
+        Ok(self.announce(conversation))
     }
 
     async fn remove_members(&self, remove: wire::RemoveMembers) -> Answer {
         let users = validate::user_ids(&remove.user_ids, self.member_limit())?;
-        let change = self
+        let conversation = self
             .state
             .store
             .remove_members(self.me(), remove.conversation_id, &users)
             .await?;
-        Ok(self.announce(change))
+        Ok(self.announce(conversation))
     }
 
     async fn leave_group(&self, leave: wire::LeaveGroup) -> Answer {
-        let change = self
+        let conversation = self
             .state
             .store
             .leave_group(self.me(), leave.conversation_id)
             .await?;
-        self.announce(change);
+        self.announce(conversation);
         ok()
     }
 
-    /// Pushes the changed conversation to its members and answers with it.
-    fn announce(&self, change: GroupChange) -> response::Result {
-        let members = change.conversation.members.iter().map(|m| m.user_id);
-        self.state.hub.push_to_users(
-            members.collect::<Vec<_>>(),
-            push::Body::Conversation(change.conversation.clone()),
-        );
-        response::Result::Conversation(change.conversation)
+    /// Pushes the (new or changed) conversation to its members and answers with it.
+    fn announce(&self, conversation: wire::Conversation) -> response::Result {
+        let members: Vec<UserId> = conversation.members.iter().map(|m| m.user_id).collect();
+        self.state
+            .hub
+            .push_to_users(members, push::Body::Conversation(conversation.clone()));
+        response::Result::Conversation(conversation)
     }
 
     async fn get_conversation(&self, get: wire::GetConversation) -> Answer {

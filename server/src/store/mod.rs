@@ -104,16 +104,6 @@ pub trait CommitListener: Send + Sync + 'static {
     fn committed(&self, fanout: &Fanout);
 }
 
-/// What a group change produced: the conversation afterwards, and who must hear about it
-/// (the members afterwards plus anyone who just left or was removed).
-#[derive(Debug, Clone)]
-pub struct GroupChange {
-    /// The conversation after the change.
-    pub conversation: wire::Conversation,
-    /// Users who were members before but not after.
-    pub departed: Vec<UserId>,
-}
-
 /// The server's persistence.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -180,27 +170,27 @@ pub trait Store: Send + Sync + 'static {
         owner_id: UserId,
         name: &str,
         member_ids: &[UserId],
-    ) -> Result<GroupChange, StoreError>;
+    ) -> Result<wire::Conversation, StoreError>;
     /// Adds members (owner or admin only).
     async fn add_members(
         &self,
         actor_id: UserId,
         conversation_id: ConversationId,
         user_ids: &[UserId],
-    ) -> Result<GroupChange, StoreError>;
+    ) -> Result<wire::Conversation, StoreError>;
     /// Removes members (owner or admin only; the owner cannot be removed).
     async fn remove_members(
         &self,
         actor_id: UserId,
         conversation_id: ConversationId,
         user_ids: &[UserId],
-    ) -> Result<GroupChange, StoreError>;
+    ) -> Result<wire::Conversation, StoreError>;
     /// The caller leaves a group.
     async fn leave_group(
         &self,
         user_id: UserId,
         conversation_id: ConversationId,
-    ) -> Result<GroupChange, StoreError>;
+    ) -> Result<wire::Conversation, StoreError>;
     /// One conversation of the caller.
     async fn conversation(
         &self,

@@ -6,7 +6,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use super::messages::insert_message;
 use super::writer::WriteContext;
-use crate::store::{now_ms, ConversationId, GroupChange, NewMessage, StoreError, UserId};
+use crate::store::{now_ms, ConversationId, NewMessage, StoreError, UserId};
 
 /// Fails with `Forbidden` unless `user_id` belongs to the conversation.
 pub(super) fn require_member(
@@ -25,8 +25,7 @@ pub(super) fn member_ids(
     conn: &Connection,
     conversation_id: ConversationId,
 ) -> Result<Vec<UserId>, StoreError> {
-    let mut stmt =
-        conn.prepare_cached("SELECT user_id FROM members WHERE conversation_id = ?1")?;
+    let mut stmt = conn.prepare_cached("SELECT user_id FROM members WHERE conversation_id = ?1")?;
     let ids = stmt
         .query_map([conversation_id], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
@@ -90,7 +89,10 @@ fn load_unchecked(
     })
 }
 
-pub(super) fn list(conn: &Connection, user_id: UserId) -> Result<Vec<wire::Conversation>, StoreError> {
+pub(super) fn list(
+    conn: &Connection,
+    user_id: UserId,
+) -> Result<Vec<wire::Conversation>, StoreError> {
     let mut stmt = conn.prepare_cached("SELECT conversation_id FROM members WHERE user_id = ?1")?;
     let ids: Vec<ConversationId> = stmt
         .query_map([user_id], |row| row.get(0))?
@@ -103,8 +105,10 @@ fn insert_conversation(
     kind: ConversationKind,
     name: &str,
 ) -> Result<ConversationId, StoreError> {
-    conn.prepare_cached("INSERT INTO conversations (kind, name, created_at_ms) VALUES (?1, ?2, ?3)")?
-        .execute(params![kind as i32, name, now_ms()])?;
+    conn.prepare_cached(
+        "INSERT INTO conversations (kind, name, created_at_ms) VALUES (?1, ?2, ?3)",
+    )?
+    .execute(params![kind as i32, name, now_ms()])?;
     Ok(conn.last_insert_rowid())
 }
 
@@ -203,7 +207,9 @@ fn require_manager(
     require_group(conn, conversation_id)?;
     match require_member(conn, conversation_id, actor_id)? {
         MemberRole::Owner | MemberRole::Admin => Ok(()),
-        MemberRole::Member => Err(StoreError::Forbidden("only the owner or an admin may do this")),
+        MemberRole::Member => Err(StoreError::Forbidden(
+            "only the owner or an admin may do this",
+        )),
     }
 }
 
@@ -226,7 +232,7 @@ pub(super) fn create_group(
     name: &str,
     member_ids: &[UserId],
     max_members: usize,
-) -> Result<GroupChange, StoreError> {
+) -> Result<wire::Conversation, StoreError> {
     require_users_exist(ctx.conn, member_ids)?;
     let id = insert_conversation(ctx.conn, ConversationKind::Group, name)?;
     insert_member(ctx.conn, id, owner_id, MemberRole::Owner)?;
@@ -244,7 +250,7 @@ pub(super) fn create_group(
         name: name.to_owned(),
     };
     notice(ctx, id, created, &[])?;
-    finish_change(ctx.conn, id, Vec::new())
+    load_unchecked(ctx.conn, id)
 }
 
 pub(super) fn add_members(
@@ -253,7 +259,7 @@ pub(super) fn add_members(
     conversation_id: ConversationId,
     user_ids: &[UserId],
     max_members: usize,
-) -> Result<GroupChange, StoreError> {
+) -> Result<wire::Conversation, StoreError> {
     require_manager(ctx.conn, conversation_id, actor_id)?;
     require_users_exist(ctx.conn, user_ids)?;
     let mut added = Vec::new();
@@ -272,7 +278,7 @@ pub(super) fn add_members(
         };
         notice(ctx, conversation_id, notice_body, &[])?;
     }
-    finish_change(ctx.conn, conversation_id, Vec::new())
+    load_unchecked(ctx.conn, conversation_id)
 }
 
 fn delete_members(
@@ -297,7 +303,7 @@ pub(super) fn remove_members(
     actor_id: UserId,
     conversation_id: ConversationId,
     user_ids: &[UserId],
-) -> Result<GroupChange, StoreError> {
+) -> Result<wire::Conversation, StoreError> {
     require_manager(ctx.conn, conversation_id, actor_id)?;
     let removed = delete_members(ctx.conn, conversation_id, user_ids)?;
     if !removed.is_empty() {
@@ -309,17 +315,19 @@ pub(super) fn remove_members(
         };
         notice(ctx, conversation_id, notice_body, &removed)?;
     }
-    finish_change(ctx.conn, conversation_id, removed)
+    load_unchecked(ctx.conn, conversation_id)
 }
 
 pub(super) fn leave_group(
     ctx: &mut WriteContext<'_>,
     user_id: UserId,
     conversation_id: ConversationId,
-) -> Result<GroupChange, StoreError> {
+) -> Result<wire::Conversation, StoreError> {
     require_group(ctx.conn, conversation_id)?;
     if require_member(ctx.conn, conversation_id, user_id)? == MemberRole::Owner {
-        return Err(StoreError::Invalid("the owner cannot leave the group".into()));
+        return Err(StoreError::Invalid(
+            "the owner cannot leave the group".into(),
+        ));
     }
     let removed = delete_members(ctx.conn, conversation_id, &[user_id])?;
     let notice_body = wire::SystemNotice {
@@ -329,16 +337,5 @@ pub(super) fn leave_group(
         name: String::new(),
     };
     notice(ctx, conversation_id, notice_body, &removed)?;
-    finish_change(ctx.conn, conversation_id, removed)
-}
-
-fn finish_change(
-    conn: &Connection,
-    conversation_id: ConversationId,
-    departed: Vec<UserId>,
-) -> Result<GroupChange, StoreError> {
-    Ok(GroupChange {
-        conversation: load_unchecked(conn, conversation_id)?,
-        departed,
-    })
+    load_unchecked(ctx.conn, conversation_id)
 }

@@ -7,7 +7,8 @@ use super::conversations::require_member;
 use super::writer::WriteContext;
 use crate::store::{now_ms, ConversationId, Fanout, NewMessage, SendOutcome, StoreError, UserId};
 
-const MESSAGE_COLUMNS: &str = "m.id, m.conversation_id, m.sender_id, m.client_id, m.created_at_ms, m.content";
+const MESSAGE_COLUMNS: &str =
+    "m.id, m.conversation_id, m.sender_id, m.client_id, m.created_at_ms, m.content";
 
 fn message_from_row(row: &Row<'_>, offset: usize) -> rusqlite::Result<wire::Message> {
     Ok(wire::Message {
@@ -30,7 +31,9 @@ fn stored_duplicate(
     );
     Ok(conn
         .prepare_cached(&sql)?
-        .query_row(params![sender_id, client_id], |row| message_from_row(row, 0))
+        .query_row(params![sender_id, client_id], |row| {
+            message_from_row(row, 0)
+        })
         .optional()?)
 }
 
@@ -79,9 +82,9 @@ pub(super) fn insert_message(
         created_at_ms,
         content: new.content,
     };
-    let mut append =
-        ctx.conn
-            .prepare_cached("INSERT INTO inbox (user_id, seq, message_id) VALUES (?1, ?2, ?3)")?;
+    let mut append = ctx
+        .conn
+        .prepare_cached("INSERT INTO inbox (user_id, seq, message_id) VALUES (?1, ?2, ?3)")?;
     let mut delivered = Vec::with_capacity(recipients.len());
     for &user in recipients {
         let seq = ctx.seqs.next(ctx.conn, user)?;

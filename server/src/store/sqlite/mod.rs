@@ -16,8 +16,8 @@ use rusqlite::Connection;
 
 use self::writer::Writer;
 use super::{
-    CommitListener, ConversationId, Credentials, GroupChange, NewMessage, SendOutcome, Session,
-    Store, StoreError, UserId,
+    CommitListener, ConversationId, Credentials, NewMessage, SendOutcome, Session, Store,
+    StoreError, UserId,
 };
 
 /// Readers kept open for reuse.
@@ -114,8 +114,11 @@ impl Store for SqliteStore {
         display_name: &str,
         password_hash: &str,
     ) -> Result<User, StoreError> {
-        let (username, display_name, hash) =
-            (username.to_owned(), display_name.to_owned(), password_hash.to_owned());
+        let (username, display_name, hash) = (
+            username.to_owned(),
+            display_name.to_owned(),
+            password_hash.to_owned(),
+        );
         self.writer
             .write(move |ctx| users::create_user(ctx.conn, &username, &display_name, &hash))
             .await
@@ -123,7 +126,8 @@ impl Store for SqliteStore {
 
     async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError> {
         let username = username.to_owned();
-        self.read(move |conn| users::credentials(conn, &username)).await
+        self.read(move |conn| users::credentials(conn, &username))
+            .await
     }
 
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<(), StoreError> {
@@ -139,7 +143,8 @@ impl Store for SqliteStore {
 
     async fn search_users(&self, query: &str, limit: u32) -> Result<Vec<User>, StoreError> {
         let query = query.to_owned();
-        self.read(move |conn| users::search_users(conn, &query, limit)).await
+        self.read(move |conn| users::search_users(conn, &query, limit))
+            .await
     }
 
     async fn user(&self, user_id: UserId) -> Result<Option<User>, StoreError> {
@@ -159,7 +164,8 @@ impl Store for SqliteStore {
     }
 
     async fn session(&self, token_hash: Vec<u8>) -> Result<Option<Session>, StoreError> {
-        self.read(move |conn| users::session(conn, &token_hash)).await
+        self.read(move |conn| users::session(conn, &token_hash))
+            .await
     }
 
     async fn delete_session(&self, token_hash: Vec<u8>) -> Result<(), StoreError> {
@@ -169,7 +175,9 @@ impl Store for SqliteStore {
     }
 
     async fn send(&self, message: NewMessage) -> Result<SendOutcome, StoreError> {
-        self.writer.write(move |ctx| messages::send(ctx, message)).await
+        self.writer
+            .write(move |ctx| messages::send(ctx, message))
+            .await
     }
 
     async fn sync(
@@ -183,7 +191,8 @@ impl Store for SqliteStore {
     }
 
     async fn head_seq(&self, user_id: UserId) -> Result<u64, StoreError> {
-        self.read(move |conn| messages::head_seq(conn, user_id)).await
+        self.read(move |conn| messages::head_seq(conn, user_id))
+            .await
     }
 
     async fn ack(&self, user_id: UserId, up_to_seq: u64) -> Result<Vec<wire::Receipt>, StoreError> {
@@ -220,8 +229,9 @@ impl Store for SqliteStore {
         owner_id: UserId,
         name: &str,
         member_ids: &[UserId],
-    ) -> Result<GroupChange, StoreError> {
-        let (name, member_ids, max) = (name.to_owned(), member_ids.to_vec(), self.max_group_members);
+    ) -> Result<wire::Conversation, StoreError> {
+        let (name, member_ids, max) =
+            (name.to_owned(), member_ids.to_vec(), self.max_group_members);
         self.writer
             .write(move |ctx| conversations::create_group(ctx, owner_id, &name, &member_ids, max))
             .await
@@ -232,7 +242,7 @@ impl Store for SqliteStore {
         actor_id: UserId,
         conversation_id: ConversationId,
         user_ids: &[UserId],
-    ) -> Result<GroupChange, StoreError> {
+    ) -> Result<wire::Conversation, StoreError> {
         let (user_ids, max) = (user_ids.to_vec(), self.max_group_members);
         self.writer
             .write(move |ctx| {
@@ -246,7 +256,7 @@ impl Store for SqliteStore {
         actor_id: UserId,
         conversation_id: ConversationId,
         user_ids: &[UserId],
-    ) -> Result<GroupChange, StoreError> {
+    ) -> Result<wire::Conversation, StoreError> {
         let user_ids = user_ids.to_vec();
         self.writer
             .write(move |ctx| {
@@ -259,7 +269,7 @@ impl Store for SqliteStore {
         &self,
         user_id: UserId,
         conversation_id: ConversationId,
-    ) -> Result<GroupChange, StoreError> {
+    ) -> Result<wire::Conversation, StoreError> {
         self.writer
             .write(move |ctx| conversations::leave_group(ctx, user_id, conversation_id))
             .await
@@ -275,7 +285,8 @@ impl Store for SqliteStore {
     }
 
     async fn conversations(&self, user_id: UserId) -> Result<Vec<wire::Conversation>, StoreError> {
-        self.read(move |conn| conversations::list(conn, user_id)).await
+        self.read(move |conn| conversations::list(conn, user_id))
+            .await
     }
 
     async fn member_ids(

@@ -70,8 +70,11 @@ pub(super) fn set_password(
 }
 
 pub(super) fn list_users(conn: &Connection) -> Result<Vec<User>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT id, username, display_name FROM users ORDER BY id")?;
-    let users = stmt.query_map([], user_from_row)?.collect::<Result<_, _>>()?;
+    let mut stmt =
+        conn.prepare_cached("SELECT id, username, display_name FROM users ORDER BY id")?;
+    let users = stmt
+        .query_map([], user_from_row)?
+        .collect::<Result<_, _>>()?;
     Ok(users)
 }
 

@@ -1,0 +1,71 @@
+//! One account on two devices sees everything on both.
+
+use flint_tests::{texts, until, TestClient};
+
+use crate::{assert_sequence, wait_for_count, Pair};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn both_devices_receive_and_own_sends_appear_on_the_other() {
+    let pair = Pair::start().await;
+    let bob2 = TestClient::another_device(&pair.server.url(), "bob").await;
+    until(
+        &bob2,
+        "bob's second device to sync the conversation",
+        || async {
+            bob2.conversation(pair.conversation_id)
+                .await
+                .unwrap()
+                .map(|_| ())
+        },
+    )
+    .await;
+    for i in 0..10 {
+        pair.alice
+            .send_text(pair.conversation_id, &format!("to bob {i}"))
+            .await
+            .unwrap();
+    }
+    assert_sequence(
+        &wait_for_count(&pair.bob, pair.conversation_id, 10).await,
+        "to bob",
+        10,
+    );
+    assert_sequence(
+        &wait_for_count(&bob2, pair.conversation_id, 10).await,
+        "to bob",
+        10,
+    );
+
+    pair.bob
+        .send_text(pair.conversation_id, "from device 1")
+        .await
+        .unwrap();
+    let on_device_2 = wait_for_count(&bob2, pair.conversation_id, 11).await;
+    let last = on_device_2.last().unwrap();
+    assert_eq!(texts(std::slice::from_ref(last)), ["from device 1"]);
+    assert!(last.is_own, "device 2 knows bob sent it");
+    let on_alice = wait_for_count(&pair.alice, pair.conversation_id, 11).await;
+    assert_eq!(texts(&on_alice[10..]), ["from device 1"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn reading_on_one_device_clears_unread_on_the_other() {
+    let pair = Pair::start().await;
+    let bob2 = TestClient::another_device(&pair.server.url(), "bob").await;
+    pair.alice
+        .send_text(pair.conversation_id, "read me")
+        .await
+        .unwrap();
+    until(&bob2, "unread on device 2", || async {
+        let view = bob2.conversation(pair.conversation_id).await.unwrap()?;
+        (view.unread == 1).then_some(())
+    })
+    .await;
+    wait_for_count(&pair.bob, pair.conversation_id, 1).await;
+    pair.bob.mark_read(pair.conversation_id).await.unwrap();
+    until(&bob2, "unread cleared on device 2", || async {
+        let view = bob2.conversation(pair.conversation_id).await.unwrap()?;
+        (view.unread == 0).then_some(())
+    })
+    .await;
+}

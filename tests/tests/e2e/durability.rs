@@ -1,0 +1,94 @@
+//! Nothing is lost or duplicated across offline periods, server restarts, client restarts
+//! and a server killed with SIGKILL mid-burst.
+
+use flint_tests::server::free_addr;
+use flint_tests::{until, ServerProcess, TestClient, TestServer};
+use tempfile::TempDir;
+
+use crate::{assert_sequence, wait_for_count, Pair};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_messages_arrive_once_in_order() {
+    let mut pair = Pair::start().await;
+    pair.bob.stop().await;
+    for i in 0..500 {
+        pair.alice
+            .send_text(pair.conversation_id, &format!("offline {i}"))
+            .await
+            .unwrap();
+    }
+    until(&pair.alice, "alice's outbox to drain", || async {
+        (pair.alice.outbox_len().await.unwrap() == 0).then_some(())
+    })
+    .await;
+    pair.bob.restart().await;
+    let got = wait_for_count(&pair.bob, pair.conversation_id, 500).await;
+    assert_eq!(got.len(), 500);
+    assert_sequence(&got, "offline", 500);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outbox_survives_server_downtime_and_client_restart() {
+    let mut pair = Pair::start().await;
+    let config = pair.server.stop().await;
+    for i in 0..100 {
+        pair.alice
+            .send_text(pair.conversation_id, &format!("queued {i}"))
+            .await
+            .unwrap();
+    }
+    assert_eq!(pair.alice.outbox_len().await.unwrap(), 100);
+    // The app quits and starts again while the server is still down.
+    pair.alice.restart().await;
+    assert_eq!(pair.alice.outbox_len().await.unwrap(), 100);
+    let _server = TestServer::start(config).await;
+    let got = wait_for_count(&pair.bob, pair.conversation_id, 100).await;
+    assert_sequence(&got, "queued", 100);
+    until(&pair.alice, "alice's outbox to drain", || async {
+        (pair.alice.outbox_len().await.unwrap() == 0).then_some(())
+    })
+    .await;
+    let on_alice = pair.alice.all_messages(pair.conversation_id).await;
+    assert_sequence(&on_alice, "queued", 100);
+    assert!(on_alice.iter().all(|m| m.server_id.is_some()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_killed_mid_burst_loses_and_duplicates_nothing() {
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_flint-server-process"));
+    let data = TempDir::new().unwrap();
+    let server = ServerProcess::start(binary, free_addr(), data.path()).await;
+    let url = server.url();
+    let alice = TestClient::register(&url, "alice").await;
+    let bob = TestClient::register(&url, "bob").await;
+    let conversation_id = alice.open_direct(bob.me().id).await.unwrap().id;
+    for i in 0..2000 {
+        alice
+            .send_text(conversation_id, &format!("burst {i}"))
+            .await
+            .unwrap();
+    }
+    until(&bob, "part of the burst", || async {
+        let count = bob
+            .messages(conversation_id, None, 500)
+            .await
+            .unwrap()
+            .len();
+        (count >= 200).then_some(())
+    })
+    .await;
+    let (addr, dir) = server.kill_9().await;
+    assert!(
+        alice.outbox_len().await.unwrap() > 0,
+        "the kill lands mid-burst"
+    );
+    let _server = ServerProcess::start(binary, addr, &dir).await;
+    let got = wait_for_count(&bob, conversation_id, 2000).await;
+    assert_eq!(got.len(), 2000);
+    assert_sequence(&got, "burst", 2000);
+    until(&alice, "alice's outbox to drain", || async {
+        (alice.outbox_len().await.unwrap() == 0).then_some(())
+    })
+    .await;
+    assert_sequence(&alice.all_messages(conversation_id).await, "burst", 2000);
+}

@@ -1,0 +1,72 @@
+//! End-to-end suites: real servers on loopback, real clients with their own SQLite files.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod bad_input;
+mod chat;
+mod devices;
+mod durability;
+mod groups;
+
+use flint_tests::server::test_config;
+use flint_tests::{TestClient, TestServer};
+use tempfile::TempDir;
+
+/// A server in a fresh data folder, with alice and bob signed in and their direct
+/// conversation open on both sides.
+pub struct Pair {
+    /// The server.
+    pub server: TestServer,
+    /// Its data folder.
+    pub data: TempDir,
+    /// The first user.
+    pub alice: TestClient,
+    /// The second user.
+    pub bob: TestClient,
+    /// Their direct conversation.
+    pub conversation_id: i64,
+}
+
+impl Pair {
+    /// Starts the server and signs both users in.
+    pub async fn start() -> Self {
+        let data = TempDir::new().unwrap();
+        let server = TestServer::start(test_config(data.path())).await;
+        let alice = TestClient::register(&server.url(), "alice").await;
+        let bob = TestClient::register(&server.url(), "bob").await;
+        let conversation = alice.open_direct(bob.me().id).await.unwrap();
+        flint_tests::until(&bob, "bob to learn the conversation", || async {
+            bob.conversation(conversation.id).await.unwrap().map(|_| ())
+        })
+        .await;
+        Self {
+            server,
+            data,
+            alice,
+            bob,
+            conversation_id: conversation.id,
+        }
+    }
+}
+
+/// Waits until `client` holds exactly `count` messages in the conversation and returns them.
+pub async fn wait_for_count(
+    client: &TestClient,
+    conversation_id: i64,
+    count: usize,
+) -> Vec<flint_core::MessageView> {
+    flint_tests::until(client, &format!("{count} messages"), || async {
+        let all = client.all_messages(conversation_id).await;
+        (all.len() >= count).then_some(all)
+    })
+    .await
+}
+
+/// Asserts the messages are `prefix 0 .. prefix n-1`, in order, each once.
+pub fn assert_sequence(messages: &[flint_core::MessageView], prefix: &str, n: usize) {
+    let expected: Vec<String> = (0..n).map(|i| format!("{prefix} {i}")).collect();
+    assert_eq!(flint_tests::texts(messages), expected);
+    let mut ids: Vec<_> = messages.iter().map(|m| m.server_id).collect();
+    ids.dedup();
+    assert_eq!(ids.len(), n, "every message has its own server id");
+}
