@@ -333,10 +333,11 @@ impl Client {
 
     /// Marks everything in a conversation read (sent to the server now or on reconnect).
     pub async fn mark_read(&self, conversation_id: i64) -> Result<()> {
+        let me = self.shared.me_id();
         let moved = self
             .shared
             .store
-            .call(move |conn| conversations::mark_read_locally(conn, conversation_id))
+            .call(move |conn| conversations::mark_read_locally(conn, conversation_id, me))
             .await?;
         self.shared
             .emit_conversations(vec![conversation_id])

@@ -144,7 +144,7 @@ async fn apply_receipt(shared: &Shared, receipt: wire::Receipt) -> Result<()> {
         shared
             .store
             .call(move |conn| {
-                conversations::confirm_read(conn, conversation_id, receipt.read_up_to)
+                conversations::confirm_read(conn, conversation_id, receipt.read_up_to, me)
             })
             .await?;
         return shared.emit_conversations(vec![conversation_id]).await;

@@ -93,6 +93,9 @@ pub fn store_message(
         Stored::Known => return Ok(()),
     }
     conversations::touch(conn, message.conversation_id, message.created_at_ms)?;
+    if message.sender_id != me && message.sender_id != 0 {
+        conversations::count_unread(conn, message.conversation_id, message.id)?;
+    }
     if let Some(notice) = messages::system_notice(&message.content) {
         apply_notice(conn, message.conversation_id, &notice, me)?;
     }
@@ -273,6 +276,7 @@ pub async fn send_read_marker(
     conversation_id: i64,
     up_to_message_id: i64,
 ) -> Result<()> {
+    let me = shared.me_id();
     let body = request::Body::MarkRead(wire::MarkRead {
         conversation_id,
         up_to_message_id,
@@ -288,6 +292,6 @@ pub async fn send_read_marker(
     }
     shared
         .store
-        .call(move |conn| conversations::confirm_read(conn, conversation_id, up_to_message_id))
+        .call(move |conn| conversations::confirm_read(conn, conversation_id, up_to_message_id, me))
         .await
 }

@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::routing::{get, post};
+use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
@@ -101,6 +102,13 @@ impl Server {
         let shutdown = state.shutdown.clone();
         tracing::info!(addr = %listener.local_addr()?, "flint-server listening");
         let router = app(state.clone());
+        // Answers are small frames written right after large ones (a sync page, then the
+        // ack's answer); with Nagle on, each such pair stalls on the peer's delayed ACK.
+        let listener = listener.tap_io(|tcp| {
+            if let Err(error) = tcp.set_nodelay(true) {
+                tracing::warn!(%error, "cannot set TCP_NODELAY");
+            }
+        });
         axum::serve(listener, router)
             .with_graceful_shutdown(async move { shutdown.cancelled().await })
             .await?;

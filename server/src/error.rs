@@ -102,6 +102,16 @@ impl AppError {
     }
 }
 
+impl From<axum::extract::rejection::JsonRejection> for AppError {
+    fn from(rejection: axum::extract::rejection::JsonRejection) -> Self {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Self::TooLarge("request body is too large".into())
+        } else {
+            Self::BadRequest(rejection.body_text())
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let body = ErrorBody::new(self.code(), self.public_message());

@@ -2,6 +2,7 @@
 
 use std::sync::LazyLock;
 
+use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequestParts, Query, State};
 use axum::http::request::Parts;
 use axum::http::StatusCode;
@@ -31,9 +32,9 @@ pub async fn health(State(state): State<AppState>) -> Result<Json<Health>, AppEr
 /// `POST /api/v1/register`.
 pub async fn register(
     State(state): State<AppState>,
-    body: Result<Json<RegisterRequest>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<RegisterRequest>, JsonRejection>,
 ) -> Result<(StatusCode, Json<User>), AppError> {
-    let Json(request) = body.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let Json(request) = body?;
     if state.config.registration == Registration::Closed {
         return Err(AppError::RegistrationClosed);
     }
@@ -58,9 +59,9 @@ pub async fn create_account(state: &AppState, request: &RegisterRequest) -> Resu
 /// `POST /api/v1/login`: a token bound to the device.
 pub async fn login(
     State(state): State<AppState>,
-    body: Result<Json<LoginRequest>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<LoginRequest>, JsonRejection>,
 ) -> Result<Json<LoginResponse>, AppError> {
-    let Json(request) = body.map_err(|e| AppError::BadRequest(e.body_text()))?;
+    let Json(request) = body?;
     let device_id = validate::device_id(&request.device_id)?;
     let found = state.store.credentials(request.username.trim()).await?;
     let password = request.password.clone();

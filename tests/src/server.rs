@@ -74,7 +74,30 @@ impl ServerProcess {
     /// Starts the server binary on `addr` (port 0 is not allowed: the port must be known to
     /// restart on it) and waits until it answers `/health`.
     pub async fn start(binary: &Path, addr: SocketAddr, data_dir: &Path) -> Self {
-        let child = tokio::process::Command::new(binary)
+        Self::spawn(binary, addr, data_dir, None).await
+    }
+
+    /// Like [`ServerProcess::start`], with a TOML configuration file.
+    pub async fn start_with_config(
+        binary: &Path,
+        addr: SocketAddr,
+        data_dir: &Path,
+        config: &Path,
+    ) -> Self {
+        Self::spawn(binary, addr, data_dir, Some(config)).await
+    }
+
+    async fn spawn(
+        binary: &Path,
+        addr: SocketAddr,
+        data_dir: &Path,
+        config: Option<&Path>,
+    ) -> Self {
+        let mut command = tokio::process::Command::new(binary);
+        if let Some(config) = config {
+            command.arg("--config").arg(config);
+        }
+        let child = command
             .arg("--listen")
             .arg(addr.to_string())
             .arg("--data-dir")
@@ -110,6 +133,11 @@ impl ServerProcess {
     /// The base URL clients use.
     pub fn url(&self) -> Url {
         Url::parse(&format!("http://{}", self.addr)).expect("valid url")
+    }
+
+    /// The process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id().unwrap_or(0)
     }
 
     /// SIGKILLs the process: no shutdown path runs.

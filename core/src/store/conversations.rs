@@ -46,7 +46,7 @@ pub fn upsert(conn: &Connection, conversation: &wire::Conversation, me: i64) -> 
         ])?;
         user.execute(params![m.user_id, m.username, m.display_name])?;
         if m.user_id == me {
-            confirm_read(conn, conversation.id, m.read_up_to)?;
+            confirm_read(conn, conversation.id, m.read_up_to, me)?;
         }
     }
     Ok(())
@@ -87,8 +87,31 @@ pub fn mark_departed(conn: &Connection, conversation_id: i64) -> Result<()> {
     Ok(())
 }
 
+/// Counts a message from someone else as unread unless the read marker covers it.
+pub fn count_unread(conn: &Connection, conversation_id: i64, server_id: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE conversations SET unread = unread + 1 WHERE id = ?1 AND read_up_to < ?2",
+    )?
+    .execute(params![conversation_id, server_id])?;
+    Ok(())
+}
+
+/// Recounts the unread messages after the read marker moved (cheap: it counts only what is
+/// after the marker).
+fn recount_unread(conn: &Connection, conversation_id: i64, me: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE conversations SET unread =
+            (SELECT COUNT(*) FROM messages x
+              WHERE x.conversation_id = ?1 AND x.sort_key > conversations.read_up_to
+                AND x.sort_key < ?3 AND x.sender_id NOT IN (?2, 0))
+         WHERE id = ?1",
+    )?
+    .execute(params![conversation_id, me, PENDING_BASE])?;
+    Ok(())
+}
+
 /// Moves the local read marker to the newest stored message; returns it if it moved.
-pub fn mark_read_locally(conn: &Connection, conversation_id: i64) -> Result<Option<i64>> {
+pub fn mark_read_locally(conn: &Connection, conversation_id: i64, me: i64) -> Result<Option<i64>> {
     let newest: i64 = conn
         .prepare_cached(
             "SELECT COALESCE(MAX(server_id), 0) FROM messages WHERE conversation_id = ?1",
@@ -99,18 +122,23 @@ pub fn mark_read_locally(conn: &Connection, conversation_id: i64) -> Result<Opti
             "UPDATE conversations SET read_up_to = ?2 WHERE id = ?1 AND read_up_to < ?2",
         )?
         .execute(params![conversation_id, newest])?;
+    recount_unread(conn, conversation_id, me)?;
     Ok((moved > 0).then_some(newest))
 }
 
 /// Records what the server confirmed of the own read marker (and adopts a newer one from
 /// another device).
-pub fn confirm_read(conn: &Connection, conversation_id: i64, up_to: i64) -> Result<()> {
-    conn.prepare_cached(
-        "UPDATE conversations SET read_synced_up_to = MAX(read_synced_up_to, ?2),
-                                  read_up_to = MAX(read_up_to, ?2)
-         WHERE id = ?1",
-    )?
-    .execute(params![conversation_id, up_to])?;
+pub fn confirm_read(conn: &Connection, conversation_id: i64, up_to: i64, me: i64) -> Result<()> {
+    let moved = conn
+        .prepare_cached(
+            "UPDATE conversations SET read_synced_up_to = MAX(read_synced_up_to, ?2),
+                                      read_up_to = MAX(read_up_to, ?2)
+             WHERE id = ?1 AND (read_synced_up_to < ?2 OR read_up_to < ?2)",
+        )?
+        .execute(params![conversation_id, up_to])?;
+    if moved > 0 {
+        recount_unread(conn, conversation_id, me)?;
+    }
     Ok(())
 }
 
@@ -151,9 +179,7 @@ pub fn apply_receipt(
 const VIEW_SQL: &str = "
     SELECT c.id, c.kind, c.name, c.is_member, c.last_activity_ms, c.pinned, c.muted, d.text,
            (SELECT COUNT(*) FROM members m WHERE m.conversation_id = c.id),
-           (SELECT COUNT(*) FROM messages x
-             WHERE x.conversation_id = c.id AND x.sort_key > c.read_up_to
-               AND x.sort_key < ?2 AND x.sender_id NOT IN (?1, 0)),
+           c.unread,
            (SELECT u.display_name FROM members m JOIN users u ON u.id = m.user_id
              WHERE m.conversation_id = c.id ORDER BY m.user_id = ?1 LIMIT 1)
     FROM conversations c LEFT JOIN drafts d ON d.conversation_id = c.id";
@@ -190,7 +216,7 @@ fn view_from_row(conn: &Connection, row: &rusqlite::Row<'_>, me: i64) -> Result<
 pub fn list(conn: &Connection, me: i64) -> Result<Vec<ConversationView>> {
     let sql = format!("{VIEW_SQL} ORDER BY c.pinned DESC, c.last_activity_ms DESC, c.id DESC");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![me, PENDING_BASE])?;
+    let mut rows = stmt.query(params![me])?;
     let mut views = Vec::new();
     while let Some(row) = rows.next()? {
         views.push(view_from_row(conn, row, me)?);
@@ -200,9 +226,9 @@ pub fn list(conn: &Connection, me: i64) -> Result<Vec<ConversationView>> {
 
 /// One conversation.
 pub fn view(conn: &Connection, conversation_id: i64, me: i64) -> Result<Option<ConversationView>> {
-    let sql = format!("{VIEW_SQL} WHERE c.id = ?3");
+    let sql = format!("{VIEW_SQL} WHERE c.id = ?2");
     let mut stmt = conn.prepare_cached(&sql)?;
-    let mut rows = stmt.query(params![me, PENDING_BASE, conversation_id])?;
+    let mut rows = stmt.query(params![me, conversation_id])?;
     match rows.next()? {
         Some(row) => Ok(Some(view_from_row(conn, row, me)?)),
         None => Ok(None),

@@ -21,6 +21,8 @@ CREATE TABLE conversations (
     -- Own read marker as this device knows it, and the part the server has confirmed.
     read_up_to        INTEGER NOT NULL DEFAULT 0,
     read_synced_up_to INTEGER NOT NULL DEFAULT 0,
+    -- Messages from others after read_up_to, kept as a counter so the list never counts rows.
+    unread            INTEGER NOT NULL DEFAULT 0,
     pinned            INTEGER NOT NULL DEFAULT 0,
     muted             INTEGER NOT NULL DEFAULT 0,
     -- Set when a message arrives for an unknown conversation or a notice changes it.
