@@ -1,5 +1,7 @@
 //! `flint-server admin …` and configuration errors, run as the real binary.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::process::Command;
 
 fn server() -> Command {

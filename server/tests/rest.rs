@@ -1,6 +1,8 @@
 //! The REST API through `app()`, without a socket: status codes, the `{code, message}` error
 //! shape, registration modes, sessions.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use flint_server::{app, AppState, Config, Registration};
