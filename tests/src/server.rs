@@ -140,6 +140,22 @@ impl ServerProcess {
         self.child.id().unwrap_or(0)
     }
 
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
+    pub async fn terminate(mut self) -> (bool, SocketAddr, PathBuf) {
+        let pid = self.pid().to_string();
+        let sent = tokio::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .await
+            .expect("kill runs");
+        assert!(sent.success(), "SIGTERM delivered");
+        let status = tokio::time::timeout(std::time::Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("the server exits within 20 s of SIGTERM")
+            .expect("process reaped");
+        (status.success(), self.addr, self.data_dir)
+    }
+
     /// SIGKILLs the process: no shutdown path runs.
     pub async fn kill_9(mut self) -> (SocketAddr, PathBuf) {
         self.child.start_kill().expect("kill sent");

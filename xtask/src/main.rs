@@ -65,7 +65,14 @@ fn test() -> Result<(), String> {
 
 fn bench(args: &[String]) -> Result<(), String> {
     // The bench starts `flint-server-process` from beside its own binary.
-    cargo(&["build", "--release", "--locked", "-p", "flint-tests", "--bins"])?;
+    cargo(&[
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "flint-tests",
+        "--bins",
+    ])?;
     let mut all = vec![
         "run",
         "--release",

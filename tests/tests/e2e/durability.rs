@@ -92,3 +92,41 @@ async fn server_killed_mid_burst_loses_and_duplicates_nothing() {
     .await;
     assert_sequence(&alice.all_messages(conversation_id).await, "burst", 2000);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_mid_burst_shuts_down_cleanly_and_loses_nothing() {
+    let binary = std::path::Path::new(env!("CARGO_BIN_EXE_flint-server-process"));
+    let data = TempDir::new().unwrap();
+    let server = ServerProcess::start(binary, free_addr(), data.path()).await;
+    let url = server.url();
+    let alice = TestClient::register(&url, "alice").await;
+    let bob = TestClient::register(&url, "bob").await;
+    let conversation_id = alice.open_direct(bob.me().id).await.unwrap().id;
+    for i in 0..1000 {
+        alice
+            .send_text(conversation_id, &format!("term {i}"))
+            .await
+            .unwrap();
+    }
+    until(&bob, "part of the burst", || async {
+        let count = bob
+            .messages(conversation_id, None, 100)
+            .await
+            .unwrap()
+            .len();
+        (count >= 100).then_some(())
+    })
+    .await;
+    let (clean, addr, dir) = server.terminate().await;
+    assert!(clean, "SIGTERM ends the server with exit status 0");
+    let _server = ServerProcess::start(binary, addr, &dir).await;
+    assert_sequence(
+        &wait_for_count(&bob, conversation_id, 1000).await,
+        "term",
+        1000,
+    );
+    until(&alice, "alice's outbox to drain", || async {
+        (alice.outbox_len().await.unwrap() == 0).then_some(())
+    })
+    .await;
+}
