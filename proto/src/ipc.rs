@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::User;
 
 /// Where an own message stands. Messages from others are always `Sent`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MessageStatus {
     /// In the outbox, not yet stored by the server.

@@ -1,0 +1,87 @@
+//! Signing in and out.
+
+use std::sync::Arc;
+
+use flint_core::{Client, ConnectionState};
+use flint_proto::api::User;
+use flint_proto::ErrorBody;
+use tauri::{AppHandle, State};
+
+use crate::events;
+use crate::state::{ipc, Desktop};
+
+/// The server address the sign-in form starts with (a company build sets `FLINT_DEFAULT_SERVER`
+/// at compile time).
+#[tauri::command]
+pub fn default_server_url() -> String {
+    option_env!("FLINT_DEFAULT_SERVER")
+        .unwrap_or("http://127.0.0.1:7800")
+        .to_owned()
+}
+
+async fn start(app: &AppHandle, desktop: &Desktop, client: Client) -> User {
+    let client = Arc::new(client);
+    let me = client.me().clone();
+    events::forward(app.clone(), Arc::clone(&client));
+    desktop.set_client(Some(client)).await;
+    me
+}
+
+/// Reopens the last session of this profile, if it is kept.
+#[tauri::command]
+pub async fn resume(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    server_url: String,
+) -> Result<Option<User>, ErrorBody> {
+    match ipc(Client::resume(desktop.config(&server_url)?).await)? {
+        Some(client) => Ok(Some(start(&app, &desktop, client).await)),
+        None => Ok(None),
+    }
+}
+
+/// Signs in.
+#[tauri::command]
+pub async fn sign_in(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    server_url: String,
+    username: String,
+    password: String,
+) -> Result<User, ErrorBody> {
+    let client = ipc(Client::login(desktop.config(&server_url)?, &username, &password).await)?;
+    Ok(start(&app, &desktop, client).await)
+}
+
+/// Creates an account, then signs in.
+#[tauri::command]
+pub async fn register(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    server_url: String,
+    username: String,
+    password: String,
+    display_name: String,
+) -> Result<User, ErrorBody> {
+    let config = desktop.config(&server_url)?;
+    ipc(Client::register(&config, &username, &password, &display_name).await)?;
+    let client = ipc(Client::login(config, &username, &password).await)?;
+    Ok(start(&app, &desktop, client).await)
+}
+
+/// Signs out and forgets the session.
+#[tauri::command]
+pub async fn sign_out(desktop: State<'_, Desktop>) -> Result<(), ErrorBody> {
+    let client = desktop.client().await?;
+    desktop.set_client(None).await;
+    match Arc::try_unwrap(client) {
+        Ok(client) => ipc(client.logout().await),
+        Err(_) => Ok(()),
+    }
+}
+
+/// The connection state now (the UI then follows `ConnectionChanged` events).
+#[tauri::command]
+pub async fn connection_state(desktop: State<'_, Desktop>) -> Result<ConnectionState, ErrorBody> {
+    Ok(desktop.client().await?.connection().borrow().clone())
+}

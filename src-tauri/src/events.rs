@@ -1,0 +1,100 @@
+//! Core events become one Tauri event, `flint:event`, carrying `flint_proto::ipc::Event`; new
+//! messages may also raise an OS notification and update the tray.
+
+use std::sync::Arc;
+
+use flint_core::{Client, ContentView, Event, MessageView};
+use tauri::{AppHandle, Emitter, Manager};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::state::Desktop;
+use crate::tray;
+
+/// The one event name the UI listens to.
+pub const EVENT: &str = "flint:event";
+
+/// Forwards `client`'s events to the webview until the client stops.
+pub fn forward(app: AppHandle, client: Arc<Client>) {
+    let mut events = client.events();
+    tauri::async_runtime::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                // The UI reloads its snapshots on a resync; nothing is lost but intermediate steps.
+                Err(RecvError::Lagged(_)) => Event::ConversationUpdated {
+                    conversation: match client.conversations().await {
+                        Ok(list) if !list.is_empty() => list[0].clone(),
+                        _ => continue,
+                    },
+                },
+                Err(RecvError::Closed) => break,
+            };
+            if let Err(error) = app.emit(EVENT, &event) {
+                tracing::warn!(%error, "cannot emit to the webview");
+            }
+            match &event {
+                Event::MessageAdded { message } => notify_if_unseen(&app, &client, message).await,
+                Event::ConversationUpdated { .. } => tray::refresh(&app, &client).await,
+                _ => {}
+            }
+        }
+    });
+}
+
+fn preview(message: &MessageView) -> String {
+    match &message.content {
+        ContentView::Text { body, .. } => body.chars().take(140).collect(),
+        ContentView::System { .. } => String::new(),
+        ContentView::Unsupported { kind } => format!("[{kind}]"),
+    }
+}
+
+/// Notifies of a message from someone else unless its conversation is on screen or muted.
+async fn notify_if_unseen(app: &AppHandle, client: &Client, message: &MessageView) {
+    if message.is_own || message.sender_id == 0 {
+        return;
+    }
+    let window_focused = app
+        .get_webview_window("main")
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    let on_screen = app
+        .state::<Desktop>()
+        .focused
+        .lock()
+        .map(|focused| *focused == Some(message.conversation_id))
+        .unwrap_or(false);
+    if window_focused && on_screen {
+        return;
+    }
+    let Ok(Some(conversation)) = client.conversation(message.conversation_id).await else {
+        return;
+    };
+    if conversation.muted {
+        return;
+    }
+    let sender = client
+        .members(message.conversation_id)
+        .await
+        .ok()
+        .and_then(|members| members.into_iter().find(|m| m.user.id == message.sender_id))
+        .map(|m| m.user.display_name)
+        .unwrap_or_else(|| conversation.title.clone());
+    let summary = match conversation.kind {
+        flint_core::ConversationKind::Direct => sender,
+        flint_core::ConversationKind::Group => format!("{sender} · {}", conversation.title),
+    };
+    let body = preview(message);
+    let shown = tauri::async_runtime::spawn_blocking(move || {
+        notify_rust::Notification::new()
+            .appname("Flint")
+            .summary(&summary)
+            .body(&body)
+            .show()
+            .map(|_| ())
+    })
+    .await;
+    if let Ok(Err(error)) = shown {
+        tracing::info!(%error, "no notification daemon");
+    }
+}

@@ -1,0 +1,8 @@
+//! The `flint` desktop binary.
+
+// No console window on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    flint_desktop::run();
+}

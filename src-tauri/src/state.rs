@@ -1,0 +1,61 @@
+//! The desktop's session: which profile folder, which signed-in `Client`, which conversation is
+//! on screen.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use flint_core::{Client, ClientConfig};
+use flint_proto::{ErrorBody, ErrorCode};
+use tokio::sync::RwLock;
+use url::Url;
+
+/// Shared by every command.
+pub struct Desktop {
+    /// This profile's data folder.
+    pub data_dir: PathBuf,
+    /// The signed-in client, if any.
+    client: RwLock<Option<Arc<Client>>>,
+    /// The conversation the user is looking at (no notifications for it).
+    pub focused: Mutex<Option<i64>>,
+}
+
+/// The error for commands that need a signed-in user.
+fn signed_out() -> ErrorBody {
+    ErrorBody::new(ErrorCode::Unauthenticated, "not signed in")
+}
+
+impl Desktop {
+    /// A desktop session over a profile folder.
+    pub fn new(data_dir: PathBuf) -> Self {
+        Self {
+            data_dir,
+            client: RwLock::new(None),
+            focused: Mutex::new(None),
+        }
+    }
+
+    /// The client configuration for a server.
+    pub fn config(&self, server_url: &str) -> Result<ClientConfig, ErrorBody> {
+        let url = Url::parse(server_url.trim())
+            .map_err(|e| ErrorBody::new(ErrorCode::BadRequest, format!("server address: {e}")))?;
+        Ok(ClientConfig::new(url, self.data_dir.clone()))
+    }
+
+    /// The signed-in client.
+    pub async fn client(&self) -> Result<Arc<Client>, ErrorBody> {
+        self.client.read().await.clone().ok_or_else(signed_out)
+    }
+
+    /// Makes `client` the signed-in one (stopping any previous one).
+    pub async fn set_client(&self, client: Option<Arc<Client>>) {
+        let previous = std::mem::replace(&mut *self.client.write().await, client);
+        if let Some(previous) = previous.and_then(|c| Arc::try_unwrap(c).ok()) {
+            previous.shutdown().await;
+        }
+    }
+}
+
+/// Maps a core result into the IPC error shape.
+pub fn ipc<T>(result: flint_core::Result<T>) -> Result<T, ErrorBody> {
+    result.map_err(|error| error.to_body())
+}

@@ -1,0 +1,208 @@
+//! One app instance per test: its own profile folder and its own tauri-driver.
+
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use fantoccini::elements::Element;
+use fantoccini::{Client, ClientBuilder, Locator};
+use flint_tests::server::free_addr;
+use flint_tests::users::PASSWORD;
+use serde_json::json;
+use tempfile::TempDir;
+use tokio::process::{Child, Command};
+use url::Url;
+
+/// How long the UI may take to show something.
+const UI_PATIENCE: Duration = Duration::from_secs(30);
+
+/// The X display every app of this test binary draws on.
+pub struct Display {
+    name: String,
+    _xvfb: std::process::Child,
+}
+
+/// Starts Xvfb once for the whole binary.
+pub fn display() -> &'static Display {
+    static DISPLAY: OnceLock<Display> = OnceLock::new();
+    DISPLAY.get_or_init(|| {
+        let number = 90 + std::process::id() % 100;
+        let name = format!(":{number}");
+        let xvfb = std::process::Command::new("Xvfb")
+            .args([&name, "-screen", "0", "1280x800x24", "-nolisten", "tcp"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("Xvfb starts (apt-get install xvfb)");
+        std::thread::sleep(Duration::from_millis(500));
+        Display { name, _xvfb: xvfb }
+    })
+}
+
+/// The desktop binary, built with the UI embedded by `cargo xtask test`.
+fn app_binary() -> PathBuf {
+    PathBuf::from(std::env::var("FLINT_DESKTOP_BIN").expect(
+        "FLINT_DESKTOP_BIN names the built desktop app; run the UI suites through `cargo xtask test`",
+    ))
+}
+
+/// Where screenshots go.
+pub fn screenshot_dir() -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../test-output/screenshots");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+/// A running app driven over WebDriver.
+pub struct App {
+    /// The WebDriver session.
+    pub client: Client,
+    /// The app's profile folder.
+    pub profile: TempDir,
+    driver: Child,
+}
+
+impl App {
+    /// Launches the app with a fresh profile.
+    pub async fn launch() -> Self {
+        let display = display();
+        let profile = TempDir::new().unwrap();
+        let (port, native_port) = (free_addr().port(), free_addr().port());
+        let driver = Command::new("tauri-driver")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("DISPLAY", &display.name)
+            .env("FLINT_PROFILE_DIR", profile.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("tauri-driver starts (cargo install tauri-driver)");
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert("browserName".into(), json!("wry"));
+        capabilities.insert(
+            "tauri:options".into(),
+            json!({ "application": app_binary().to_string_lossy() }),
+        );
+        let url = format!("http://127.0.0.1:{port}");
+        let mut last_error = String::new();
+        for _ in 0..100 {
+            // The driver is on loopback and speaks plain HTTP.
+            let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+            let builder = ClientBuilder::new(connector)
+                .capabilities(capabilities.clone())
+                .connect(&url)
+                .await;
+            match builder {
+                Ok(client) => {
+                    return Self {
+                        client,
+                        profile,
+                        driver,
+                    };
+                }
+                Err(error) => last_error = error.to_string(),
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        panic!("no WebDriver session: {last_error}");
+    }
+
+    /// Waits for an element; on failure saves a screenshot and the page source.
+    pub async fn find(&self, css: &str) -> Element {
+        match self
+            .client
+            .wait()
+            .at_most(UI_PATIENCE)
+            .for_element(Locator::Css(css))
+            .await
+        {
+            Ok(element) => element,
+            Err(error) => {
+                self.screenshot("failure").await;
+                let source = self.client.source().await.unwrap_or_default();
+                std::fs::write(screenshot_dir().join("failure.html"), &source).unwrap();
+                panic!("no element {css}: {error}; page saved to test-output/screenshots/failure.*")
+            }
+        }
+    }
+
+    /// Clicks an element, finding it again if the UI re-rendered it in between.
+    pub async fn click(&self, css: &str) {
+        for _ in 0..20 {
+            if self.find(css).await.click().await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} could not be clicked");
+    }
+
+    /// Types into an element, finding it again if the UI re-rendered it in between.
+    pub async fn type_into(&self, css: &str, text: &str) {
+        for _ in 0..20 {
+            if self.find(css).await.send_keys(text).await.is_ok() {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("could not type into {css}");
+    }
+
+    /// Waits until an element's text equals `text`.
+    pub async fn find_text(&self, css: &str, text: &str) -> Element {
+        let deadline = tokio::time::Instant::now() + UI_PATIENCE;
+        loop {
+            for element in self
+                .client
+                .find_all(Locator::Css(css))
+                .await
+                .unwrap_or_default()
+            {
+                if element.text().await.map(|t| t == text).unwrap_or(false) {
+                    return element;
+                }
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "no {css} with text {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Replaces the value of an input.
+    pub async fn fill(&self, css: &str, value: &str) {
+        let input = self.find(css).await;
+        input.clear().await.unwrap();
+        input.send_keys(value).await.unwrap();
+    }
+
+    /// Registers an account through the sign-in screen and waits for the main window.
+    pub async fn register(&self, server: &Url, username: &str) {
+        self.find("#username").await;
+        self.click("#toggle-mode").await;
+        self.fill("#server", server.as_str()).await;
+        self.fill("#username", username).await;
+        self.fill("#password", PASSWORD).await;
+        self.click("#submit").await;
+        self.find(".shell").await;
+    }
+
+    /// Saves a PNG of the window.
+    pub async fn screenshot(&self, name: &str) {
+        let png = self.client.screenshot().await.unwrap();
+        std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Ends the session and the app.
+    pub async fn close(mut self) {
+        let _ = self.client.close().await;
+        let _ = self.driver.kill().await;
+    }
+}

@@ -1,0 +1,9 @@
+//! UI suites in the real desktop app: the built `flint` binary under Xvfb, driven through
+//! `tauri-driver` + `WebKitWebDriver`, against a real `flint-server` on loopback.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod app;
+mod chat;
+
+pub use app::{App, Display};

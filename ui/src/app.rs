@@ -1,0 +1,48 @@
+//! The root: theme, language, and which screen (sign-in or the main window) is shown.
+
+use flint_proto::api::User;
+use leptos::prelude::*;
+
+use crate::i18n::Locale;
+use crate::routes::{main_view::MainView, sign_in::SignIn};
+
+/// Whether dark mode is on.
+#[derive(Clone, Copy)]
+pub struct Dark(pub RwSignal<bool>);
+
+fn prefers_dark() -> bool {
+    web_sys::window()
+        .and_then(|w| w.match_media("(prefers-color-scheme: dark)").ok().flatten())
+        .map(|q| q.matches())
+        .unwrap_or(false)
+}
+
+/// The whole UI.
+#[component]
+pub fn App() -> impl IntoView {
+    let locale = RwSignal::new(Locale::detect());
+    let dark = RwSignal::new(prefers_dark());
+    let me: RwSignal<Option<User>> = RwSignal::new(None);
+    provide_context(locale);
+    provide_context(Dark(dark));
+    provide_context(me);
+    Effect::new(move |_| {
+        if let Some(root) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.document_element())
+        {
+            let _ = root.set_attribute("data-theme", if dark.get() { "dark" } else { "light" });
+            let lang = if locale.get() == Locale::Zh {
+                "zh-CN"
+            } else {
+                "en"
+            };
+            let _ = root.set_attribute("lang", lang);
+        }
+    });
+    view! {
+        <Show when=move || me.get().is_some() fallback=|| view! { <SignIn/> }>
+            <MainView/>
+        </Show>
+    }
+}

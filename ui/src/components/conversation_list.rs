@@ -1,0 +1,125 @@
+//! The conversation column: search, new chat, and one row per conversation.
+
+use flint_proto::ipc::{ContentView, ConversationView, MessageView};
+use leptos::prelude::*;
+use leptos_icons::Icon;
+
+use crate::components::avatar::Avatar;
+use crate::components::chat::open_conversation;
+use crate::i18n::{use_tr, Locale};
+use crate::routes::main_view::Live;
+use crate::time;
+
+/// A one-line preview of a message.
+pub fn preview(message: &MessageView, tr: impl Fn(&'static str) -> &'static str) -> String {
+    match &message.content {
+        ContentView::Text { body, .. } => body.lines().next().unwrap_or_default().to_owned(),
+        ContentView::System { kind, .. } => notice_text(kind, tr).to_owned(),
+        ContentView::Unsupported { kind } => format!("[{kind}]"),
+    }
+}
+
+/// The words for a system notice.
+pub fn notice_text(kind: &str, tr: impl Fn(&'static str) -> &'static str) -> &'static str {
+    match kind {
+        "group_created" => tr("notice.group_created"),
+        "members_added" => tr("notice.members_added"),
+        "members_removed" => tr("notice.members_removed"),
+        "member_left" => tr("notice.member_left"),
+        _ => tr("notice.group_renamed"),
+    }
+}
+
+/// The list.
+#[component]
+pub fn ConversationList() -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    let filter = RwSignal::new(String::new());
+    let visible = move || {
+        let needle = filter.get().to_lowercase();
+        live.conversations.with(|list| {
+            list.iter()
+                .filter(|c| needle.is_empty() || c.title.to_lowercase().contains(&needle))
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <section class="list" aria-label=move || tr("nav.chats")>
+            <div class="list-head">
+                <input id="list-search" class="search" type="search" placeholder=move || tr("list.search")
+                    prop:value=filter on:input=move |ev| filter.set(event_target_value(&ev))/>
+                <button id="new-chat" class="icon-btn" title=move || tr("list.new_chat")
+                    aria-label=move || tr("list.new_chat") on:click=move |_| live.new_chat.set(true)><Icon icon=icondata::LuPlus/></button>
+            </div>
+            <Show when=move || !live.conversations.with(Vec::is_empty)
+                fallback=move || view! {
+                    <div class="empty">
+                        <p>{move || tr("list.empty")}</p>
+                        <button class="primary" on:click=move |_| live.new_chat.set(true)>{move || tr("list.start")}</button>
+                    </div>
+                }>
+                <ul class="rows" role="listbox">
+                    <For each=visible key=|c| c.id children=move |c| view! { <Row id=c.id/> }/>
+                </ul>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn Row(id: i64) -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    let locale = expect_context::<RwSignal<Locale>>();
+    // Rows are keyed by id and read their conversation reactively, so an update changes text
+    // in place instead of replacing the row.
+    let conversation = Memo::new(move |_| {
+        live.conversations
+            .with(|list| list.iter().find(|c| c.id == id).cloned())
+    });
+    let field = move |read: fn(&ConversationView) -> String| {
+        move || conversation.with(|c| c.as_ref().map(read).unwrap_or_default())
+    };
+    let selected = move || live.selected.get() == Some(id);
+    let muted = move || conversation.with(|c| c.as_ref().is_some_and(|c| c.muted));
+    let unread = move || conversation.with(|c| c.as_ref().map_or(0, |c| c.unread));
+    let name = Signal::derive(field(|c| c.title.clone()));
+    let time = move || {
+        let ms = conversation.with(|c| c.as_ref().map_or(0, |c| c.last_activity_ms));
+        time::list_time(ms, locale.get() == Locale::Zh)
+    };
+    let draft = move || conversation.with(|c| c.as_ref().and_then(|c| c.draft.clone()));
+    let last = move || {
+        conversation.with(|c| {
+            c.as_ref()
+                .and_then(|c| c.last_message.as_ref().map(|m| preview(m, tr)))
+        })
+    };
+    view! {
+        <li class="row" class:selected=selected class:muted=muted role="option" tabindex="0"
+            data-id=id aria-selected=move || selected().to_string()
+            on:click=move |_| open_conversation(live, id)
+            on:keydown=move |ev| if ev.key() == "Enter" { open_conversation(live, id) }>
+            <Avatar name=name/>
+            <div class="row-main">
+                <div class="row-top">
+                    <span class="row-title">{move || name.get()}</span>
+                    <span class="row-time">{time}</span>
+                </div>
+                <div class="row-bottom">
+                    <span class="row-preview">
+                        <Show when=move || draft().is_some()
+                            fallback=move || view! { <span>{move || last().unwrap_or_default()}</span> }>
+                            <span class="draft-mark">{move || tr("list.draft")}</span>" "{move || draft().unwrap_or_default()}
+                        </Show>
+                    </span>
+                    <Show when=move || { unread() > 0 }>
+                        <span class="badge unread-badge" class:muted-badge=muted>{unread}</span>
+                    </Show>
+                </div>
+            </div>
+        </li>
+    }
+}

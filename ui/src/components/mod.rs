@@ -1,0 +1,7 @@
+//! Pieces the screens are built from.
+
+pub mod avatar;
+pub mod chat;
+pub mod composer;
+pub mod conversation_list;
+pub mod new_chat;

@@ -1,0 +1,180 @@
+//! zh-CN and en strings. Every visible string goes through [`tr`].
+
+use leptos::prelude::*;
+
+/// The UI language.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Locale {
+    /// Simplified Chinese.
+    Zh,
+    /// English.
+    En,
+}
+
+impl Locale {
+    /// The OS/webview language, Chinese for any `zh*`.
+    pub fn detect() -> Self {
+        let language = web_sys::window()
+            .and_then(|w| w.navigator().language())
+            .unwrap_or_default();
+        if language.to_lowercase().starts_with("zh") {
+            Self::Zh
+        } else {
+            Self::En
+        }
+    }
+
+    /// The other language.
+    pub fn toggled(self) -> Self {
+        match self {
+            Self::Zh => Self::En,
+            Self::En => Self::Zh,
+        }
+    }
+}
+
+/// (key, English, Chinese).
+const STRINGS: &[(&str, &str, &str)] = &[
+    (
+        "app.tagline",
+        "Fast, open, self-hosted chat",
+        "快速、开放、可私有部署的即时通讯",
+    ),
+    ("signin.title", "Sign in to Flint", "登录 Flint"),
+    (
+        "signin.register_title",
+        "Create your Flint account",
+        "创建 Flint 账号",
+    ),
+    ("signin.server", "Server address", "服务器地址"),
+    ("signin.username", "Username", "用户名"),
+    ("signin.password", "Password", "密码"),
+    (
+        "signin.display_name",
+        "Display name (optional)",
+        "显示名称（可选）",
+    ),
+    ("signin.submit", "Sign in", "登录"),
+    ("signin.register", "Create account", "注册"),
+    (
+        "signin.to_register",
+        "No account yet? Create one",
+        "还没有账号？立即注册",
+    ),
+    (
+        "signin.to_signin",
+        "Have an account? Sign in",
+        "已有账号？去登录",
+    ),
+    ("signin.working", "Connecting…", "正在连接…"),
+    (
+        "error.invalid_credentials",
+        "Wrong username or password.",
+        "用户名或密码错误。",
+    ),
+    (
+        "error.conflict",
+        "That username is taken.",
+        "该用户名已被占用。",
+    ),
+    (
+        "error.unavailable",
+        "Cannot reach the server. Check the address and your network.",
+        "无法连接服务器，请检查地址和网络。",
+    ),
+    (
+        "error.registration_closed",
+        "This server does not allow sign-ups. Ask your administrator.",
+        "该服务器未开放注册，请联系管理员。",
+    ),
+    (
+        "error.bad_request",
+        "Please check what you entered.",
+        "请检查输入的内容。",
+    ),
+    ("error.other", "Something went wrong.", "出错了。"),
+    ("nav.chats", "Chats", "消息"),
+    ("nav.settings", "Settings", "设置"),
+    ("nav.sign_out", "Sign out", "退出登录"),
+    ("nav.language", "中文", "English"),
+    ("nav.theme", "Toggle dark mode", "切换深色模式"),
+    ("list.search", "Search (Ctrl+K)", "搜索 (Ctrl+K)"),
+    ("list.new_chat", "New chat", "发起聊天"),
+    ("list.empty", "No conversations yet", "还没有会话"),
+    ("list.start", "Start a chat", "发起聊天"),
+    ("list.draft", "[Draft]", "[草稿]"),
+    (
+        "chat.none",
+        "Pick a conversation, or start a new one.",
+        "选择一个会话，或发起新的聊天。",
+    ),
+    ("chat.members", "members", "位成员"),
+    (
+        "chat.load_more",
+        "Loading earlier messages…",
+        "正在加载更早的消息…",
+    ),
+    (
+        "chat.unsupported",
+        "This message type is not supported yet",
+        "暂不支持该消息类型",
+    ),
+    ("chat.typing", "is typing…", "正在输入…"),
+    (
+        "composer.placeholder",
+        "Type a message. Enter to send, Shift+Enter for a new line",
+        "输入消息，Enter 发送，Shift+Enter 换行",
+    ),
+    ("composer.send", "Send", "发送"),
+    ("status.sending", "Sending", "发送中"),
+    ("status.sent", "Sent", "已发送"),
+    ("status.delivered", "Delivered", "已送达"),
+    ("status.read", "Read", "已读"),
+    (
+        "status.failed",
+        "Failed — click to retry",
+        "发送失败，点击重试",
+    ),
+    ("banner.connecting", "Connecting…", "正在连接…"),
+    ("banner.syncing", "Syncing…", "正在同步…"),
+    (
+        "banner.reconnecting",
+        "Offline — reconnecting",
+        "网络已断开，正在重连",
+    ),
+    (
+        "banner.signed_out",
+        "Your session ended. Please sign in again.",
+        "登录已失效，请重新登录。",
+    ),
+    ("new.title", "New chat", "发起聊天"),
+    ("new.search", "Search people by name", "按名称搜索联系人"),
+    ("new.group_name", "Group name", "群聊名称"),
+    ("new.create_group", "Create group", "创建群聊"),
+    ("new.none", "No one found", "没有找到用户"),
+    ("new.close", "Close", "关闭"),
+    ("notice.group_created", "created the group", "创建了群聊"),
+    ("notice.members_added", "added", "邀请了"),
+    ("notice.members_removed", "removed", "移除了"),
+    ("notice.member_left", "left the group", "退出了群聊"),
+    ("notice.group_renamed", "renamed the group", "修改了群名"),
+    ("members.title", "Members", "群成员"),
+];
+
+/// The string for `key` in `locale` (the key itself if missing, so gaps are visible).
+pub fn tr(locale: Locale, key: &'static str) -> &'static str {
+    STRINGS
+        .iter()
+        .find(|(k, _, _)| *k == key)
+        .map(|(_, en, zh)| match locale {
+            Locale::En => *en,
+            Locale::Zh => *zh,
+        })
+        .unwrap_or(key)
+}
+
+/// A reactive translator bound to the app's locale.
+pub fn use_tr() -> impl Fn(&'static str) -> &'static str + Copy {
+    let locale = expect_context::<RwSignal<Locale>>();
+    move |key| tr(locale.get(), key)
+}

@@ -1,0 +1,278 @@
+//! Every call into the Tauri shell, and the one event stream. Nothing else in the UI touches
+//! `__TAURI_INTERNALS__`.
+
+use flint_proto::api::User;
+use flint_proto::ipc::{ConnectionState, ConversationView, Event, MemberView, MessageView};
+use flint_proto::{ErrorBody, ErrorCode};
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+
+#[wasm_bindgen]
+extern "C" {
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI_INTERNALS__"], catch)]
+    async fn invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI_INTERNALS__"], js_name = transformCallback)]
+    fn transform_callback(callback: &js_sys::Function, once: bool) -> f64;
+}
+
+/// The result of a command.
+pub type Reply<T> = Result<T, ErrorBody>;
+
+fn internal(message: impl ToString) -> ErrorBody {
+    ErrorBody::new(ErrorCode::Internal, message.to_string())
+}
+
+async fn call<A: Serialize, R: DeserializeOwned>(cmd: &str, args: &A) -> Reply<R> {
+    let args = args
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(internal)?;
+    match invoke(cmd, args).await {
+        Ok(value) => serde_wasm_bindgen::from_value(value).map_err(internal),
+        Err(error) => Err(serde_wasm_bindgen::from_value(error.clone())
+            .unwrap_or_else(|_| internal(format!("{error:?}")))),
+    }
+}
+
+#[derive(Serialize)]
+struct NoArgs {}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ServerArgs<'a> {
+    server_url: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SignInArgs<'a> {
+    server_url: &'a str,
+    username: &'a str,
+    password: &'a str,
+    display_name: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ConversationArgs {
+    conversation_id: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessagesArgs {
+    conversation_id: i64,
+    before: Option<i64>,
+    limit: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct TextArgs<'a> {
+    conversation_id: i64,
+    text: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct LocalIdArgs {
+    local_id: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UserIdArgs {
+    user_id: i64,
+}
+
+#[derive(Serialize)]
+struct QueryArgs<'a> {
+    query: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct GroupArgs<'a> {
+    name: &'a str,
+    member_ids: &'a [i64],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct FocusArgs {
+    conversation_id: Option<i64>,
+}
+
+/// The server the sign-in form starts with.
+pub async fn default_server_url() -> Reply<String> {
+    call("default_server_url", &NoArgs {}).await
+}
+
+/// Reopens the last session, if any.
+pub async fn resume(server_url: &str) -> Reply<Option<User>> {
+    call("resume", &ServerArgs { server_url }).await
+}
+
+/// Signs in.
+pub async fn sign_in(server_url: &str, username: &str, password: &str) -> Reply<User> {
+    let args = SignInArgs {
+        server_url,
+        username,
+        password,
+        display_name: "",
+    };
+    call("sign_in", &args).await
+}
+
+/// Creates an account and signs in.
+pub async fn register(
+    server_url: &str,
+    username: &str,
+    password: &str,
+    display_name: &str,
+) -> Reply<User> {
+    let args = SignInArgs {
+        server_url,
+        username,
+        password,
+        display_name,
+    };
+    call("register", &args).await
+}
+
+/// Signs out.
+pub async fn sign_out() -> Reply<()> {
+    call("sign_out", &NoArgs {}).await
+}
+
+/// The connection state now.
+pub async fn connection_state() -> Reply<ConnectionState> {
+    call("connection_state", &NoArgs {}).await
+}
+
+/// All conversations.
+pub async fn conversations() -> Reply<Vec<ConversationView>> {
+    call("conversations", &NoArgs {}).await
+}
+
+/// A window of messages.
+pub async fn messages(
+    conversation_id: i64,
+    before: Option<i64>,
+    limit: u32,
+) -> Reply<Vec<MessageView>> {
+    call(
+        "messages",
+        &MessagesArgs {
+            conversation_id,
+            before,
+            limit,
+        },
+    )
+    .await
+}
+
+/// Sends text.
+pub async fn send_text(conversation_id: i64, text: &str) -> Reply<MessageView> {
+    call(
+        "send_text",
+        &TextArgs {
+            conversation_id,
+            text,
+        },
+    )
+    .await
+}
+
+/// Retries a failed message.
+pub async fn retry(local_id: i64) -> Reply<()> {
+    call("retry", &LocalIdArgs { local_id }).await
+}
+
+/// Marks a conversation read.
+pub async fn mark_read(conversation_id: i64) -> Reply<()> {
+    call("mark_read", &ConversationArgs { conversation_id }).await
+}
+
+/// Saves a draft.
+pub async fn set_draft(conversation_id: i64, text: &str) -> Reply<()> {
+    call(
+        "set_draft",
+        &TextArgs {
+            conversation_id,
+            text,
+        },
+    )
+    .await
+}
+
+/// Reads a draft.
+pub async fn draft(conversation_id: i64) -> Reply<Option<String>> {
+    call("draft", &ConversationArgs { conversation_id }).await
+}
+
+/// Typing indicator.
+pub async fn typing(conversation_id: i64) -> Reply<()> {
+    call("typing", &ConversationArgs { conversation_id }).await
+}
+
+/// Searches users.
+pub async fn search_users(query: &str) -> Reply<Vec<User>> {
+    call("search_users", &QueryArgs { query }).await
+}
+
+/// Opens a direct chat.
+pub async fn open_direct(user_id: i64) -> Reply<ConversationView> {
+    call("open_direct", &UserIdArgs { user_id }).await
+}
+
+/// Creates a group.
+pub async fn create_group(name: &str, member_ids: &[i64]) -> Reply<ConversationView> {
+    call("create_group", &GroupArgs { name, member_ids }).await
+}
+
+/// Members of a conversation.
+pub async fn members(conversation_id: i64) -> Reply<Vec<MemberView>> {
+    call("members", &ConversationArgs { conversation_id }).await
+}
+
+/// Tells the shell which conversation is on screen.
+pub async fn focus_conversation(conversation_id: Option<i64>) -> Reply<()> {
+    call("focus_conversation", &FocusArgs { conversation_id }).await
+}
+
+#[derive(Serialize)]
+struct ListenTarget {
+    kind: &'static str,
+}
+
+#[derive(Serialize)]
+struct ListenArgs {
+    event: &'static str,
+    target: ListenTarget,
+    handler: f64,
+}
+
+/// Calls `handler` for every `flint:event` for the life of the page.
+pub async fn listen(handler: impl Fn(Event) + 'static) -> Reply<()> {
+    let closure = Closure::<dyn FnMut(JsValue)>::new(move |raw: JsValue| {
+        let payload =
+            js_sys::Reflect::get(&raw, &JsValue::from_str("payload")).unwrap_or(JsValue::NULL);
+        if let Ok(event) = serde_wasm_bindgen::from_value::<Event>(payload) {
+            handler(event);
+        }
+    });
+    let id = transform_callback(closure.as_ref().unchecked_ref(), false);
+    // The listener lives as long as the page.
+    closure.forget();
+    let args = ListenArgs {
+        event: "flint:event",
+        target: ListenTarget { kind: "Any" },
+        handler: id,
+    };
+    call::<_, f64>("plugin:event|listen", &args)
+        .await
+        .map(|_| ())
+}

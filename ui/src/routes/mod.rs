@@ -1,0 +1,4 @@
+//! One file per screen.
+
+pub mod main_view;
+pub mod sign_in;

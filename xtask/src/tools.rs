@@ -1,0 +1,200 @@
+//! Installs and drives the tool chain: Debian packages (as root), trunk, the exact
+//! wasm-bindgen-cli, tauri-driver, and the wasm32 target (or Debian's from-source fallback).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::{cargo, exec};
+
+/// Debian packages the desktop app and its UI tests need.
+const APT_PACKAGES: &[&str] = &[
+    "build-essential",
+    "pkg-config",
+    "libwebkit2gtk-4.1-dev",
+    "libsoup-3.0-dev",
+    "libayatana-appindicator3-dev",
+    "librsvg2-dev",
+    "libxdo-dev",
+    "libssl-dev",
+    "xvfb",
+    "webkit2gtk-driver",
+    "dbus-x11",
+];
+/// Debian's Rust for building std for wasm32 where rustup cannot add the target.
+const APT_WASM_FALLBACK: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-16"];
+/// The trunk release that works with the toolchains here (0.22 needs a newer rustc).
+const TRUNK_VERSION: &str = "0.21.14";
+const WASM_TARGET: &str = "wasm32-unknown-unknown";
+
+fn succeeds(command: &mut Command) -> bool {
+    command
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false)
+}
+
+fn output_of(command: &mut Command) -> String {
+    command
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_default()
+}
+
+fn is_root() -> bool {
+    output_of(Command::new("id").arg("-u")).trim() == "0"
+}
+
+fn missing_packages(packages: &[&str]) -> Vec<String> {
+    packages
+        .iter()
+        .filter(|p| {
+            let status = output_of(Command::new("dpkg-query").args(["-W", "-f=${Status}", p]));
+            !status.contains("install ok installed")
+        })
+        .map(|p| p.to_string())
+        .collect()
+}
+
+fn apt_install(packages: &[&str]) -> Result<(), String> {
+    let missing = missing_packages(packages);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    if !is_root() {
+        return Err(format!(
+            "missing packages; run: sudo apt-get install -y {}",
+            missing.join(" ")
+        ));
+    }
+    exec(Command::new("apt-get").args(["update", "-qq"]))?;
+    exec(
+        Command::new("apt-get")
+            .args(["install", "-y", "-qq"])
+            .args(&missing)
+            .env("DEBIAN_FRONTEND", "noninteractive"),
+    )
+}
+
+/// The wasm-bindgen version the UI's lock file pins (the CLI must match it exactly).
+fn wasm_bindgen_version() -> Result<String, String> {
+    let lock =
+        std::fs::read_to_string("ui/Cargo.lock").map_err(|e| format!("ui/Cargo.lock: {e}"))?;
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"wasm-bindgen\"" {
+            if let Some(version) = lines.next().and_then(|l| l.strip_prefix("version = \"")) {
+                return Ok(version.trim_end_matches('"').to_owned());
+            }
+        }
+    }
+    Err("wasm-bindgen is not in ui/Cargo.lock".into())
+}
+
+fn cargo_install(binary: &str, version_probe: &str, args: &[&str]) -> Result<(), String> {
+    let installed = output_of(Command::new(binary).arg("--version"));
+    if !version_probe.is_empty() && installed.contains(version_probe) {
+        return Ok(());
+    }
+    if version_probe.is_empty() && succeeds(Command::new(binary).arg("--help")) {
+        return Ok(());
+    }
+    let mut all = vec!["install"];
+    all.extend_from_slice(args);
+    exec(&mut cargo(&all))
+}
+
+/// True when rustup has (or can add) the wasm32 target.
+fn rustup_wasm_target() -> bool {
+    let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]));
+    installed.lines().any(|t| t.trim() == WASM_TARGET)
+        || succeeds(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+}
+
+/// Installs everything the build and the UI suites need.
+pub fn ensure_all() -> Result<(), String> {
+    apt_install(APT_PACKAGES)?;
+    if !rustup_wasm_target() {
+        apt_install(APT_WASM_FALLBACK)?;
+    }
+    cargo_install(
+        "trunk",
+        TRUNK_VERSION,
+        &["trunk", "--version", TRUNK_VERSION, "--locked"],
+    )?;
+    let bindgen = wasm_bindgen_version()?;
+    // Not --locked: one of its locked dependencies is missing from the registry.
+    cargo_install(
+        "wasm-bindgen",
+        &bindgen,
+        &["wasm-bindgen-cli", "--version", &bindgen],
+    )?;
+    cargo_install("tauri-driver", "", &["tauri-driver", "--locked"])
+}
+
+/// Builds the UI into `ui/dist` with trunk (release). Falls back to building std for wasm32
+/// from Debian's sources when rustup has no wasm32 target.
+pub fn build_ui() -> Result<(), String> {
+    let mut trunk = Command::new("trunk");
+    trunk
+        .args(["build", "--release"])
+        .current_dir("ui")
+        .env("TRUNK_SKIP_VERSION_CHECK", "true")
+        .env("CARGO_TARGET_DIR", ui_target_dir());
+    if !rustup_wasm_target() {
+        trunk
+            .env("RUSTC", "/usr/bin/rustc")
+            .env("RUSTC_BOOTSTRAP", "1")
+            .env("CARGO_UNSTABLE_BUILD_STD", "std,panic_abort")
+            .env("CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_LINKER", "wasm-ld-16");
+    }
+    exec(&mut trunk)
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("target"))
+}
+
+/// The UI has its own workspace; its build products sit beside the main ones.
+fn ui_target_dir() -> PathBuf {
+    let main = target_dir();
+    let absolute = if main.is_absolute() {
+        main
+    } else {
+        std::env::current_dir().unwrap_or_default().join(main)
+    };
+    absolute.join("ui")
+}
+
+/// Builds the desktop app with the UI embedded; returns the binary's path.
+pub fn build_desktop(release: bool) -> Result<PathBuf, String> {
+    let mut args = vec![
+        "build",
+        "--locked",
+        "-p",
+        "flint-desktop",
+        "--features",
+        "custom-protocol",
+    ];
+    if release {
+        args.push("--release");
+    }
+    exec(&mut cargo(&args))?;
+    let profile = if release { "release" } else { "debug" };
+    let binary = target_dir()
+        .join(profile)
+        .join(format!("flint{}", std::env::consts::EXE_SUFFIX));
+    Ok(absolute(&binary))
+}
+
+/// A path made absolute against the working directory.
+pub fn absolute(path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_owned()
+    } else {
+        std::env::current_dir().unwrap_or_default().join(path)
+    }
+}
