@@ -66,6 +66,11 @@ pub struct App {
 impl App {
     /// Launches the app with a fresh profile.
     pub async fn launch() -> Self {
+        Self::launch_with_env(&[]).await
+    }
+
+    /// Launches the app with a fresh profile and extra environment variables.
+    pub async fn launch_with_env(env: &[(&str, &str)]) -> Self {
         let display = display();
         let profile = TempDir::new().unwrap();
         let (port, native_port) = (free_addr().port(), free_addr().port());
@@ -78,6 +83,7 @@ impl App {
             ])
             .env("DISPLAY", &display.name)
             .env("FLINT_PROFILE_DIR", profile.path())
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .kill_on_drop(true)

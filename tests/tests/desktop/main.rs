@@ -5,5 +5,6 @@
 
 mod app;
 mod chat;
+mod notify;
 
 pub use app::{App, Display};
