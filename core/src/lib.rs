@@ -4,7 +4,7 @@
 //! methods read snapshots from the database or queue intents; everything that changes is
 //! announced on one stream of [`flint_proto::ipc::Event`]s. No Tauri, no UI.
 //!
-//! Layers: [`store`] (SQL only) ← `sync`/`outbox` (rules) ← `engine` (session loop over a
+//! Layers: `store` (SQL only) ← `sync`/`outbox` (rules) ← `engine` (session loop over a
 //! `link`) ← [`Client`] (public API).
 
 mod client;
@@ -15,7 +15,7 @@ mod http;
 mod link;
 mod outbox;
 mod shared;
-pub mod store;
+mod store;
 mod sync;
 
 pub use client::Client;

@@ -20,13 +20,12 @@ pub fn forward(app: AppHandle, client: Arc<Client>) {
         loop {
             let event = match events.recv().await {
                 Ok(event) => event,
-                // The UI reloads its snapshots on a resync; nothing is lost but intermediate steps.
-                Err(RecvError::Lagged(_)) => Event::ConversationUpdated {
-                    conversation: match client.conversations().await {
-                        Ok(list) if !list.is_empty() => list[0].clone(),
-                        _ => continue,
-                    },
-                },
+                // Only possible under a flood (thousands of events unread); later events carry
+                // the current state of what they touch.
+                Err(RecvError::Lagged(missed)) => {
+                    tracing::warn!(missed, "the webview fell behind on events");
+                    continue;
+                }
                 Err(RecvError::Closed) => break,
             };
             if let Err(error) = app.emit(EVENT, &event) {

@@ -119,23 +119,22 @@ impl App {
         panic!("no WebDriver session: {last_error}");
     }
 
-    /// Waits for an element; on failure saves a screenshot and the page source.
+    /// Waits for an element (the UI may re-render it meanwhile, so lookups are retried); on
+    /// failure saves a screenshot and the page source.
     pub async fn find(&self, css: &str) -> Element {
-        match self
-            .client
-            .wait()
-            .at_most(UI_PATIENCE)
-            .for_element(Locator::Css(css))
-            .await
-        {
-            Ok(element) => element,
-            Err(error) => {
-                self.screenshot("failure").await;
-                let source = self.client.source().await.unwrap_or_default();
-                std::fs::write(screenshot_dir().join("failure.html"), &source).unwrap();
-                panic!("no element {css}: {error}; page saved to test-output/screenshots/failure.*")
+        let deadline = tokio::time::Instant::now() + UI_PATIENCE;
+        let mut last_error = String::from("not found");
+        while tokio::time::Instant::now() < deadline {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => return element,
+                Err(error) => last_error = error.to_string(),
             }
+            tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        self.screenshot("failure").await;
+        let source = self.client.source().await.unwrap_or_default();
+        std::fs::write(screenshot_dir().join("failure.html"), &source).unwrap();
+        panic!("no element {css}: {last_error}; page saved to test-output/screenshots/failure.*")
     }
 
     /// Clicks an element, finding it again if the UI re-rendered it in between.
@@ -210,5 +209,63 @@ impl App {
     pub async fn close(mut self) {
         let _ = self.client.close().await;
         let _ = self.driver.kill().await;
+    }
+}
+
+/// A server, bob on a core client, alice signed up in a fresh app, and their direct chat.
+pub struct Scene {
+    server: Option<flint_tests::TestServer>,
+    /// Bob, on a `flint-core` client.
+    pub bob: flint_tests::TestClient,
+    /// Alice's app.
+    pub app: App,
+    /// Their direct conversation.
+    pub conversation_id: i64,
+    stopped: Option<flint_server::Config>,
+    _data: TempDir,
+}
+
+impl Scene {
+    /// Sets the scene; `env` goes to the app's process.
+    pub async fn start(env: &[(&str, &str)]) -> Self {
+        let data = TempDir::new().unwrap();
+        let config = flint_tests::server::test_config(data.path());
+        let server = flint_tests::TestServer::start(config).await;
+        let bob = flint_tests::TestClient::register(&server.url(), "bob").await;
+        let app = App::launch_with_env(env).await;
+        app.register(&server.url(), "alice").await;
+        let alice = bob.search_users("alice").await.unwrap().remove(0);
+        let conversation_id = bob.open_direct(alice.id).await.unwrap().id;
+        Self {
+            server: Some(server),
+            bob,
+            app,
+            conversation_id,
+            stopped: None,
+            _data: data,
+        }
+    }
+
+    /// Stops the server gracefully.
+    pub async fn stop_server(&mut self) {
+        if let Some(server) = self.server.take() {
+            let config = server.stop().await;
+            self.stopped = Some(config);
+        }
+    }
+
+    /// Starts the server again on the same port and data.
+    pub async fn restart_server(&mut self) {
+        if let Some(config) = self.stopped.take() {
+            self.server = Some(flint_tests::TestServer::start(config).await);
+        }
+    }
+
+    /// Bob sends `text` to alice.
+    pub async fn bob_says(&self, text: &str) {
+        self.bob
+            .send_text(self.conversation_id, text)
+            .await
+            .unwrap();
     }
 }

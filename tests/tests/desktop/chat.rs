@@ -2,66 +2,57 @@
 
 use fantoccini::Locator;
 use flint_tests::server::test_config;
-use flint_tests::{texts, until, TestClient, TestServer};
+use flint_tests::{texts, until, TestServer};
 use tempfile::TempDir;
 
+use crate::app::Scene;
 use crate::App;
 
 /// WebDriver's Enter key.
 const ENTER: &str = "\u{E007}";
+/// Any status an own message has once the server stored it.
+const STORED: &str = ".message.own[data-status='sent'], .message.own[data-status='delivered'], \
+                      .message.own[data-status='read']";
+
+/// Waits until bob holds `texts` in the conversation, in order.
+async fn bob_sees(scene: &Scene, expected: &[&str]) {
+    let got = until(&scene.bob, "bob's messages", || async {
+        let all = scene.bob.all_messages(scene.conversation_id).await;
+        (all.len() >= expected.len()).then_some(all)
+    })
+    .await;
+    assert_eq!(texts(&got), expected);
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn register_receive_and_reply_in_the_ui() {
-    let data = TempDir::new().unwrap();
-    let server = TestServer::start(test_config(data.path())).await;
-    let bob = TestClient::register(&server.url(), "bob").await;
-    let app = App::launch().await;
-    app.find("#username").await;
-    app.screenshot("sign-in").await;
-    app.register(&server.url(), "alice").await;
-
-    let alice = bob.search_users("alice").await.unwrap().remove(0);
-    let conversation = bob.open_direct(alice.id).await.unwrap();
-    bob.send_text(conversation.id, "hello from bob 你好")
-        .await
-        .unwrap();
-
+    let scene = Scene::start(&[]).await;
+    let app = &scene.app;
+    scene.bob_says("hello from bob 你好").await;
     let badge = app.find(".row .unread-badge").await;
     assert_eq!(badge.text().await.unwrap(), "1");
     app.screenshot("main-window").await;
     app.click(".row").await;
     app.find_text(".message .bubble", "hello from bob 你好")
         .await;
-
     app.type_into("#composer", &format!("hi bob{ENTER}")).await;
-    let got = until(&bob, "alice's reply", || async {
-        let all = bob.all_messages(conversation.id).await;
-        (all.len() == 2).then_some(all)
-    })
-    .await;
-    assert_eq!(texts(&got), ["hello from bob 你好", "hi bob"]);
-    app.find(".message.own[data-status='read'], .message.own[data-status='delivered'], .message.own[data-status='sent']")
-        .await;
+    bob_sees(&scene, &["hello from bob 你好", "hi bob"]).await;
+    app.find(STORED).await;
     app.screenshot("chat-light").await;
     app.click("#toggle-theme").await;
     app.screenshot("chat-dark").await;
-    app.close().await;
+    scene.app.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn markup_in_a_message_is_shown_as_text() {
-    let data = TempDir::new().unwrap();
-    let server = TestServer::start(test_config(data.path())).await;
-    let bob = TestClient::register(&server.url(), "bob").await;
-    let app = App::launch().await;
-    app.register(&server.url(), "alice").await;
-    let alice = bob.search_users("alice").await.unwrap().remove(0);
-    let conversation = bob.open_direct(alice.id).await.unwrap();
+    let scene = Scene::start(&[]).await;
     let hostile = "<img src=x onerror=alert(1)>";
-    bob.send_text(conversation.id, hostile).await.unwrap();
-    app.click(".row").await;
-    app.find_text(".message .bubble", hostile).await;
-    let injected = app
+    scene.bob_says(hostile).await;
+    scene.app.click(".row").await;
+    scene.app.find_text(".message .bubble", hostile).await;
+    let injected = scene
+        .app
         .client
         .find_all(Locator::Css(".messages img"))
         .await
@@ -70,39 +61,30 @@ async fn markup_in_a_message_is_shown_as_text() {
         injected.is_empty(),
         "the markup was not turned into elements"
     );
-    app.close().await;
+    scene.app.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_sent_offline_is_delivered_once_when_the_server_returns() {
-    let data = TempDir::new().unwrap();
-    let server = TestServer::start(test_config(data.path())).await;
-    let bob = TestClient::register(&server.url(), "bob").await;
-    let app = App::launch().await;
-    app.register(&server.url(), "alice").await;
-    let alice = bob.search_users("alice").await.unwrap().remove(0);
-    let conversation = bob.open_direct(alice.id).await.unwrap();
-    bob.send_text(conversation.id, "are you there?")
-        .await
-        .unwrap();
-    app.click(".row").await;
-    app.find_text(".message .bubble", "are you there?").await;
+    let mut scene = Scene::start(&[]).await;
+    scene.bob_says("are you there?").await;
+    scene.app.click(".row").await;
+    scene
+        .app
+        .find_text(".message .bubble", "are you there?")
+        .await;
 
-    let config = server.stop().await;
-    app.find("#connection-banner").await;
-    app.type_into("#composer", &format!("written offline{ENTER}"))
+    scene.stop_server().await;
+    scene.app.find("#connection-banner").await;
+    scene
+        .app
+        .type_into("#composer", &format!("written offline{ENTER}"))
         .await;
-    app.find(".message.own[data-status='sending']").await;
-    let _server = TestServer::start(config).await;
-    app.find(".message.own[data-status='sent'], .message.own[data-status='delivered'], .message.own[data-status='read']")
-        .await;
-    let got = until(&bob, "the offline message", || async {
-        let all = bob.all_messages(conversation.id).await;
-        (all.len() >= 2).then_some(all)
-    })
-    .await;
-    assert_eq!(texts(&got), ["are you there?", "written offline"]);
-    app.close().await;
+    scene.app.find(".message.own[data-status='sending']").await;
+    scene.restart_server().await;
+    scene.app.find(STORED).await;
+    bob_sees(&scene, &["are you there?", "written offline"]).await;
+    scene.app.close().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -111,6 +93,8 @@ async fn two_app_instances_chat_with_each_other() {
     let server = TestServer::start(test_config(data.path())).await;
     let first = App::launch().await;
     let second = App::launch().await;
+    first.find("#username").await;
+    first.screenshot("sign-in").await;
     first.register(&server.url(), "carol").await;
     second.register(&server.url(), "dave").await;
 

@@ -5,13 +5,10 @@ use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::Duration;
 
-use flint_tests::server::test_config;
-use flint_tests::{TestClient, TestServer};
-use tempfile::TempDir;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
-use crate::App;
+use crate::app::Scene;
 
 /// Records every `Notify` call as (summary, body).
 struct Recorder {
@@ -77,19 +74,13 @@ async fn a_new_message_raises_a_notification_with_sender_and_text() {
         .build()
         .await
         .unwrap();
-    let data = TempDir::new().unwrap();
-    let server = TestServer::start(test_config(data.path())).await;
-    let bob = TestClient::register(&server.url(), "bob").await;
-    let app = App::launch_with_env(&[("DBUS_SESSION_BUS_ADDRESS", &address)]).await;
-    app.register(&server.url(), "alice").await;
-    let alice = bob.search_users("alice").await.unwrap().remove(0);
-    let conversation = bob.open_direct(alice.id).await.unwrap();
-    bob.send_text(conversation.id, "ping 通知").await.unwrap();
+    let scene = Scene::start(&[("DBUS_SESSION_BUS_ADDRESS", &address)]).await;
+    scene.bob_says("ping 通知").await;
     let (summary, body) = tokio::time::timeout(Duration::from_secs(30), recorded.recv())
         .await
         .expect("a Notify call within 30 s")
         .unwrap();
     assert_eq!(summary, "bob");
     assert_eq!(body, "ping 通知");
-    app.close().await;
+    scene.app.close().await;
 }

@@ -30,7 +30,16 @@ pub fn open_conversation(live: Live, id: i64) {
         if let Ok(page) = ipc::messages(id, None, PAGE).await {
             if live.selected.get_untracked() == Some(id) {
                 live.members.set(members);
-                live.messages.set(page);
+                // Keep messages of this conversation that arrived while the page was read.
+                live.messages.update(|messages| {
+                    let arrived: Vec<MessageView> = messages
+                        .drain(..)
+                        .filter(|m| m.conversation_id == id)
+                        .filter(|m| !page.iter().any(|p| p.local_id == m.local_id))
+                        .collect();
+                    *messages = page;
+                    messages.extend(arrived);
+                });
             }
         }
         let _ = ipc::mark_read(id).await;
@@ -138,7 +147,7 @@ pub fn ChatPane() -> impl IntoView {
                         <p class="loading">{move || tr("chat.load_more")}</p>
                     </Show>
                     <For each=move || grouped(&live.messages.get())
-                        key=|item| (item.message.local_id, item.message.status, item.head, item.day.clone())
+                        key=|item| (item.message.local_id, item.head, item.day)
                         children=move |item| view! { <MessageRow item=item/> }/>
                 </div>
                 <Show when=move || live.typing.get().is_some()>
@@ -205,13 +214,22 @@ fn MessageRow(item: Item) -> impl IntoView {
     let sender = message.sender_id;
     let sender_name = Signal::derive(move || sender_label(live, sender));
     let own = message.is_own;
-    let status = message.status;
     let local_id = message.local_id;
+    let initial = message.status;
+    // The row stays; only its status follows the live list.
+    let status = Memo::new(move |_| {
+        live.messages.with(|messages| {
+            messages
+                .iter()
+                .find(|m| m.local_id == local_id)
+                .map_or(initial, |m| m.status)
+        })
+    });
     let clock = time::clock(message.created_at_ms);
     view! {
         {day}
         <div class="message" class:own=own class:head=item.head data-local-id=local_id
-            data-status=status_name(status)>
+            data-status=move || status_name(status.get())>
             <div class="gutter">
                 {(item.head && !own).then(|| view! { <Avatar name=sender_name/> })}
             </div>
@@ -220,7 +238,7 @@ fn MessageRow(item: Item) -> impl IntoView {
                 <div class="line">
                     {body}
                     <span class="meta" title=clock.clone()>{clock.clone()}</span>
-                    {own.then(|| view! { <StatusIcon status=status local_id=local_id/> })}
+                    {own.then(|| view! { <StatusIcon status=status.into() local_id=local_id/> })}
                 </div>
             </div>
         </div>
@@ -250,9 +268,9 @@ fn status_name(status: MessageStatus) -> &'static str {
 }
 
 #[component]
-fn StatusIcon(status: MessageStatus, local_id: i64) -> impl IntoView {
+fn StatusIcon(status: Signal<MessageStatus>, local_id: i64) -> impl IntoView {
     let tr = use_tr();
-    let (glyph, key) = match status {
+    let look = move || match status.get() {
         MessageStatus::Sending => ("◌", "status.sending"),
         MessageStatus::Sent => ("✓", "status.sent"),
         MessageStatus::Delivered => ("✓✓", "status.delivered"),
@@ -260,15 +278,15 @@ fn StatusIcon(status: MessageStatus, local_id: i64) -> impl IntoView {
         MessageStatus::Failed => ("⚠", "status.failed"),
     };
     let retry = move |_| {
-        if status == MessageStatus::Failed {
+        if status.get_untracked() == MessageStatus::Failed {
             spawn_local(async move {
                 let _ = ipc::retry(local_id).await;
             });
         }
     };
     view! {
-        <button class=format!("status status-{}", status_name(status)) title=move || tr(key)
-            aria-label=move || tr(key) on:click=retry>{glyph}</button>
+        <button class=move || format!("status status-{}", status_name(status.get()))
+            title=move || tr(look().1) aria-label=move || tr(look().1) on:click=retry>{move || look().0}</button>
     }
 }
 

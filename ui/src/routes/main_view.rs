@@ -112,14 +112,36 @@ pub fn MainView() -> impl IntoView {
         members: RwSignal::new(Vec::new()),
     };
     provide_context(live);
+    // Subscribe first, then read snapshots; events that arrive before the snapshots are held
+    // back and replayed on top of them, so a late snapshot never hides a newer event.
+    let early: StoredValue<Option<Vec<Event>>> = StoredValue::new(Some(Vec::new()));
     spawn_local(async move {
-        let _ = ipc::listen(move |event| live.apply(event)).await;
+        let _ = ipc::listen(move |event| {
+            let held = early.try_update_value(|held| match held {
+                Some(buffer) => {
+                    buffer.push(event.clone());
+                    true
+                }
+                None => false,
+            });
+            if held != Some(true) {
+                live.apply(event);
+            }
+        })
+        .await;
         if let Ok(state) = ipc::connection_state().await {
             live.connection.set(state);
         }
         if let Ok(mut list) = ipc::conversations().await {
             sort_conversations(&mut list);
             live.conversations.set(list);
+        }
+        let held = early
+            .try_update_value(Option::take)
+            .flatten()
+            .unwrap_or_default();
+        for event in held {
+            live.apply(event);
         }
     });
     // Esc closes the top panel; Ctrl/Cmd+K focuses search.
