@@ -110,14 +110,6 @@ impl Hub {
             self.send_to_user(user_id, &frame);
         }
     }
-
-    /// Number of connected devices (for diagnostics and tests).
-    pub fn device_count(&self) -> usize {
-        self.devices
-            .read()
-            .map(|devices| devices.values().map(Vec::len).sum())
-            .unwrap_or(0)
-    }
 }
 
 impl CommitListener for Hub {
