@@ -261,6 +261,14 @@ impl Scene {
         }
     }
 
+    /// The running server's address.
+    pub fn url(&self) -> Url {
+        self.server
+            .as_ref()
+            .map(|s| s.url())
+            .expect("the server is running")
+    }
+
     /// Bob sends `text` to alice.
     pub async fn bob_says(&self, text: &str) {
         self.bob

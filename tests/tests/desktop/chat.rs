@@ -118,3 +118,34 @@ async fn two_app_instances_chat_with_each_other() {
     first.close().await;
     second.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_info_drawer_lists_a_groups_members() {
+    let scene = Scene::start(&[]).await;
+    let carol = flint_tests::TestClient::register(&scene.url(), "carol").await;
+    let alice = scene.bob.search_users("alice").await.unwrap().remove(0);
+    let group = scene
+        .bob
+        .create_group("周末爬山 Hiking", &[alice.id, carol.me().id])
+        .await
+        .unwrap();
+    scene.bob.send_text(group.id, "周六见").await.unwrap();
+    scene
+        .app
+        .click(&format!(".row[data-id='{}']", group.id))
+        .await;
+    scene.app.find_text(".chat-title", "周末爬山 Hiking").await;
+    scene.app.click("#members-toggle").await;
+    for username in ["alice", "bob", "carol"] {
+        scene
+            .app
+            .find(&format!(".member[data-username='{username}']"))
+            .await;
+    }
+    scene
+        .app
+        .find_text(".member[data-username='bob'] .role", "owner")
+        .await;
+    scene.app.screenshot("group-members").await;
+    scene.app.close().await;
+}

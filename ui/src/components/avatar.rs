@@ -4,13 +4,21 @@ use leptos::prelude::*;
 
 const PALETTE: [&str; 6] = ["a1", "a2", "a3", "a4", "a5", "a6"];
 
-/// The first letter (or CJK character) of each of up to two words; for CJK names, the last
-/// character (how Chinese apps abbreviate names).
+fn is_cjk(c: char) -> bool {
+    c as u32 >= 0x2E80
+}
+
+/// Initials as Chinese desktop apps draw them: the last two characters of an all-CJK name
+/// (张伟 → 张伟, 欧阳娜娜 → 娜娜), the first CJK character of a mixed one, else the first
+/// letters of up to two words.
 pub fn initials(name: &str) -> String {
     let name = name.trim();
-    let is_cjk = name.chars().any(|c| c as u32 >= 0x2E80);
-    if is_cjk {
-        return name.chars().last().map(String::from).unwrap_or_default();
+    let cjk: Vec<char> = name.chars().filter(|c| is_cjk(*c)).collect();
+    if !cjk.is_empty() && cjk.len() == name.chars().filter(|c| !c.is_whitespace()).count() {
+        return cjk[cjk.len().saturating_sub(2)..].iter().collect();
+    }
+    if let Some(first) = cjk.first() {
+        return first.to_string();
     }
     name.split_whitespace()
         .take(2)

@@ -5,6 +5,7 @@ use flint_proto::ipc::{ContentView, ConversationKind, MessageStatus, MessageView
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use leptos_icons::Icon;
 
 use crate::components::avatar::Avatar;
 use crate::components::composer::Composer;
@@ -134,13 +135,21 @@ pub fn ChatPane() -> impl IntoView {
             <Show when=move || current().is_some()
                 fallback=move || view! { <div class="empty chat-empty"><p>{move || tr("chat.none")}</p></div> }>
                 <header class="chat-head">
-                    <div>
+                    <div class="chat-head-text">
                         <h2 class="chat-title">{move || current().map(|c| c.title).unwrap_or_default()}</h2>
                         <Show when=move || current().map(|c| c.kind == ConversationKind::Group).unwrap_or(false)>
                             <span class="chat-sub">{move || current().map(|c| c.member_count).unwrap_or(0)}" "{move || tr("chat.members")}</span>
                         </Show>
                     </div>
+                    <button id="members-toggle" class="icon-btn" title=move || tr("members.title")
+                        aria-label=move || tr("members.title") aria-pressed=move || live.drawer.get().to_string()
+                        on:click=move |_| live.drawer.update(|open| *open = !*open)>
+                        <Icon icon=icondata::LuUsers/>
+                    </button>
                 </header>
+                <Show when=move || live.drawer.get()>
+                    <MembersDrawer/>
+                </Show>
                 <ConnectionBanner/>
                 <div class="messages" node_ref=list on:scroll=on_scroll role="log" aria-live="polite">
                     <Show when=move || loading.get()>
@@ -202,8 +211,10 @@ fn MessageRow(item: Item) -> impl IntoView {
         view! { <div class="day-separator"><span>{move || time::day_label(ms, locale.get() == Locale::Zh)}</span></div> }
     });
     let body = match message.content.clone() {
-        ContentView::System { kind, .. } => {
-            return view! { {day}<div class="notice">{notice_text(&kind, tr)}</div> }.into_any();
+        ContentView::System { kind, actor_id, .. } => {
+            let actor = Signal::derive(move || sender_label(live, actor_id));
+            return view! { {day}<div class="notice">{actor}" "{notice_text(&kind, tr)}</div> }
+                .into_any();
         }
         // Text is inserted as a text node: markup in a message is shown, never interpreted.
         ContentView::Text { body, .. } => view! { <div class="bubble">{body}</div> }.into_any(),
@@ -307,5 +318,30 @@ fn ConnectionBanner() -> impl IntoView {
         <Show when=move || text().is_some()>
             <div class="banner" id="connection-banner" role="status">{move || text().unwrap_or_default()}</div>
         </Show>
+    }
+}
+
+/// The info drawer: who is in the open conversation.
+#[component]
+fn MembersDrawer() -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    view! {
+        <aside class="drawer" aria-label=move || tr("members.title")>
+            <h3>{move || tr("members.title")}</h3>
+            <ul class="members">
+                <For each=move || live.members.get() key=|m| m.user.id children=move |member| {
+                    let name = member.user.display_name.clone();
+                    view! {
+                        <li class="member" data-username=member.user.username.clone()>
+                            <Avatar name=Signal::derive(move || name.clone())/>
+                            <span class="member-name">{member.user.display_name.clone()}</span>
+                            <span class="muted-text">"@"{member.user.username.clone()}</span>
+                            {(member.role != "member").then(|| view! { <span class="role">{member.role.clone()}</span> })}
+                        </li>
+                    }
+                }/>
+            </ul>
+        </aside>
     }
 }

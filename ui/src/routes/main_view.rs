@@ -31,6 +31,8 @@ pub struct Live {
     pub typing: RwSignal<Option<i64>>,
     /// Members of the open conversation.
     pub members: RwSignal<Vec<MemberView>>,
+    /// Whether the info drawer (members) is open.
+    pub drawer: RwSignal<bool>,
 }
 
 fn sort_conversations(list: &mut [ConversationView]) {
@@ -110,6 +112,7 @@ pub fn MainView() -> impl IntoView {
         new_chat: RwSignal::new(false),
         typing: RwSignal::new(None),
         members: RwSignal::new(Vec::new()),
+        drawer: RwSignal::new(false),
     };
     provide_context(live);
     // Subscribe first, then read snapshots; events that arrive before the snapshots are held
@@ -146,8 +149,12 @@ pub fn MainView() -> impl IntoView {
     });
     // Esc closes the top panel; Ctrl/Cmd+K focuses search.
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
-        if ev.key() == "Escape" && live.new_chat.get_untracked() {
-            live.new_chat.set(false);
+        if ev.key() == "Escape" {
+            if live.new_chat.get_untracked() {
+                live.new_chat.set(false);
+            } else if live.drawer.get_untracked() {
+                live.drawer.set(false);
+            }
         }
         if (ev.ctrl_key() || ev.meta_key()) && ev.key().eq_ignore_ascii_case("k") {
             ev.prevent_default();
