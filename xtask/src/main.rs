@@ -3,8 +3,8 @@
 //! - `run [--second]` — install what is missing, build, start a local `flint-server` (SQLite in
 //!   the user's data folder, two demo accounts on first run) and open the desktop app;
 //!   `--second` opens another app instance against the running server.
-//! - `test`  — formatting, clippy, every test of the workspace, then the UI suites in the real
-//!   app under Xvfb (what CI runs).
+//! - `test`  — formatting, clippy, every test of the workspace, actionlint on the workflows,
+//!   then the UI suites in the real app under Xvfb (what CI runs).
 //! - `bench` — the benchmark figures recorded in `docs/BENCHMARKS.md`.
 
 mod run;
@@ -75,6 +75,7 @@ fn test() -> Result<(), String> {
         "warnings",
     ]))?;
     exec(&mut cargo(&["test", "--workspace", "--locked"]))?;
+    tools::lint_workflows()?;
     let app = tools::build_desktop(false)?;
     exec(
         cargo(&[

