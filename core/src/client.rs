@@ -460,7 +460,7 @@ impl Client {
     }
 
     /// Ends the session on the server, forgets it locally, and stops.
-    pub async fn logout(self) -> Result<()> {
+    pub async fn logout(&self) -> Result<()> {
         let ended = self.http.logout(&self.shared.params.token).await;
         self.shared
             .store
@@ -475,7 +475,7 @@ impl Client {
     }
 
     /// Stops the engine and waits for its tasks; the outbox is kept for next time.
-    pub async fn shutdown(self) {
+    pub async fn shutdown(&self) {
         self.shared.shutdown.cancel();
         let tasks = self
             .tasks

@@ -1,7 +1,7 @@
 //! Core events become one Tauri event, `flint:event`, carrying `flint_proto::ipc::Event`; new
 //! messages may also raise an OS notification and update the tray.
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
 use flint_core::{Client, ContentView, Event, MessageView};
 use tauri::{AppHandle, Emitter, Manager};
@@ -13,9 +13,11 @@ use crate::tray;
 /// The one event name the UI listens to.
 pub const EVENT: &str = "flint:event";
 
-/// Forwards `client`'s events to the webview until the client stops.
-pub fn forward(app: AppHandle, client: Arc<Client>) {
+/// Forwards `client`'s events to the webview until the client is gone. Holds only a weak
+/// handle, so signing out really drops the client (and ends this loop).
+pub fn forward(app: AppHandle, client: &Arc<Client>) {
     let mut events = client.events();
+    let client: Weak<Client> = Arc::downgrade(client);
     tauri::async_runtime::spawn(async move {
         loop {
             let event = match events.recv().await {
@@ -31,6 +33,9 @@ pub fn forward(app: AppHandle, client: Arc<Client>) {
             if let Err(error) = app.emit(EVENT, &event) {
                 tracing::warn!(%error, "cannot emit to the webview");
             }
+            let Some(client) = client.upgrade() else {
+                break;
+            };
             match &event {
                 Event::MessageAdded { message } => notify_if_unseen(&app, &client, message).await,
                 Event::ConversationUpdated { .. } => tray::refresh(&app, &client).await,

@@ -46,12 +46,13 @@ impl Desktop {
         self.client.read().await.clone().ok_or_else(signed_out)
     }
 
-    /// Makes `client` the signed-in one (stopping any previous one).
-    pub async fn set_client(&self, client: Option<Arc<Client>>) {
+    /// Makes `client` the signed-in one; returns the previous one, already stopped.
+    pub async fn set_client(&self, client: Option<Arc<Client>>) -> Option<Arc<Client>> {
         let previous = std::mem::replace(&mut *self.client.write().await, client);
-        if let Some(previous) = previous.and_then(|c| Arc::try_unwrap(c).ok()) {
+        if let Some(previous) = &previous {
             previous.shutdown().await;
         }
+        previous
     }
 }
 

@@ -22,7 +22,7 @@ pub fn default_server_url() -> String {
 async fn start(app: &AppHandle, desktop: &Desktop, client: Client) -> User {
     let client = Arc::new(client);
     let me = client.me().clone();
-    events::forward(app.clone(), Arc::clone(&client));
+    events::forward(app.clone(), &client);
     desktop.set_client(Some(client)).await;
     me
 }
@@ -72,11 +72,9 @@ pub async fn register(
 /// Signs out and forgets the session.
 #[tauri::command]
 pub async fn sign_out(desktop: State<'_, Desktop>) -> Result<(), ErrorBody> {
-    let client = desktop.client().await?;
-    desktop.set_client(None).await;
-    match Arc::try_unwrap(client) {
-        Ok(client) => ipc(client.logout().await),
-        Err(_) => Ok(()),
+    match desktop.set_client(None).await {
+        Some(client) => ipc(client.logout().await),
+        None => Ok(()),
     }
 }
 

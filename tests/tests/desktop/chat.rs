@@ -149,3 +149,20 @@ async fn the_info_drawer_lists_a_groups_members() {
     scene.app.screenshot("group-members").await;
     scene.app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn signing_out_returns_to_sign_in_and_forgets_the_session() {
+    let scene = Scene::start(&[]).await;
+    let last_account = scene.app.profile.path().join("last-account");
+    assert!(
+        last_account.exists(),
+        "signing up keeps the session for the next launch"
+    );
+    scene.app.click("#sign-out").await;
+    scene.app.find("#username").await;
+    until(&scene.bob, "the session to be forgotten", || async {
+        (!last_account.exists()).then_some(())
+    })
+    .await;
+    scene.app.close().await;
+}

@@ -62,9 +62,12 @@ impl Live {
                             messages.push(message);
                         }
                     });
-                    spawn_local(async move {
-                        let _ = ipc::mark_read(id).await;
-                    });
+                    // Only what the user can see counts as read.
+                    if document().has_focus().unwrap_or(false) {
+                        spawn_local(async move {
+                            let _ = ipc::mark_read(id).await;
+                        });
+                    }
                 }
             }
             Event::MessageStatusChanged {
