@@ -18,6 +18,7 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::link::{unexpected, LinkParams};
 use crate::shared::{Shared, EVENT_BUFFER};
+use crate::store::messages::Page;
 use crate::store::{conversations, kv, messages, outbox, Store};
 use crate::{engine, sync};
 
@@ -222,19 +223,49 @@ impl Client {
         before: Option<i64>,
         limit: u32,
     ) -> Result<Vec<MessageView>> {
+        match before {
+            Some(local_id) => {
+                self.page_around(conversation_id, local_id, Page::Before, limit)
+                    .await
+            }
+            None => self.page(conversation_id, Page::Latest, limit).await,
+        }
+    }
+
+    /// Up to `limit` messages newer than the message `after` (a local id), oldest first.
+    pub async fn messages_after(
+        &self,
+        conversation_id: i64,
+        after: i64,
+        limit: u32,
+    ) -> Result<Vec<MessageView>> {
+        self.page_around(conversation_id, after, Page::After, limit)
+            .await
+    }
+
+    /// A page on one side of a message, given by its local id.
+    async fn page_around(
+        &self,
+        conversation_id: i64,
+        local_id: i64,
+        side: fn(i64) -> Page,
+        limit: u32,
+    ) -> Result<Vec<MessageView>> {
+        let key = self
+            .shared
+            .store
+            .call(move |conn| messages::sort_key(conn, local_id))
+            .await?
+            .ok_or(Error::NotFound("message"))?;
+        self.page(conversation_id, side(key), limit).await
+    }
+
+    async fn page(&self, conversation_id: i64, page: Page, limit: u32) -> Result<Vec<MessageView>> {
         let me = self.shared.me_id();
         let limit = limit.min(MAX_WINDOW);
         self.shared
             .store
-            .call(move |conn| {
-                let before_key = match before {
-                    Some(local_id) => Some(
-                        messages::sort_key(conn, local_id)?.ok_or(Error::NotFound("message"))?,
-                    ),
-                    None => None,
-                };
-                messages::window(conn, conversation_id, before_key, limit, me)
-            })
+            .call(move |conn| messages::window(conn, conversation_id, page, limit, me))
             .await
     }
 
@@ -447,6 +478,31 @@ impl Client {
         self.shared
             .store
             .call(move |conn| conversations::set_draft(conn, conversation_id, &text, now_ms()))
+            .await?;
+        self.shared.emit_conversations(vec![conversation_id]).await
+    }
+
+    /// Pins a conversation to the top of the list (this device only), or unpins it.
+    pub async fn set_pinned(&self, conversation_id: i64, pinned: bool) -> Result<()> {
+        self.set_flag(conversation_id, conversations::Flag::Pinned, pinned)
+            .await
+    }
+
+    /// Mutes a conversation (no notifications, not counted in the total), or unmutes it.
+    pub async fn set_muted(&self, conversation_id: i64, muted: bool) -> Result<()> {
+        self.set_flag(conversation_id, conversations::Flag::Muted, muted)
+            .await
+    }
+
+    async fn set_flag(
+        &self,
+        conversation_id: i64,
+        flag: conversations::Flag,
+        on: bool,
+    ) -> Result<()> {
+        self.shared
+            .store
+            .call(move |conn| conversations::set_flag(conn, conversation_id, flag, on))
             .await?;
         self.shared.emit_conversations(vec![conversation_id]).await
     }

@@ -14,6 +14,7 @@ mod error;
 mod http;
 mod link;
 mod outbox;
+pub mod preferences;
 mod shared;
 mod store;
 mod sync;
@@ -24,5 +25,5 @@ pub use error::{Error, Result};
 pub use flint_proto::api::User;
 pub use flint_proto::ipc::{
     ConnectionState, ContentView, ConversationKind, ConversationView, Event, MemberView,
-    MessageStatus, MessageView,
+    MessageStatus, MessageView, Preferences,
 };

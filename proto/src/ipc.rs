@@ -177,4 +177,26 @@ pub enum Event {
         /// The new state.
         state: ConnectionState,
     },
+    /// The user asked the shell to show a conversation (a notification was clicked). Raised
+    /// by the desktop shell, never by the engine.
+    OpenRequested {
+        /// The conversation to show.
+        conversation_id: i64,
+    },
+}
+
+/// Settings of one desktop profile, kept across restarts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Preferences {
+    /// Closing the window hides it to the tray instead of quitting.
+    pub close_to_tray: bool,
+}
+
+impl Default for Preferences {
+    fn default() -> Self {
+        Self {
+            close_to_tray: true,
+        }
+    }
 }

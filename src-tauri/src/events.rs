@@ -89,16 +89,49 @@ async fn notify_if_unseen(app: &AppHandle, client: &Client, message: &MessageVie
         flint_core::ConversationKind::Group => format!("{sender} · {}", conversation.title),
     };
     let body = preview(message);
+    let app = app.clone();
+    let conversation_id = message.conversation_id;
     let shown = tauri::async_runtime::spawn_blocking(move || {
-        notify_rust::Notification::new()
+        let handle = notify_rust::Notification::new()
             .appname("Flint")
             .summary(&summary)
             .body(&body)
-            .show()
-            .map(|_| ())
+            .action("default", "Open")
+            .show()?;
+        open_on_click(app, handle, conversation_id);
+        Ok::<_, notify_rust::error::Error>(())
     })
     .await;
     if let Ok(Err(error)) = shown {
         tracing::info!(%error, "no notification daemon");
     }
+}
+
+/// Most notifications waiting for a click at once (each waits on a blocking thread).
+#[cfg(all(unix, not(target_os = "macos")))]
+const MAX_WAITING_NOTIFICATIONS: usize = 16;
+
+/// Where the platform reports clicks (freedesktop): a click shows the window and asks the UI
+/// to open the conversation. Runs on a blocking thread until the notification is acted on
+/// or closed.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn open_on_click(app: AppHandle, handle: notify_rust::NotificationHandle, conversation_id: i64) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static WAITING: AtomicUsize = AtomicUsize::new(0);
+    if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING_NOTIFICATIONS {
+        WAITING.fetch_sub(1, Ordering::SeqCst);
+        return;
+    }
+    handle.wait_for_action(|action| {
+        if action == "default" {
+            tray::show_main(&app);
+            let _ = app.emit(EVENT, &Event::OpenRequested { conversation_id });
+        }
+    });
+    WAITING.fetch_sub(1, Ordering::SeqCst);
+}
+
+/// Windows and macOS report no clicks through notify-rust.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn open_on_click(_app: AppHandle, _handle: notify_rust::NotificationHandle, _conversation_id: i64) {
 }

@@ -54,6 +54,7 @@ pub fn run() {
             }
             Ok(())
         })
+        .on_window_event(tray::hide_on_close)
         .invoke_handler(tauri::generate_handler![
             session::default_server_url,
             session::resume,
@@ -61,9 +62,12 @@ pub fn run() {
             session::register,
             session::sign_out,
             session::connection_state,
+            session::preferences,
+            session::set_preferences,
             chat::conversations,
             chat::conversation,
             chat::messages,
+            chat::messages_after,
             chat::send_text,
             chat::retry,
             chat::mark_read,
@@ -74,6 +78,8 @@ pub fn run() {
             chat::open_direct,
             chat::create_group,
             chat::members,
+            chat::set_pinned,
+            chat::set_muted,
             chat::focus_conversation,
         ])
         .run(tauri::generate_context!());

@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
-use flint_core::{Client, ClientConfig};
+use flint_core::{preferences, Client, ClientConfig, Preferences};
 use flint_proto::{ErrorBody, ErrorCode};
 use tokio::sync::RwLock;
 use url::Url;
@@ -17,6 +17,8 @@ pub struct Desktop {
     client: RwLock<Option<Arc<Client>>>,
     /// The conversation the user is looking at (no notifications for it).
     pub focused: Mutex<Option<i64>>,
+    /// This profile's preferences.
+    preferences: Mutex<Preferences>,
 }
 
 /// The error for commands that need a signed-in user.
@@ -28,10 +30,28 @@ impl Desktop {
     /// A desktop session over a profile folder.
     pub fn new(data_dir: PathBuf) -> Self {
         Self {
+            preferences: Mutex::new(preferences::load(&data_dir)),
             data_dir,
             client: RwLock::new(None),
             focused: Mutex::new(None),
         }
+    }
+
+    /// This profile's preferences.
+    pub fn preferences(&self) -> Preferences {
+        self.preferences
+            .lock()
+            .map(|preferences| *preferences)
+            .unwrap_or_default()
+    }
+
+    /// Changes and saves this profile's preferences.
+    pub fn set_preferences(&self, changed: Preferences) -> Result<(), ErrorBody> {
+        ipc(preferences::save(&self.data_dir, &changed))?;
+        if let Ok(mut preferences) = self.preferences.lock() {
+            *preferences = changed;
+        }
+        Ok(())
     }
 
     /// The client configuration for a server.

@@ -4,7 +4,9 @@
 use flint_core::Client;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{MouseButton, TrayIconBuilder, TrayIconEvent};
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Manager, Window, WindowEvent};
+
+use crate::state::Desktop;
 
 const TRAY_ID: &str = "flint";
 
@@ -35,6 +37,19 @@ pub fn create(app: &AppHandle) -> tauri::Result<()> {
     }
     builder.build(app)?;
     Ok(())
+}
+
+/// With "close to tray" on and a tray icon present, closing the main window hides it.
+pub fn hide_on_close(window: &Window, event: &WindowEvent) {
+    let WindowEvent::CloseRequested { api, .. } = event else {
+        return;
+    };
+    let app = window.app_handle();
+    let to_tray = app.state::<Desktop>().preferences().close_to_tray;
+    if to_tray && app.tray_by_id(TRAY_ID).is_some() {
+        api.prevent_close();
+        let _ = window.hide();
+    }
 }
 
 /// Brings the main window to the front.

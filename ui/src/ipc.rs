@@ -2,7 +2,9 @@
 //! `__TAURI_INTERNALS__`.
 
 use flint_proto::api::User;
-use flint_proto::ipc::{ConnectionState, ConversationView, Event, MemberView, MessageView};
+use flint_proto::ipc::{
+    ConnectionState, ConversationView, Event, MemberView, MessageView, Preferences,
+};
 use flint_proto::{ErrorBody, ErrorCode};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -66,6 +68,33 @@ struct MessagesArgs {
     conversation_id: i64,
     before: Option<i64>,
     limit: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AfterArgs {
+    conversation_id: i64,
+    after: i64,
+    limit: u32,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PinnedArgs {
+    conversation_id: i64,
+    pinned: bool,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MutedArgs {
+    conversation_id: i64,
+    muted: bool,
+}
+
+#[derive(Serialize)]
+struct PreferencesArgs {
+    preferences: Preferences,
 }
 
 #[derive(Serialize)]
@@ -172,6 +201,57 @@ pub async fn messages(
         },
     )
     .await
+}
+
+/// A window of messages after one.
+pub async fn messages_after(
+    conversation_id: i64,
+    after: i64,
+    limit: u32,
+) -> Reply<Vec<MessageView>> {
+    call(
+        "messages_after",
+        &AfterArgs {
+            conversation_id,
+            after,
+            limit,
+        },
+    )
+    .await
+}
+
+/// Pins or unpins a conversation.
+pub async fn set_pinned(conversation_id: i64, pinned: bool) -> Reply<()> {
+    call(
+        "set_pinned",
+        &PinnedArgs {
+            conversation_id,
+            pinned,
+        },
+    )
+    .await
+}
+
+/// Mutes or unmutes a conversation.
+pub async fn set_muted(conversation_id: i64, muted: bool) -> Reply<()> {
+    call(
+        "set_muted",
+        &MutedArgs {
+            conversation_id,
+            muted,
+        },
+    )
+    .await
+}
+
+/// This profile's preferences.
+pub async fn preferences() -> Reply<Preferences> {
+    call("preferences", &NoArgs {}).await
+}
+
+/// Saves this profile's preferences.
+pub async fn set_preferences(preferences: Preferences) -> Reply<()> {
+    call("set_preferences", &PreferencesArgs { preferences }).await
 }
 
 /// Sends text.

@@ -3,7 +3,7 @@
 //! - `run [--second]` — install what is missing, build, start a local `flint-server` (SQLite in
 //!   the user's data folder, two demo accounts on first run) and open the desktop app;
 //!   `--second` opens another app instance against the running server.
-//! - `test`  — formatting, clippy, every test of the workspace, actionlint on the workflows,
+//! - `test`  — formatting, clippy (workspace and ui/), every test of the workspace, actionlint on the workflows,
 //!   then the UI suites in the real app under Xvfb (what CI runs).
 //! - `bench` — the benchmark figures recorded in `docs/BENCHMARKS.md`.
 
@@ -74,6 +74,7 @@ fn test() -> Result<(), String> {
         "-D",
         "warnings",
     ]))?;
+    tools::clippy_ui()?;
     exec(&mut cargo(&["test", "--workspace", "--locked"]))?;
     tools::lint_workflows()?;
     let app = tools::build_desktop(false)?;

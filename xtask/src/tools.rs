@@ -152,6 +152,29 @@ pub fn build_ui() -> Result<(), String> {
     exec(&mut trunk)
 }
 
+/// Clippy over the UI crate for wasm32. Clippy belongs to the rustup toolchain, so without a
+/// rustup wasm32 target (the build-std fallback) the UI is only built, not linted.
+pub fn clippy_ui() -> Result<(), String> {
+    if !rustup_wasm_target() {
+        println!("xtask: no rustup wasm32 target here; skipping clippy on ui/");
+        return Ok(());
+    }
+    exec(
+        cargo(&[
+            "clippy",
+            "--manifest-path",
+            "ui/Cargo.toml",
+            "--target",
+            WASM_TARGET,
+            "--locked",
+            "--",
+            "-D",
+            "warnings",
+        ])
+        .env("CARGO_TARGET_DIR", ui_target_dir()),
+    )
+}
+
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)

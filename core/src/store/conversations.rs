@@ -6,7 +6,7 @@ use flint_proto::wire::{self, MemberRole};
 use rusqlite::{params, Connection, OptionalExtension};
 
 use super::messages::{self, Markers, PENDING_BASE};
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Records a conversation the server described, with its members.
 pub fn upsert(conn: &Connection, conversation: &wire::Conversation, me: i64) -> Result<()> {
@@ -272,6 +272,30 @@ pub fn set_draft(conn: &Connection, conversation_id: i64, text: &str, now_ms: i6
         .execute(params![conversation_id, text, now_ms])?;
     }
     Ok(())
+}
+
+/// A per-device switch on a conversation.
+#[derive(Debug, Clone, Copy)]
+pub enum Flag {
+    /// Listed first.
+    Pinned,
+    /// No notifications; not in the unread total.
+    Muted,
+}
+
+/// Turns a per-device switch on or off; an unknown conversation is an error.
+pub fn set_flag(conn: &Connection, conversation_id: i64, flag: Flag, on: bool) -> Result<()> {
+    let sql = match flag {
+        Flag::Pinned => "UPDATE conversations SET pinned = ?2 WHERE id = ?1",
+        Flag::Muted => "UPDATE conversations SET muted = ?2 WHERE id = ?1",
+    };
+    match conn
+        .prepare_cached(sql)?
+        .execute(params![conversation_id, on])?
+    {
+        0 => Err(Error::NotFound("conversation")),
+        _ => Ok(()),
+    }
 }
 
 /// The composer draft of a conversation.

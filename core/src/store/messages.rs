@@ -141,27 +141,43 @@ pub fn view(conn: &Connection, local_id: i64, me: i64) -> Result<Option<MessageV
         .optional()?)
 }
 
-/// Up to `limit` messages before `before` (a sort key; `None` = the newest), oldest first.
+/// Which end of a history window a page reads from.
+#[derive(Debug, Clone, Copy)]
+pub enum Page {
+    /// The newest messages.
+    Latest,
+    /// Messages before this sort key.
+    Before(i64),
+    /// Messages after this sort key.
+    After(i64),
+}
+
+/// Up to `limit` messages of a page, oldest first.
 pub fn window(
     conn: &Connection,
     conversation_id: i64,
-    before: Option<i64>,
+    page: Page,
     limit: u32,
     me: i64,
 ) -> Result<Vec<MessageView>> {
     let markers = markers(conn, conversation_id, me)?;
+    let (condition, key) = match page {
+        Page::Latest => ("sort_key < ?2 ORDER BY sort_key DESC", i64::MAX),
+        Page::Before(key) => ("sort_key < ?2 ORDER BY sort_key DESC", key),
+        Page::After(key) => ("sort_key > ?2 ORDER BY sort_key ASC", key),
+    };
     let sql = format!(
-        "SELECT {VIEW_COLUMNS} FROM messages
-         WHERE conversation_id = ?1 AND sort_key < ?2 ORDER BY sort_key DESC LIMIT ?3"
+        "SELECT {VIEW_COLUMNS} FROM messages WHERE conversation_id = ?1 AND {condition} LIMIT ?3"
     );
     let mut views: Vec<MessageView> = conn
         .prepare_cached(&sql)?
-        .query_map(
-            params![conversation_id, before.unwrap_or(i64::MAX), limit],
-            |row| view_from_row(row, me, &markers),
-        )?
+        .query_map(params![conversation_id, key, limit], |row| {
+            view_from_row(row, me, &markers)
+        })?
         .collect::<rusqlite::Result<_>>()?;
-    views.reverse();
+    if !matches!(page, Page::After(_)) {
+        views.reverse();
+    }
     Ok(views)
 }
 
@@ -175,7 +191,7 @@ pub fn sort_key(conn: &Connection, local_id: i64) -> Result<Option<i64>> {
 
 /// The newest message of a conversation.
 pub fn latest(conn: &Connection, conversation_id: i64, me: i64) -> Result<Option<MessageView>> {
-    Ok(window(conn, conversation_id, None, 1, me)?.pop())
+    Ok(window(conn, conversation_id, Page::Latest, 1, me)?.pop())
 }
 
 /// Stores a message this device is about to send; returns its local id.

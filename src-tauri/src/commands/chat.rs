@@ -39,6 +39,21 @@ pub async fn messages(
         .await)
 }
 
+/// A window of history after a message, oldest first.
+#[tauri::command]
+pub async fn messages_after(
+    desktop: State<'_, Desktop>,
+    conversation_id: i64,
+    after: i64,
+    limit: u32,
+) -> Result<Vec<MessageView>, ErrorBody> {
+    ipc(desktop
+        .client()
+        .await?
+        .messages_after(conversation_id, after, limit)
+        .await)
+}
+
 /// Queues a text message.
 #[tauri::command]
 pub async fn send_text(
@@ -123,6 +138,34 @@ pub async fn create_group(
         .client()
         .await?
         .create_group(&name, &member_ids)
+        .await)
+}
+
+/// Pins or unpins a conversation.
+#[tauri::command]
+pub async fn set_pinned(
+    desktop: State<'_, Desktop>,
+    conversation_id: i64,
+    pinned: bool,
+) -> Result<(), ErrorBody> {
+    ipc(desktop
+        .client()
+        .await?
+        .set_pinned(conversation_id, pinned)
+        .await)
+}
+
+/// Mutes or unmutes a conversation.
+#[tauri::command]
+pub async fn set_muted(
+    desktop: State<'_, Desktop>,
+    conversation_id: i64,
+    muted: bool,
+) -> Result<(), ErrorBody> {
+    ipc(desktop
+        .client()
+        .await?
+        .set_muted(conversation_id, muted)
         .await)
 }
 

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use flint_core::{Client, ConnectionState};
+use flint_core::{Client, ConnectionState, Preferences};
 use flint_proto::api::User;
 use flint_proto::ErrorBody;
 use tauri::{AppHandle, State};
@@ -82,4 +82,19 @@ pub async fn sign_out(desktop: State<'_, Desktop>) -> Result<(), ErrorBody> {
 #[tauri::command]
 pub async fn connection_state(desktop: State<'_, Desktop>) -> Result<ConnectionState, ErrorBody> {
     Ok(desktop.client().await?.connection().borrow().clone())
+}
+
+/// This profile's preferences.
+#[tauri::command]
+pub fn preferences(desktop: State<'_, Desktop>) -> Preferences {
+    desktop.preferences()
+}
+
+/// Changes this profile's preferences.
+#[tauri::command]
+pub fn set_preferences(
+    desktop: State<'_, Desktop>,
+    preferences: Preferences,
+) -> Result<(), ErrorBody> {
+    desktop.set_preferences(preferences)
 }

@@ -15,7 +15,7 @@ use tokio::process::{Child, Command};
 use url::Url;
 
 /// How long the UI may take to show something.
-const UI_PATIENCE: Duration = Duration::from_secs(30);
+pub const UI_PATIENCE: Duration = Duration::from_secs(30);
 
 /// The X display every app of this test binary draws on.
 pub struct Display {

@@ -6,5 +6,6 @@
 mod app;
 mod chat;
 mod notify;
+mod window;
 
 pub use app::{App, Display};

@@ -5,10 +5,14 @@ use std::collections::HashMap;
 use std::process::Stdio;
 use std::time::Duration;
 
+use fantoccini::Locator;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
 use crate::app::Scene;
+
+/// The id the recorder gives every notification.
+const NOTIFICATION_ID: u32 = 7;
 
 /// Records every `Notify` call as (summary, body).
 struct Recorder {
@@ -30,7 +34,7 @@ impl Recorder {
         _expire_timeout: i32,
     ) -> u32 {
         let _ = self.calls.send((summary, body));
-        1
+        NOTIFICATION_ID
     }
 
     async fn get_capabilities(&self) -> Vec<String> {
@@ -64,23 +68,74 @@ async fn session_bus() -> (tokio::process::Child, String) {
     (daemon, address.trim().to_owned())
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_new_message_raises_a_notification_with_sender_and_text() {
-    let (_daemon, address) = session_bus().await;
-    let (calls, mut recorded) = mpsc::unbounded_channel();
-    let _bus = zbus::connection::Builder::address(address.as_str())
+/// The recorder on a private bus, and the app started on that bus.
+async fn scene_with_notifications() -> (
+    Scene,
+    zbus::Connection,
+    mpsc::UnboundedReceiver<(String, String)>,
+    tokio::process::Child,
+) {
+    let (daemon, address) = session_bus().await;
+    let (calls, recorded) = mpsc::unbounded_channel();
+    let bus = zbus::connection::Builder::address(address.as_str())
         .name("org.freedesktop.Notifications")
         .serve_at("/org/freedesktop/Notifications", Recorder { calls })
         .build()
         .await
         .unwrap();
     let scene = Scene::start(&[("DBUS_SESSION_BUS_ADDRESS", &address)]).await;
-    scene.bob_says("ping 通知").await;
-    let (summary, body) = tokio::time::timeout(Duration::from_secs(30), recorded.recv())
+    (scene, bus, recorded, daemon)
+}
+
+async fn next_notification(
+    recorded: &mut mpsc::UnboundedReceiver<(String, String)>,
+) -> (String, String) {
+    tokio::time::timeout(Duration::from_secs(30), recorded.recv())
         .await
         .expect("a Notify call within 30 s")
-        .unwrap();
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_message_raises_a_notification_with_sender_and_text() {
+    let (scene, _bus, mut recorded, _daemon) = scene_with_notifications().await;
+    scene.bob_says("ping 通知").await;
+    let (summary, body) = next_notification(&mut recorded).await;
     assert_eq!(summary, "bob");
     assert_eq!(body, "ping 通知");
+    scene.app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn clicking_the_notification_opens_its_conversation() {
+    let (scene, bus, mut recorded, _daemon) = scene_with_notifications().await;
+    scene.bob_says("click me").await;
+    next_notification(&mut recorded).await;
+    assert!(scene
+        .app
+        .client
+        .find(Locator::Css(".chat-title"))
+        .await
+        .is_err());
+    // The app subscribes to the click signal just after `Notify` returns: click until it opens.
+    let click = async {
+        loop {
+            bus.emit_signal(
+                None::<()>,
+                "/org/freedesktop/Notifications",
+                "org.freedesktop.Notifications",
+                "ActionInvoked",
+                &(NOTIFICATION_ID, "default"),
+            )
+            .await
+            .unwrap();
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    };
+    tokio::select! {
+        _ = click => unreachable!(),
+        _ = scene.app.find_text(".chat-title", "bob") => {}
+    }
+    scene.app.find_text(".message .bubble", "click me").await;
     scene.app.close().await;
 }

@@ -202,3 +202,78 @@ async fn user_search_finds_cjk_display_names() {
     let none = pair.alice.search_users("李").await.unwrap();
     assert!(none.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn history_pages_both_ways_from_any_message() {
+    let pair = Pair::start().await;
+    for i in 0..30 {
+        pair.alice
+            .send_text(pair.conversation_id, &format!("m {i}"))
+            .await
+            .unwrap();
+    }
+    let all = wait_for_count(&pair.bob, pair.conversation_id, 30).await;
+    let middle = all[10].local_id;
+    let before = pair
+        .bob
+        .messages(pair.conversation_id, Some(middle), 5)
+        .await
+        .unwrap();
+    let after = pair
+        .bob
+        .messages_after(pair.conversation_id, middle, 5)
+        .await
+        .unwrap();
+    assert_eq!(texts(&before), ["m 5", "m 6", "m 7", "m 8", "m 9"]);
+    assert_eq!(texts(&after), ["m 11", "m 12", "m 13", "m 14", "m 15"]);
+    let tail = pair
+        .bob
+        .messages_after(pair.conversation_id, all[27].local_id, 50)
+        .await
+        .unwrap();
+    assert_eq!(texts(&tail), ["m 28", "m 29"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pinned_and_muted_are_kept_and_announced() {
+    let pair = Pair::start().await;
+    let mut events = pair.alice.events();
+    pair.alice
+        .set_pinned(pair.conversation_id, true)
+        .await
+        .unwrap();
+    pair.alice
+        .set_muted(pair.conversation_id, true)
+        .await
+        .unwrap();
+    let view = pair
+        .alice
+        .conversation(pair.conversation_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(view.pinned && view.muted);
+    loop {
+        let event = tokio::time::timeout(flint_tests::users::PATIENCE, events.recv())
+            .await
+            .expect("the change is announced")
+            .unwrap();
+        if let Event::ConversationUpdated { conversation } = event {
+            if conversation.pinned && conversation.muted {
+                break;
+            }
+        }
+    }
+    pair.alice
+        .set_pinned(pair.conversation_id, false)
+        .await
+        .unwrap();
+    let view = pair
+        .alice
+        .conversation(pair.conversation_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(!view.pinned && view.muted);
+    assert!(pair.alice.set_muted(987_654, true).await.is_err());
+}

@@ -1,7 +1,9 @@
 //! The chat pane: header, message window (older pages load on scroll-up; the view stays at
 //! the bottom when new messages arrive), typing line and composer.
 
-use flint_proto::ipc::{ContentView, ConversationKind, MessageStatus, MessageView};
+use flint_proto::ipc::{
+    ContentView, ConversationKind, ConversationView, MessageStatus, MessageView,
+};
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -17,35 +19,71 @@ use crate::time;
 
 /// Messages per page.
 const PAGE: u32 = 50;
-/// Most messages kept in the DOM; older ones are dropped when the window grows past it.
-const MAX_IN_DOM: usize = 300;
+/// Most messages kept in the DOM: the window slides, dropping the far end as a page loads.
+pub const MAX_IN_DOM: usize = 300;
 /// Messages of one sender within this gap form one group.
 const GROUP_GAP_MS: i64 = 5 * 60 * 1000;
+/// How close (px) to an end of the list a page starts loading.
+const LOAD_MARGIN: i32 = 200;
 
 /// Opens a conversation: loads its newest page and marks it read.
 pub fn open_conversation(live: Live, id: i64) {
     live.selected.set(Some(id));
     live.typing.set(None);
+    clear_window(live);
     spawn_local(async move {
         let members = ipc::members(id).await.unwrap_or_default();
-        if let Ok(page) = ipc::messages(id, None, PAGE).await {
-            if live.selected.get_untracked() == Some(id) {
-                live.members.set(members);
-                // Keep messages of this conversation that arrived while the page was read.
-                live.messages.update(|messages| {
-                    let arrived: Vec<MessageView> = messages
-                        .drain(..)
-                        .filter(|m| m.conversation_id == id)
-                        .filter(|m| !page.iter().any(|p| p.local_id == m.local_id))
-                        .collect();
-                    *messages = page;
-                    messages.extend(arrived);
-                });
-            }
+        if live.selected.get_untracked() == Some(id) {
+            live.members.set(members);
         }
+        show_latest(live, id).await;
         let _ = ipc::mark_read(id).await;
         let _ = ipc::focus_conversation(Some(id)).await;
     });
+}
+
+/// Empties the window; what arrives from now on is newer than any page read next.
+fn clear_window(live: Live) {
+    live.messages.set(Vec::new());
+    live.at_newest.set(true);
+    live.at_bottom.set(true);
+    live.unseen.set(0);
+}
+
+/// Fills the (just cleared) window with the newest page of a conversation.
+async fn show_latest(live: Live, id: i64) {
+    let Ok(page) = ipc::messages(id, None, PAGE).await else {
+        return;
+    };
+    if live.selected.get_untracked() != Some(id) {
+        return;
+    }
+    // Keep messages that arrived while the page was read.
+    live.messages.update(|messages| {
+        let arrived: Vec<MessageView> = messages
+            .drain(..)
+            .filter(|m| !page.iter().any(|p| p.local_id == m.local_id))
+            .collect();
+        *messages = page;
+        messages.extend(arrived);
+        let excess = messages.len().saturating_sub(MAX_IN_DOM);
+        messages.drain(..excess);
+    });
+}
+
+/// Scrolls to the newest message, loading it first if the window slid away from it.
+pub fn jump_to_latest(live: Live) {
+    let Some(id) = live.selected.get_untracked() else {
+        return;
+    };
+    if live.at_newest.get_untracked() {
+        live.at_bottom.set(true);
+        live.unseen.set(0);
+        live.messages.update(|_| {});
+    } else {
+        clear_window(live);
+        spawn_local(show_latest(live, id));
+    }
 }
 
 fn scroll_to_bottom(list: NodeRef<Div>) {
@@ -56,45 +94,150 @@ fn scroll_to_bottom(list: NodeRef<Div>) {
     });
 }
 
-fn load_older(live: Live, list: NodeRef<Div>, loading: RwSignal<bool>) {
+/// The first message row in view and its distance from the list's top edge.
+struct Anchor {
+    local_id: String,
+    offset: f64,
+}
+
+fn first_visible(list: &web_sys::HtmlDivElement) -> Option<Anchor> {
+    use wasm_bindgen::JsCast;
+    let top = list.get_bounding_client_rect().top();
+    let rows = list.query_selector_all(".message").ok()?;
+    (0..rows.length())
+        .filter_map(|i| rows.item(i)?.dyn_into::<web_sys::Element>().ok())
+        .find_map(|row| {
+            let rect = row.get_bounding_client_rect();
+            (rect.bottom() > top).then(|| Anchor {
+                local_id: row.get_attribute("data-local-id").unwrap_or_default(),
+                offset: rect.top() - top,
+            })
+        })
+}
+
+/// After the window changed, scrolls so the anchor row is where it was.
+fn restore(list: NodeRef<Div>, anchor: Option<Anchor>) {
+    let Some(anchor) = anchor else { return };
+    request_animation_frame(move || {
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
+        let selector = format!(".message[data-local-id='{}']", anchor.local_id);
+        if let Ok(Some(row)) = el.query_selector(&selector) {
+            let moved = row.get_bounding_client_rect().top()
+                - el.get_bounding_client_rect().top()
+                - anchor.offset;
+            el.set_scroll_top(el.scroll_top() + moved.round() as i32);
+        }
+    });
+}
+
+/// Which way the window slides.
+#[derive(Clone, Copy, PartialEq)]
+enum Direction {
+    Older,
+    Newer,
+}
+
+/// Loads a page at one end of the window and drops as much from the other end, keeping the
+/// row the user is reading in place.
+fn slide(live: Live, list: NodeRef<Div>, loading: RwSignal<bool>, direction: Direction) {
     let Some(id) = live.selected.get_untracked() else {
         return;
     };
-    let Some(oldest) = live
-        .messages
-        .with_untracked(|m| m.first().map(|m| m.local_id))
-    else {
-        return;
-    };
+    let edge = live.messages.with_untracked(|m| match direction {
+        Direction::Older => m.first().map(|m| m.local_id),
+        Direction::Newer => m.last().map(|m| m.local_id),
+    });
+    let Some(edge) = edge else { return };
     if loading.get_untracked() {
         return;
     }
     loading.set(true);
     spawn_local(async move {
-        let page = ipc::messages(id, Some(oldest), PAGE)
-            .await
-            .unwrap_or_default();
+        let page = match direction {
+            Direction::Older => ipc::messages(id, Some(edge), PAGE).await,
+            Direction::Newer => ipc::messages_after(id, edge, PAGE).await,
+        }
+        .unwrap_or_default();
         loading.set(false);
-        if page.is_empty() || live.selected.get_untracked() != Some(id) {
+        if live.selected.get_untracked() != Some(id) {
             return;
         }
-        let before = list
-            .get_untracked()
-            .map(|el| el.scroll_height())
-            .unwrap_or(0);
-        live.messages.update(|messages| {
-            let mut merged = page;
-            merged.append(messages);
-            merged.truncate(MAX_IN_DOM.max(merged.len().min(MAX_IN_DOM)));
-            *messages = merged;
-        });
-        // Keep the message the user was reading in place.
-        request_animation_frame(move || {
-            if let Some(el) = list.get_untracked() {
-                el.set_scroll_top(el.scroll_height() - before);
+        if direction == Direction::Newer && page.len() < PAGE as usize {
+            live.at_newest.set(true);
+        }
+        if page.is_empty() {
+            return;
+        }
+        let anchor = list.get_untracked().and_then(|el| first_visible(&el));
+        live.messages.update(|messages| match direction {
+            Direction::Older => {
+                messages.splice(0..0, page);
+                if messages.len() > MAX_IN_DOM {
+                    messages.truncate(MAX_IN_DOM);
+                    live.at_newest.set(false);
+                }
+            }
+            Direction::Newer => {
+                messages.extend(page);
+                let excess = messages.len().saturating_sub(MAX_IN_DOM);
+                messages.drain(..excess);
             }
         });
+        restore(list, anchor);
     });
+}
+
+/// The number of messages not yet seen below the view.
+#[component]
+fn NewMessagesPill() -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    view! {
+        <Show when=move || { live.unseen.get() > 0 }>
+            <button id="new-messages" class="new-pill" on:click=move |_| jump_to_latest(live)>
+                {move || live.unseen.get()}" "{move || tr("chat.new_messages")}" ↓"
+            </button>
+        </Show>
+    }
+}
+
+/// Pin and mute switches for the open conversation.
+#[component]
+fn ConversationSwitches(current: Signal<Option<ConversationView>>) -> impl IntoView {
+    let tr = use_tr();
+    let pinned = move || current.with(|c| c.as_ref().is_some_and(|c| c.pinned));
+    let muted = move || current.with(|c| c.as_ref().is_some_and(|c| c.muted));
+    let id = move || current.with(|c| c.as_ref().map(|c| c.id));
+    let toggle_pin = move |_| {
+        let (Some(id), on) = (id(), !pinned()) else {
+            return;
+        };
+        spawn_local(async move {
+            let _ = ipc::set_pinned(id, on).await;
+        });
+    };
+    let toggle_mute = move |_| {
+        let (Some(id), on) = (id(), !muted()) else {
+            return;
+        };
+        spawn_local(async move {
+            let _ = ipc::set_muted(id, on).await;
+        });
+    };
+    let pin_label = move || tr(if pinned() { "chat.unpin" } else { "chat.pin" });
+    let mute_label = move || tr(if muted() { "chat.unmute" } else { "chat.mute" });
+    view! {
+        <button id="pin-toggle" class="icon-btn" class:on=pinned title=pin_label aria-label=pin_label
+            aria-pressed=move || pinned().to_string() on:click=toggle_pin>
+            <Icon icon=icondata::LuPin/>
+        </button>
+        <button id="mute-toggle" class="icon-btn" class:on=muted title=mute_label aria-label=mute_label
+            aria-pressed=move || muted().to_string() on:click=toggle_mute>
+            {move || if muted() { view! { <Icon icon=icondata::LuBellOff/> } } else { view! { <Icon icon=icondata::LuBell/> } }}
+        </button>
+    }
 }
 
 /// The pane.
@@ -104,48 +247,62 @@ pub fn ChatPane() -> impl IntoView {
     let live = expect_context::<Live>();
     let list: NodeRef<Div> = NodeRef::new();
     let loading = RwSignal::new(false);
-    let at_bottom = RwSignal::new(true);
-    let current = move || {
+    let last_top = StoredValue::new(0);
+    let current = Signal::derive(move || {
         let id = live.selected.get()?;
         live.conversations
             .with(|list| list.iter().find(|c| c.id == id).cloned())
-    };
+    });
     // Stay at the bottom when new messages arrive, unless the user scrolled up to read.
     Effect::new(move |_| {
         live.messages.track();
-        if at_bottom.get_untracked() {
+        if live.at_bottom.get_untracked() && live.at_newest.get_untracked() {
             scroll_to_bottom(list);
         }
     });
-    Effect::new(move |_| {
-        live.selected.track();
-        at_bottom.set(true);
-        scroll_to_bottom(list);
-    });
     let on_scroll = move |_| {
-        if let Some(el) = list.get_untracked() {
-            at_bottom.set(el.scroll_height() - el.scroll_top() - el.client_height() < 40);
-            if el.scroll_top() < 40 {
-                load_older(live, list, loading);
+        let Some(el) = list.get_untracked() else {
+            return;
+        };
+        let below = el.scroll_height() - el.scroll_top() - el.client_height();
+        // Content growing below the view is not the user leaving the bottom; scrolling up is.
+        let scrolled_up = el.scroll_top() < last_top.get_value();
+        last_top.set_value(el.scroll_top());
+        live.at_bottom
+            .set(below < 40 || (live.at_bottom.get_untracked() && !scrolled_up));
+        if below < 40 && live.at_newest.get_untracked() && live.unseen.get_untracked() > 0 {
+            live.unseen.set(0);
+            if let Some(id) = live.selected.get_untracked() {
+                spawn_local(async move {
+                    let _ = ipc::mark_read(id).await;
+                });
             }
+        }
+        if el.scroll_top() < LOAD_MARGIN {
+            slide(live, list, loading, Direction::Older);
+        } else if below < LOAD_MARGIN && !live.at_newest.get_untracked() {
+            slide(live, list, loading, Direction::Newer);
         }
     };
     view! {
         <section class="chat">
-            <Show when=move || current().is_some()
+            <Show when=move || current.get().is_some()
                 fallback=move || view! { <div class="empty chat-empty"><p>{move || tr("chat.none")}</p></div> }>
                 <header class="chat-head">
                     <div class="chat-head-text">
-                        <h2 class="chat-title">{move || current().map(|c| c.title).unwrap_or_default()}</h2>
-                        <Show when=move || current().map(|c| c.kind == ConversationKind::Group).unwrap_or(false)>
-                            <span class="chat-sub">{move || current().map(|c| c.member_count).unwrap_or(0)}" "{move || tr("chat.members")}</span>
+                        <h2 class="chat-title">{move || current.get().map(|c| c.title).unwrap_or_default()}</h2>
+                        <Show when=move || current.get().map(|c| c.kind == ConversationKind::Group).unwrap_or(false)>
+                            <span class="chat-sub">{move || current.get().map(|c| c.member_count).unwrap_or(0)}" "{move || tr("chat.members")}</span>
                         </Show>
                     </div>
-                    <button id="members-toggle" class="icon-btn" title=move || tr("members.title")
-                        aria-label=move || tr("members.title") aria-pressed=move || live.drawer.get().to_string()
-                        on:click=move |_| live.drawer.update(|open| *open = !*open)>
-                        <Icon icon=icondata::LuUsers/>
-                    </button>
+                    <div class="chat-actions">
+                        <ConversationSwitches current=current/>
+                        <button id="members-toggle" class="icon-btn" title=move || tr("members.title")
+                            aria-label=move || tr("members.title") aria-pressed=move || live.drawer.get().to_string()
+                            on:click=move |_| live.drawer.update(|open| *open = !*open)>
+                            <Icon icon=icondata::LuUsers/>
+                        </button>
+                    </div>
                 </header>
                 <Show when=move || live.drawer.get()>
                     <MembersDrawer/>
@@ -159,8 +316,9 @@ pub fn ChatPane() -> impl IntoView {
                         key=|item| (item.message.local_id, item.head, item.day)
                         children=move |item| view! { <MessageRow item=item/> }/>
                 </div>
+                <NewMessagesPill/>
                 <Show when=move || live.typing.get().is_some()>
-                    <p class="typing">{move || current().map(|c| c.title).unwrap_or_default()}" "{move || tr("chat.typing")}</p>
+                    <p class="typing">{move || current.get().map(|c| c.title).unwrap_or_default()}" "{move || tr("chat.typing")}</p>
                 </Show>
                 <Composer/>
             </Show>
@@ -183,11 +341,11 @@ fn grouped(messages: &[MessageView]) -> Vec<Item> {
     messages
         .iter()
         .map(|message| {
-            let new_day = previous.map_or(true, |p| {
+            let new_day = previous.is_none_or(|p| {
                 time::day_key(p.created_at_ms) != time::day_key(message.created_at_ms)
             });
             let head = new_day
-                || previous.map_or(true, |p| {
+                || previous.is_none_or(|p| {
                     p.sender_id != message.sender_id
                         || message.created_at_ms - p.created_at_ms > GROUP_GAP_MS
                 });

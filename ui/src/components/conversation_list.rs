@@ -84,6 +84,7 @@ fn Row(id: i64) -> impl IntoView {
     };
     let selected = move || live.selected.get() == Some(id);
     let muted = move || conversation.with(|c| c.as_ref().is_some_and(|c| c.muted));
+    let pinned = move || conversation.with(|c| c.as_ref().is_some_and(|c| c.pinned));
     let unread = move || conversation.with(|c| c.as_ref().map_or(0, |c| c.unread));
     let name = Signal::derive(field(|c| c.title.clone()));
     let time = move || {
@@ -98,7 +99,7 @@ fn Row(id: i64) -> impl IntoView {
         })
     };
     view! {
-        <li class="row" class:selected=selected class:muted=muted role="option" tabindex="0"
+        <li class="row" class:selected=selected class:muted=muted class:pinned=pinned role="option" tabindex="0"
             data-id=id aria-selected=move || selected().to_string()
             on:click=move |_| open_conversation(live, id)
             on:keydown=move |ev| if ev.key() == "Enter" { open_conversation(live, id) }>
@@ -106,6 +107,9 @@ fn Row(id: i64) -> impl IntoView {
             <div class="row-main">
                 <div class="row-top">
                     <span class="row-title">{move || name.get()}</span>
+                    <Show when=muted>
+                        <span class="row-flag" title=move || tr("chat.unmute")><Icon icon=icondata::LuBellOff/></span>
+                    </Show>
                     <span class="row-time">{time}</span>
                 </div>
                 <div class="row-bottom">

@@ -5,3 +5,4 @@ pub mod chat;
 pub mod composer;
 pub mod conversation_list;
 pub mod new_chat;
+pub mod profile;

@@ -8,9 +8,10 @@ use leptos_icons::Icon;
 
 use crate::app::Dark;
 use crate::components::avatar::Avatar;
-use crate::components::chat::ChatPane;
+use crate::components::chat::{jump_to_latest, open_conversation, ChatPane, MAX_IN_DOM};
 use crate::components::conversation_list::ConversationList;
 use crate::components::new_chat::NewChat;
+use crate::components::profile::ProfilePanel;
 use crate::i18n::{use_tr, Locale};
 use crate::ipc;
 
@@ -33,6 +34,14 @@ pub struct Live {
     pub members: RwSignal<Vec<MemberView>>,
     /// Whether the info drawer (members) is open.
     pub drawer: RwSignal<bool>,
+    /// Whether the loaded window reaches the newest message.
+    pub at_newest: RwSignal<bool>,
+    /// Whether the message list is scrolled to its end.
+    pub at_bottom: RwSignal<bool>,
+    /// New messages below the view.
+    pub unseen: RwSignal<u32>,
+    /// Whether the profile panel is open.
+    pub profile: RwSignal<bool>,
 }
 
 fn sort_conversations(list: &mut [ConversationView]) {
@@ -56,18 +65,7 @@ impl Live {
             }),
             Event::MessageAdded { message } => {
                 if self.selected.get_untracked() == Some(message.conversation_id) {
-                    let id = message.conversation_id;
-                    self.messages.update(|messages| {
-                        if !messages.iter().any(|m| m.local_id == message.local_id) {
-                            messages.push(message);
-                        }
-                    });
-                    // Only what the user can see counts as read.
-                    if document().has_focus().unwrap_or(false) {
-                        spawn_local(async move {
-                            let _ = ipc::mark_read(id).await;
-                        });
-                    }
+                    self.show_arrival(message);
                 }
             }
             Event::MessageStatusChanged {
@@ -96,6 +94,43 @@ impl Live {
                 }
             }
             Event::ConnectionChanged { state } => self.connection.set(state),
+            Event::OpenRequested { conversation_id } => open_conversation(*self, conversation_id),
+        }
+    }
+
+    /// A message arrived in the open conversation: append it when the window shows the newest
+    /// messages, count it as unseen when the user is reading further up.
+    fn show_arrival(&self, message: MessageView) {
+        let at_bottom = self.at_bottom.get_untracked() || message.is_own;
+        let full = self.messages.with_untracked(Vec::len) >= MAX_IN_DOM;
+        if !self.at_newest.get_untracked() || (full && !at_bottom) {
+            // The window ends before this message (or would outgrow the DOM bound under the
+            // reader's eyes): count it, and jump to it when it is the user's own.
+            self.at_newest.set(false);
+            if message.is_own {
+                jump_to_latest(*self);
+            } else {
+                self.unseen.update(|n| *n += 1);
+            }
+            return;
+        }
+        if !at_bottom {
+            self.unseen.update(|n| *n += 1);
+        }
+        self.at_bottom.set(at_bottom);
+        let id = message.conversation_id;
+        self.messages.update(|messages| {
+            if !messages.iter().any(|m| m.local_id == message.local_id) {
+                messages.push(message);
+            }
+            let excess = messages.len().saturating_sub(MAX_IN_DOM);
+            messages.drain(..excess);
+        });
+        // Only what the user can see counts as read.
+        if at_bottom && document().has_focus().unwrap_or(false) {
+            spawn_local(async move {
+                let _ = ipc::mark_read(id).await;
+            });
         }
     }
 }
@@ -116,6 +151,10 @@ pub fn MainView() -> impl IntoView {
         typing: RwSignal::new(None),
         members: RwSignal::new(Vec::new()),
         drawer: RwSignal::new(false),
+        at_newest: RwSignal::new(true),
+        at_bottom: RwSignal::new(true),
+        unseen: RwSignal::new(0),
+        profile: RwSignal::new(false),
     };
     provide_context(live);
     // Subscribe first, then read snapshots; events that arrive before the snapshots are held
@@ -153,7 +192,9 @@ pub fn MainView() -> impl IntoView {
     // Esc closes the top panel; Ctrl/Cmd+K focuses search.
     let keys = window_event_listener(leptos::ev::keydown, move |ev| {
         if ev.key() == "Escape" {
-            if live.new_chat.get_untracked() {
+            if live.profile.get_untracked() {
+                live.profile.set(false);
+            } else if live.new_chat.get_untracked() {
                 live.new_chat.set(false);
             } else if live.drawer.get_untracked() {
                 live.drawer.set(false);
@@ -188,7 +229,8 @@ pub fn MainView() -> impl IntoView {
     view! {
         <div class="shell">
             <nav class="rail" aria-label="Flint">
-                <div class="rail-me" title=move || my_name.get()><Avatar name=my_name/></div>
+                <button class="rail-me" id="open-profile" title=move || tr("profile.title") aria-label=move || tr("profile.title")
+                    on:click=move |_| live.profile.set(true)><Avatar name=my_name/></button>
                 <button class="rail-btn active" title=move || tr("nav.chats") aria-label=move || tr("nav.chats")>
                     <Icon icon=icondata::LuMessageCircle/>
                     <Show when=move || { total_unread() > 0 }>
@@ -207,6 +249,9 @@ pub fn MainView() -> impl IntoView {
             <ChatPane/>
             <Show when=move || live.new_chat.get()>
                 <NewChat/>
+            </Show>
+            <Show when=move || live.profile.get()>
+                <ProfilePanel/>
             </Show>
         </div>
     }

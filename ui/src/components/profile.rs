@@ -1,0 +1,90 @@
+//! My profile and this profile's settings: who I am, language, theme, close to tray.
+
+use flint_proto::api::User;
+use flint_proto::ipc::Preferences;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_icons::Icon;
+
+use crate::app::Dark;
+use crate::components::avatar::Avatar;
+use crate::i18n::{use_tr, Locale};
+use crate::ipc;
+use crate::routes::main_view::Live;
+
+/// The panel.
+#[component]
+pub fn ProfilePanel() -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    let me = expect_context::<RwSignal<Option<User>>>();
+    let locale = expect_context::<RwSignal<Locale>>();
+    let Dark(dark) = expect_context::<Dark>();
+    let preferences: RwSignal<Option<Preferences>> = RwSignal::new(None);
+    spawn_local(async move {
+        if let Ok(saved) = ipc::preferences().await {
+            preferences.set(Some(saved));
+        }
+    });
+    let close_to_tray = move || preferences.with(|p| p.is_some_and(|p| p.close_to_tray));
+    let toggle_tray = move |_| {
+        let Some(mut changed) = preferences.get_untracked() else {
+            return;
+        };
+        changed.close_to_tray = !changed.close_to_tray;
+        spawn_local(async move {
+            if ipc::set_preferences(changed).await.is_ok() {
+                preferences.set(Some(changed));
+            }
+        });
+    };
+    let user = move |read: fn(&User) -> String| {
+        move || me.with(|u| u.as_ref().map(read).unwrap_or_default())
+    };
+    let name = Signal::derive(user(|u| u.display_name.clone()));
+    let close = move |_| live.profile.set(false);
+    view! {
+        <div class="overlay" on:click=close>
+            <div class="panel profile" role="dialog" aria-modal="true" aria-label=move || tr("profile.title")
+                on:click=|ev| ev.stop_propagation()>
+                <header class="panel-head">
+                    <h2>{move || tr("profile.title")}</h2>
+                    <button class="icon-btn" title=move || tr("new.close") aria-label=move || tr("new.close")
+                        on:click=close><Icon icon=icondata::LuX/></button>
+                </header>
+                <div class="profile-card">
+                    <Avatar name=name/>
+                    <div>
+                        <div class="profile-name" id="profile-name">{move || name.get()}</div>
+                        <dl class="profile-facts">
+                            <dt>{move || tr("profile.username")}</dt>
+                            <dd id="profile-username">"@"{user(|u| u.username.clone())}</dd>
+                            <dt>{move || tr("profile.id")}</dt>
+                            <dd>{user(|u| u.id.to_string())}</dd>
+                        </dl>
+                    </div>
+                </div>
+                <h3 class="section-title">{move || tr("profile.settings")}</h3>
+                <label class="setting">
+                    <span>{move || tr("profile.language")}</span>
+                    <select id="language" on:change=move |ev| {
+                        locale.set(if event_target_value(&ev) == "zh" { Locale::Zh } else { Locale::En });
+                    }>
+                        <option value="zh" selected=move || locale.get() == Locale::Zh>"简体中文"</option>
+                        <option value="en" selected=move || locale.get() == Locale::En>"English"</option>
+                    </select>
+                </label>
+                <label class="setting">
+                    <span>{move || tr("profile.dark")}</span>
+                    <input type="checkbox" id="dark-mode" prop:checked=move || dark.get()
+                        on:change=move |_| dark.update(|d| *d = !*d)/>
+                </label>
+                <label class="setting">
+                    <span>{move || tr("profile.close_to_tray")}</span>
+                    <input type="checkbox" id="close-to-tray" prop:checked=close_to_tray
+                        disabled=move || preferences.with(Option::is_none) on:change=toggle_tray/>
+                </label>
+            </div>
+        </div>
+    }
+}
