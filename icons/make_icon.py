@@ -1,7 +1,8 @@
 """Draws Flint's mark (a white flame on an ember rounded square) as RGBA PNGs, no dependencies.
 
-Run: python3 icons/make_icon.py  — writes icons/flint.png (1024 px, the source image) and the
-sizes src-tauri/icons needs.
+Run: python3 icons/make_icon.py  — writes icons/flint.png (1024 px), the one source image.
+Every platform icon in src-tauri/icons is generated from it by `cargo xtask icons`
+(`tauri icon`).
 """
 import math
 import struct
@@ -11,29 +12,25 @@ EMBER = (232, 89, 12)
 DEEP = (196, 61, 4)
 
 
-def inside_flame(x, y):
-    # A teardrop: a circle at the bottom whose tangents meet at a point near the top.
-    cx, cy, r = 0.5, 0.62, 0.2
-    tip = (0.5, 0.16)
+def inside_teardrop(x, y, tip_y, cy, r, cx=0.5):
+    """A circle at the bottom whose two tangents meet at a point above it."""
     if (x - cx) ** 2 + (y - cy) ** 2 <= r * r:
         return True
-    if y < tip[1] or y > cy:
-        return False
-    d = math.hypot(cx - tip[0], cy - tip[1])
+    d = cy - tip_y
     half = math.asin(r / d)
-    angle = abs(math.atan2(x - tip[0], y - tip[1]))
-    return angle <= half
+    # The tangents touch the circle at this height; below it the circle is the edge.
+    touch_y = tip_y + math.sqrt(d * d - r * r) * math.cos(half)
+    if y < tip_y or y > touch_y:
+        return False
+    return abs(math.atan2(x - cx, y - tip_y)) <= half
+
+
+def inside_flame(x, y):
+    return inside_teardrop(x, y, tip_y=0.16, cy=0.62, r=0.2)
 
 
 def inside_core(x, y):
-    cx, cy, r = 0.5, 0.68, 0.09
-    if (x - cx) ** 2 + (y - cy) ** 2 <= r * r:
-        return True
-    tip = (0.5, 0.45)
-    if y < tip[1] or y > cy:
-        return False
-    d = math.hypot(cx - tip[0], cy - tip[1])
-    return abs(math.atan2(x - tip[0], y - tip[1])) <= math.asin(r / d)
+    return inside_teardrop(x, y, tip_y=0.45, cy=0.68, r=0.09)
 
 
 def inside_square(x, y, radius=0.22):
@@ -70,7 +67,7 @@ def render(size, samples=3):
 
 
 def write_png(path, size):
-    raw = render(size, 3 if size <= 256 else 1)
+    raw = render(size, 2)
     def chunk(kind, data):
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
     header = struct.pack(">IIBBBBB", size, size, 8, 6, 0, 0, 0)
@@ -79,6 +76,4 @@ def write_png(path, size):
 
 
 if __name__ == "__main__":
-    write_png("icons/flint.png", 512)
-    for size, name in [(32, "32x32.png"), (128, "128x128.png"), (512, "icon.png")]:
-        write_png(f"src-tauri/icons/{name}", size)
+    write_png("icons/flint.png", 1024)

@@ -3,8 +3,10 @@
 
 mod commands;
 mod events;
+mod links;
 mod state;
 mod tray;
+mod updates;
 
 use std::path::PathBuf;
 
@@ -42,6 +44,8 @@ pub fn run() {
         .plugin(tauri_plugin_window_state::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
         .setup(move |app| {
             let base = app.path().app_data_dir()?;
             let data_dir = profile_dir.clone().unwrap_or_else(|| {
@@ -52,6 +56,8 @@ pub fn run() {
             if let Err(error) = tray::create(app.handle()) {
                 tracing::warn!(%error, "no tray icon on this desktop");
             }
+            links::listen(app.handle());
+            updates::check_in_background(app.handle(), false);
             Ok(())
         })
         .on_window_event(tray::hide_on_close)

@@ -12,14 +12,22 @@ const TRAY_ID: &str = "flint";
 
 /// Creates the tray icon.
 pub fn create(app: &AppHandle) -> tauri::Result<()> {
-    let open = MenuItem::with_id(app, "open", "Open Flint", true, None::<&str>)?;
-    let quit = MenuItem::with_id(app, "quit", "Quit", true, None::<&str>)?;
-    let menu = Menu::with_items(app, &[&open, &quit])?;
+    let open = MenuItem::with_id(app, "open", "Open Flint / 打开 Flint", true, None::<&str>)?;
+    let updates = MenuItem::with_id(
+        app,
+        "updates",
+        "Check for updates… / 检查更新…",
+        true,
+        None::<&str>,
+    )?;
+    let quit = MenuItem::with_id(app, "quit", "Quit / 退出", true, None::<&str>)?;
+    let menu = Menu::with_items(app, &[&open, &updates, &quit])?;
     let mut builder = TrayIconBuilder::with_id(TRAY_ID)
         .tooltip("Flint")
         .menu(&menu)
         .on_menu_event(|app, event| match event.id().as_ref() {
             "open" => show_main(app),
+            "updates" => crate::updates::check_in_background(app, true),
             "quit" => app.exit(0),
             _ => {}
         })

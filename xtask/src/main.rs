@@ -5,7 +5,8 @@
 //!   `--second` opens another app instance against the running server.
 //! - `test`  — formatting, clippy (workspace and ui/), every test of the workspace, actionlint on the workflows,
 //!   then the UI suites in the real app under Xvfb (what CI runs).
-//! - `bench` — the benchmark figures recorded in `docs/BENCHMARKS.md`.
+//! - `bench [which]` — the benchmark figures recorded in `docs/BENCHMARKS.md`; `desktop` runs
+//!   the desktop app's figures beside a bare Tauri window.
 
 mod run;
 mod tools;
@@ -20,7 +21,7 @@ fn main() -> ExitCode {
         Some("bench") => bench(&args[1..]),
         _ => {
             eprintln!(
-                "usage: cargo xtask <run [--second]|test|bench [latency|throughput|ingest|idle]>"
+                "usage: cargo xtask <run [--second]|test|bench [latency|throughput|ingest|idle|desktop]>"
             );
             return ExitCode::from(2);
         }
@@ -93,7 +94,43 @@ fn test() -> Result<(), String> {
     )
 }
 
+/// The desktop figures: release builds of the app, a bare Tauri window and the bench driver.
+fn bench_desktop() -> Result<(), String> {
+    tools::ensure_all()?;
+    tools::build_ui()?;
+    exec(&mut cargo(&[
+        "build",
+        "--release",
+        "--locked",
+        "-p",
+        "flint-desktop",
+        "-p",
+        "flint-bare-window",
+        "-p",
+        "flint-tests",
+        "--features",
+        "flint-desktop/custom-protocol,flint-bare-window/custom-protocol,flint-tests/desktop",
+        "--bin",
+        "flint",
+        "--bin",
+        "flint-bare-window",
+        "--bin",
+        "flint-desktop-bench",
+    ]))?;
+    exec(
+        Command::new(tools::binary("release", "flint-desktop-bench"))
+            .env("FLINT_DESKTOP_BIN", tools::binary("release", "flint"))
+            .env(
+                "FLINT_BARE_WINDOW_BIN",
+                tools::binary("release", "flint-bare-window"),
+            ),
+    )
+}
+
 fn bench(args: &[String]) -> Result<(), String> {
+    if args.first().map(String::as_str) == Some("desktop") {
+        return bench_desktop();
+    }
     // The bench starts `flint-server-process` from beside its own binary.
     exec(&mut cargo(&[
         "build",

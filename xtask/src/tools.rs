@@ -183,13 +183,16 @@ fn target_dir() -> PathBuf {
 
 /// The UI has its own workspace; its build products sit beside the main ones.
 fn ui_target_dir() -> PathBuf {
-    let main = target_dir();
-    let absolute = if main.is_absolute() {
-        main
-    } else {
-        std::env::current_dir().unwrap_or_default().join(main)
-    };
-    absolute.join("ui")
+    absolute(&target_dir()).join("ui")
+}
+
+/// The absolute path of a built binary of the main workspace.
+pub fn binary(profile: &str, name: &str) -> PathBuf {
+    absolute(
+        &target_dir()
+            .join(profile)
+            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX)),
+    )
 }
 
 /// Builds the desktop app with the UI embedded; returns the binary's path.
@@ -206,11 +209,7 @@ pub fn build_desktop(release: bool) -> Result<PathBuf, String> {
         args.push("--release");
     }
     exec(&mut cargo(&args))?;
-    let profile = if release { "release" } else { "debug" };
-    let binary = target_dir()
-        .join(profile)
-        .join(format!("flint{}", std::env::consts::EXE_SUFFIX));
-    Ok(absolute(&binary))
+    Ok(binary(if release { "release" } else { "debug" }, "flint"))
 }
 
 /// A path made absolute against the working directory.

@@ -5,8 +5,7 @@ use flint_tests::server::test_config;
 use flint_tests::{texts, until, TestServer};
 use tempfile::TempDir;
 
-use crate::app::Scene;
-use crate::App;
+use flint_tests::desktop::{App, Scene};
 
 /// WebDriver's Enter key.
 const ENTER: &str = "\u{E007}";
@@ -153,7 +152,7 @@ async fn the_info_drawer_lists_a_groups_members() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signing_out_returns_to_sign_in_and_forgets_the_session() {
     let scene = Scene::start(&[]).await;
-    let last_account = scene.app.profile.path().join("last-account");
+    let last_account = scene.app.profile().join("last-account");
     assert!(
         last_account.exists(),
         "signing up keeps the session for the next launch"

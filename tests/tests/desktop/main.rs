@@ -3,9 +3,6 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-mod app;
 mod chat;
 mod notify;
 mod window;
-
-pub use app::{App, Display};

@@ -9,7 +9,7 @@ use fantoccini::Locator;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
-use crate::app::Scene;
+use flint_tests::desktop::Scene;
 
 /// The id the recorder gives every notification.
 const NOTIFICATION_ID: u32 = 7;

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::app::{Scene, UI_PATIENCE};
+use flint_tests::desktop::{Scene, UI_PATIENCE};
 
 /// The most message rows the chat keeps in the DOM (`MAX_IN_DOM` in ui/src/components/chat.rs).
 const MAX_ROWS: u64 = 300;
@@ -113,7 +113,7 @@ async fn the_profile_panel_shows_me_and_saves_close_to_tray() {
         "close to tray is on by default"
     );
     scene.app.click("#close-to-tray").await;
-    let saved = scene.app.profile.path().join("preferences.json");
+    let saved = scene.app.profile().join("preferences.json");
     let deadline = tokio::time::Instant::now() + UI_PATIENCE;
     loop {
         let text = std::fs::read_to_string(&saved).unwrap_or_default();

@@ -1,14 +1,16 @@
-//! One app instance per test: its own profile folder and its own tauri-driver.
+//! The real desktop app under Xvfb, driven through `tauri-driver` + `WebKitWebDriver`: one
+//! instance per `App`, each with its own profile folder and its own driver. Used by the UI
+//! suites and the desktop figures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use crate::server::free_addr;
+use crate::users::PASSWORD;
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
-use flint_tests::server::free_addr;
-use flint_tests::users::PASSWORD;
 use serde_json::json;
 use tempfile::TempDir;
 use tokio::process::{Child, Command};
@@ -41,7 +43,7 @@ pub fn display() -> &'static Display {
 }
 
 /// The desktop binary, built with the UI embedded by `cargo xtask test`.
-fn app_binary() -> PathBuf {
+pub fn app_binary() -> PathBuf {
     PathBuf::from(std::env::var("FLINT_DESKTOP_BIN").expect(
         "FLINT_DESKTOP_BIN names the built desktop app; run the UI suites through `cargo xtask test`",
     ))
@@ -58,8 +60,7 @@ pub fn screenshot_dir() -> PathBuf {
 pub struct App {
     /// The WebDriver session.
     pub client: Client,
-    /// The app's profile folder.
-    pub profile: TempDir,
+    profile: Option<TempDir>,
     driver: Child,
 }
 
@@ -71,8 +72,12 @@ impl App {
 
     /// Launches the app with a fresh profile and extra environment variables.
     pub async fn launch_with_env(env: &[(&str, &str)]) -> Self {
+        Self::launch_binary(&app_binary(), TempDir::new().unwrap(), env).await
+    }
+
+    /// Launches `binary` (any Tauri app) with `profile` as its Flint profile folder.
+    pub async fn launch_binary(binary: &Path, profile: TempDir, env: &[(&str, &str)]) -> Self {
         let display = display();
-        let profile = TempDir::new().unwrap();
         let (port, native_port) = (free_addr().port(), free_addr().port());
         let driver = Command::new("tauri-driver")
             .args([
@@ -93,7 +98,7 @@ impl App {
         capabilities.insert("browserName".into(), json!("wry"));
         capabilities.insert(
             "tauri:options".into(),
-            json!({ "application": app_binary().to_string_lossy() }),
+            json!({ "application": binary.to_string_lossy() }),
         );
         let url = format!("http://127.0.0.1:{port}");
         let mut last_error = String::new();
@@ -108,7 +113,7 @@ impl App {
                 Ok(client) => {
                     return Self {
                         client,
-                        profile,
+                        profile: Some(profile),
                         driver,
                     };
                 }
@@ -205,18 +210,83 @@ impl App {
         std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
     }
 
-    /// Ends the session and the app.
-    pub async fn close(mut self) {
-        let _ = self.client.close().await;
-        let _ = self.driver.kill().await;
+    /// The driver's process id: the app and its web processes descend from it.
+    pub fn driver_pid(&self) -> Option<u32> {
+        self.driver.id()
+    }
+
+    /// The app's profile folder.
+    pub fn profile(&self) -> &Path {
+        self.profile.as_ref().map_or(Path::new(""), |dir| dir.path())
+    }
+
+    /// Ends the session and the app (which may be hiding in the tray rather than quitting);
+    /// returns the profile folder.
+    pub async fn close(mut self) -> TempDir {
+        let _ = self.client.clone().close().await;
+        self.stop_processes();
+        self.profile.take().expect("the profile is only taken here")
+    }
+
+    fn stop_processes(&mut self) {
+        if let Some(driver) = self.driver.id() {
+            kill_tree(driver);
+        }
+        let _ = self.driver.start_kill();
+    }
+}
+
+impl Drop for App {
+    /// A failed test never reaches `close`: stop the app, its web processes and the driver.
+    fn drop(&mut self) {
+        self.stop_processes();
+    }
+}
+
+/// Every process below `root` (children, their children…), `root` excluded.
+pub fn descendants(root: u32) -> Vec<u32> {
+    let parents: Vec<(u32, u32)> = std::fs::read_dir("/proc")
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|entry| {
+                    let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
+                    let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
+                    // "pid (comm) state ppid …": comm may hold spaces; split after the last ')'.
+                    let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+                    Some((pid, ppid))
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let mut found = vec![root];
+    let mut i = 0;
+    while i < found.len() {
+        let parent = found[i];
+        found.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(c, _)| *c));
+        i += 1;
+    }
+    found.remove(0);
+    found
+}
+
+/// Kills every process below `root` (SIGKILL).
+fn kill_tree(root: u32) {
+    let pids: Vec<String> = descendants(root).iter().map(u32::to_string).collect();
+    if !pids.is_empty() {
+        let _ = std::process::Command::new("kill")
+            .arg("-9")
+            .args(&pids)
+            .stderr(Stdio::null())
+            .status();
     }
 }
 
 /// A server, bob on a core client, alice signed up in a fresh app, and their direct chat.
 pub struct Scene {
-    server: Option<flint_tests::TestServer>,
+    server: Option<crate::TestServer>,
     /// Bob, on a `flint-core` client.
-    pub bob: flint_tests::TestClient,
+    pub bob: crate::TestClient,
     /// Alice's app.
     pub app: App,
     /// Their direct conversation.
@@ -229,9 +299,9 @@ impl Scene {
     /// Sets the scene; `env` goes to the app's process.
     pub async fn start(env: &[(&str, &str)]) -> Self {
         let data = TempDir::new().unwrap();
-        let config = flint_tests::server::test_config(data.path());
-        let server = flint_tests::TestServer::start(config).await;
-        let bob = flint_tests::TestClient::register(&server.url(), "bob").await;
+        let config = crate::server::test_config(data.path());
+        let server = crate::TestServer::start(config).await;
+        let bob = crate::TestClient::register(&server.url(), "bob").await;
         let app = App::launch_with_env(env).await;
         app.register(&server.url(), "alice").await;
         let alice = bob.search_users("alice").await.unwrap().remove(0);
@@ -257,7 +327,7 @@ impl Scene {
     /// Starts the server again on the same port and data.
     pub async fn restart_server(&mut self) {
         if let Some(config) = self.stopped.take() {
-            self.server = Some(flint_tests::TestServer::start(config).await);
+            self.server = Some(crate::TestServer::start(config).await);
         }
     }
 

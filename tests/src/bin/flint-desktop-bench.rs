@@ -1,0 +1,284 @@
+//! The desktop figures of `docs/BENCHMARKS.md`, printed (never asserted): Flint's desktop app
+//! beside a bare Tauri window, both release builds, under Xvfb through `tauri-driver`.
+//!
+//! - cold start: process launch → conversation list painted (Flint, session resumed) or
+//!   → page shown (bare window), median of several launches;
+//! - memory: PSS of every process of the app (the app and its WebKit processes) after syncing
+//!   1,000 conversations / ~100,000 messages, beside the bare window's;
+//! - opening the 100,000-message conversation: click → newest message painted (measured in the
+//!   page), and how many message rows the DOM holds while scrolling through it.
+//!
+//! `FLINT_DESKTOP_BIN=… FLINT_BARE_WINDOW_BIN=… flint-desktop-bench` (run by
+//! `cargo xtask bench desktop`).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use fantoccini::Locator;
+use flint_core::{Client, ClientConfig};
+use flint_proto::wire::{self, request};
+use flint_tests::desktop::{app_binary, descendants, App};
+use flint_tests::raw::{login, request_frame};
+use flint_tests::users::PASSWORD;
+use flint_tests::{RawSocket, TestServer};
+use futures_util::{stream, StreamExt};
+use prost::Message as _;
+use serde_json::json;
+use tempfile::TempDir;
+use url::Url;
+
+/// Conversations the account has.
+const CONVERSATIONS: usize = 1_000;
+/// Messages in the one long conversation.
+const LONG_MESSAGES: usize = 100_000;
+/// Launches per cold-start figure.
+const LAUNCHES: usize = 5;
+/// Time for the processes to settle before memory is read.
+const SETTLE: Duration = Duration::from_secs(3);
+
+/// Registrations at once while seeding (argon2 dominates).
+const PARALLEL_REGISTRATIONS: usize = 4;
+
+fn bare_binary() -> PathBuf {
+    PathBuf::from(
+        std::env::var("FLINT_BARE_WINDOW_BIN").expect(
+            "FLINT_BARE_WINDOW_BIN names the bare Tauri window (cargo xtask bench desktop)",
+        ),
+    )
+}
+
+async fn register(url: &Url, username: &str) -> i64 {
+    let config = ClientConfig::new(url.clone(), std::env::temp_dir());
+    Client::register(&config, username, PASSWORD, "")
+        .await
+        .unwrap()
+        .id
+}
+
+async fn socket(url: &Url, username: &str) -> RawSocket {
+    let device = format!("seed-{username}");
+    let session = login(url, username, PASSWORD, &device).await;
+    RawSocket::signed_in(url, &session, &device).await
+}
+
+async fn open_direct(socket: &mut RawSocket, peer: i64) -> i64 {
+    match socket
+        .request(request::Body::OpenDirect(wire::OpenDirect {
+            user_id: peer,
+        }))
+        .await
+    {
+        wire::response::Result::Conversation(c) => c.id,
+        other => panic!("open_direct: {other:?}"),
+    }
+}
+
+fn send_body(conversation_id: i64, text: &str) -> request::Body {
+    let content = wire::MessageContent {
+        kind: Some(wire::message_content::Kind::Text(wire::Text {
+            body: text.into(),
+            ..Default::default()
+        })),
+    };
+    request::Body::Send(wire::SendMessage {
+        client_id: uuid::Uuid::now_v7().as_bytes().to_vec(),
+        conversation_id,
+        content: content.encode_to_vec(),
+    })
+}
+
+/// Sends `count` messages on one socket, 64 in flight.
+async fn pipeline(socket: &mut RawSocket, conversation_id: i64, count: usize, label: &str) {
+    let (mut sent, mut acked) = (0usize, 0usize);
+    while acked < count {
+        while sent < count && sent - acked < 64 {
+            sent += 1;
+            let text = format!("{label} {sent}");
+            let frame = request_frame(sent as u64, send_body(conversation_id, &text));
+            socket.send_bytes(frame).await;
+        }
+        socket.next_response().await;
+        acked += 1;
+    }
+}
+
+/// "me" with `CONVERSATIONS` direct conversations: one peer wrote the long one, "me" wrote one
+/// message in each of the others. Returns the long conversation's id.
+async fn seed(url: &Url) -> i64 {
+    let started = Instant::now();
+    let me_id = register(url, "me").await;
+    let peers: Vec<i64> = stream::iter(0..CONVERSATIONS)
+        .map(|i| async move { register(url, &format!("peer{i:04}")).await })
+        .buffered(PARALLEL_REGISTRATIONS)
+        .collect()
+        .await;
+    let mut writer = socket(url, "peer0000").await;
+    let long = open_direct(&mut writer, me_id).await;
+    pipeline(&mut writer, long, LONG_MESSAGES, "long").await;
+    let mut me = socket(url, "me").await;
+    for (i, peer) in peers.iter().enumerate().skip(1) {
+        let conversation = open_direct(&mut me, *peer).await;
+        pipeline(&mut me, conversation, 1, &format!("hello peer {i}")).await;
+    }
+    println!(
+        "desktop: seeded {CONVERSATIONS} conversations / {} messages in {:.0} s",
+        LONG_MESSAGES + CONVERSATIONS - 1,
+        started.elapsed().as_secs_f64()
+    );
+    long
+}
+
+fn comm(pid: u32) -> String {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
+fn pss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
+        .unwrap_or_default()
+        .lines()
+        .find_map(|line| line.strip_prefix("Pss:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}
+
+/// PSS of the app and its web processes (the WebDriver processes are not the app's).
+fn app_pss_mib(app: &App) -> (f64, Vec<String>) {
+    let processes: Vec<u32> = descendants(app.driver_pid().unwrap())
+        .into_iter()
+        .filter(|pid| !matches!(comm(*pid).as_str(), "tauri-driver" | "WebKitWebDriver"))
+        .collect();
+    let total: u64 = processes.iter().map(|pid| pss_kib(*pid)).sum();
+    let names = processes
+        .iter()
+        .map(|pid| format!("{} {:.0} MiB", comm(*pid), pss_kib(*pid) as f64 / 1024.0))
+        .collect();
+    (total as f64 / 1024.0, names)
+}
+
+/// Launches `binary` on `profile` and times launch → `ready` present.
+async fn timed_launch(binary: &Path, profile: TempDir, ready: &str) -> (App, f64) {
+    let started = Instant::now();
+    let app = App::launch_binary(binary, profile, &[]).await;
+    app.find(ready).await;
+    (app, started.elapsed().as_secs_f64() * 1000.0)
+}
+
+fn median(mut values: Vec<f64>) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+/// Signs in through the UI on a fresh profile and waits for the whole sync.
+async fn first_sync(url: &Url) -> TempDir {
+    let app = App::launch_binary(&app_binary(), TempDir::new().unwrap(), &[]).await;
+    app.fill("#server", url.as_str()).await;
+    app.fill("#username", "me").await;
+    app.fill("#password", PASSWORD).await;
+    let started = Instant::now();
+    app.click("#submit").await;
+    loop {
+        let rows = app.client.find_all(Locator::Css(".row")).await.unwrap();
+        let banner = app.client.find(Locator::Css("#connection-banner")).await;
+        if rows.len() >= CONVERSATIONS && banner.is_err() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "desktop: first sign-in synced and listed {CONVERSATIONS} conversations in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    app.close().await
+}
+
+/// Clicks the long conversation and times, in the page, until its newest message is painted.
+async fn open_long(app: &App, long: i64) -> f64 {
+    let script = "const [id, newest, done] = arguments;
+        const started = performance.now();
+        document.querySelector(`.row[data-id='${id}']`).click();
+        const check = () => {
+            const bubbles = document.querySelectorAll('.message .bubble');
+            const last = bubbles[bubbles.length - 1];
+            if (last && last.textContent === newest) {
+                requestAnimationFrame(() => done(performance.now() - started));
+            } else {
+                requestAnimationFrame(check);
+            }
+        };
+        check();";
+    let newest = format!("long {LONG_MESSAGES}");
+    let elapsed = app
+        .client
+        .execute_async(script, vec![json!(long), json!(newest)])
+        .await
+        .unwrap();
+    elapsed.as_f64().unwrap()
+}
+
+/// Scrolls up through `pages` pages of the open conversation; the most rows seen in the DOM.
+async fn most_rows_while_scrolling(app: &App, pages: usize) -> u64 {
+    let script = "const list = document.querySelector('.messages');
+        list.scrollTop = 0;
+        return list.querySelectorAll('.message').length;";
+    let mut most = 0;
+    for _ in 0..pages * 3 {
+        let rows = app.client.execute(script, vec![]).await.unwrap();
+        most = most.max(rows.as_u64().unwrap());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    most
+}
+
+#[tokio::main]
+async fn main() {
+    let data = TempDir::new().unwrap();
+    let mut config = flint_tests::server::test_config(data.path());
+    config.limits.requests_per_second = 10_000_000;
+    config.limits.request_burst = 10_000_000;
+    let server = TestServer::start(config).await;
+    let url = server.url();
+    let long = seed(&url).await;
+    let mut profile = first_sync(&url).await;
+
+    let (mut flint_ms, mut bare_ms) = (Vec::new(), Vec::new());
+    for _ in 0..LAUNCHES {
+        let (app, ms) = timed_launch(&app_binary(), profile, ".row").await;
+        flint_ms.push(ms);
+        profile = app.close().await;
+        let (bare, ms) = timed_launch(&bare_binary(), TempDir::new().unwrap(), "#ready").await;
+        bare_ms.push(ms);
+        bare.close().await;
+    }
+    let (flint_start, bare_start) = (median(flint_ms), median(bare_ms));
+    println!(
+        "desktop: cold start to first paint, median of {LAUNCHES}: Flint {flint_start:.0} ms \
+         (list of {CONVERSATIONS} painted), bare window {bare_start:.0} ms = {:.2}x",
+        flint_start / bare_start
+    );
+
+    let (app, _) = timed_launch(&app_binary(), profile, ".row").await;
+    let (bare, _) = timed_launch(&bare_binary(), TempDir::new().unwrap(), "#ready").await;
+    tokio::time::sleep(SETTLE).await;
+    let (flint_pss, flint_parts) = app_pss_mib(&app);
+    let (bare_pss, bare_parts) = app_pss_mib(&bare);
+    println!(
+        "desktop: PSS of all processes: Flint {flint_pss:.0} MiB ({}), bare window {bare_pss:.0} MiB ({}) = {:.2}x",
+        flint_parts.join(", "),
+        bare_parts.join(", "),
+        flint_pss / bare_pss
+    );
+    bare.close().await;
+
+    let open_ms = open_long(&app, long).await;
+    println!("desktop: opening the {LONG_MESSAGES}-message conversation painted its newest message in {open_ms:.0} ms");
+    let rows = most_rows_while_scrolling(&app, 20).await;
+    println!("desktop: scrolling up 20 pages of it kept at most {rows} message rows in the DOM");
+    let (scrolled_pss, _) = app_pss_mib(&app);
+    println!("desktop: PSS after opening and scrolling it: {scrolled_pss:.0} MiB");
+    app.close().await;
+}
