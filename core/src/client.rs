@@ -11,6 +11,7 @@ use prost::Message as _;
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
+use url::Url;
 use uuid::Uuid;
 
 use crate::config::ClientConfig;
@@ -60,6 +61,24 @@ fn device_id(data_dir: &Path) -> Result<String> {
     Ok(id)
 }
 
+/// The account signed in last in a data folder: its server (when recorded) and user id.
+fn last_account(data_dir: &Path) -> Option<(Option<Url>, i64)> {
+    let text = std::fs::read_to_string(data_dir.join(LAST_ACCOUNT_FILE)).ok()?;
+    let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
+    let first = lines.next()?;
+    match lines.next() {
+        Some(user_id) => Some((Url::parse(first).ok(), user_id.parse().ok()?)),
+        None => Some((None, first.parse().ok()?)),
+    }
+}
+
+fn remember_last_account(config: &ClientConfig, user_id: i64) -> std::io::Result<()> {
+    std::fs::write(
+        config.data_dir.join(LAST_ACCOUNT_FILE),
+        format!("{}\n{user_id}\n", config.server_url),
+    )
+}
+
 fn database_path(config: &ClientConfig, user_id: i64) -> PathBuf {
     config.account_dir(user_id).join("flint.db")
 }
@@ -107,10 +126,7 @@ impl Client {
                 Ok(())
             })
             .await?;
-        std::fs::write(
-            config.data_dir.join(LAST_ACCOUNT_FILE),
-            session.user.id.to_string(),
-        )?;
+        remember_last_account(&config, session.user.id)?;
         Ok(Self::start(
             config,
             store,
@@ -121,12 +137,18 @@ impl Client {
     }
 
     /// Reopens the account signed in last in this data folder, if its session is kept.
+    /// The session keeps its own server: `config.server_url` only stands in for sessions saved
+    /// before the server was recorded.
     pub async fn resume(config: ClientConfig) -> Result<Option<Self>> {
-        let Ok(text) = std::fs::read_to_string(config.data_dir.join(LAST_ACCOUNT_FILE)) else {
+        let Some((server, user_id)) = last_account(&config.data_dir) else {
             return Ok(None);
         };
-        let Ok(user_id) = text.trim().parse::<i64>() else {
-            return Ok(None);
+        let config = match server {
+            Some(server_url) => ClientConfig {
+                server_url,
+                ..config
+            },
+            None => config,
         };
         let store = Store::open(&database_path(&config, user_id))?;
         let saved = store
@@ -180,6 +202,11 @@ impl Client {
             http: Http::new(config.server_url),
             tasks: Mutex::new(tasks),
         }
+    }
+
+    /// The server of the last account signed in from this data folder, if recorded.
+    pub fn last_server(data_dir: &Path) -> Option<Url> {
+        last_account(data_dir)?.0
     }
 
     /// The signed-in user.

@@ -11,6 +11,7 @@ mod updates;
 use std::path::PathBuf;
 
 use tauri::Manager;
+use tauri_plugin_window_state::StateFlags;
 
 use crate::commands::{chat, session};
 use crate::state::Desktop;
@@ -41,7 +42,13 @@ pub fn run() {
         }));
     }
     let result = builder
-        .plugin(tauri_plugin_window_state::Builder::default().build())
+        // Size and place are restored; visibility is not (a window hidden to the tray when
+        // Flint quit must still open on the next launch).
+        .plugin(
+            tauri_plugin_window_state::Builder::default()
+                .with_state_flags(StateFlags::all() & !StateFlags::VISIBLE)
+                .build(),
+        )
         .plugin(tauri_plugin_opener::init())
         .plugin(tauri_plugin_dialog::init())
         .plugin(tauri_plugin_deep_link::init())

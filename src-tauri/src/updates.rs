@@ -28,14 +28,20 @@ pub fn check_in_background<R: Runtime>(app: &AppHandle<R>, asked: bool) {
     tauri::async_runtime::spawn(async move {
         if !configured(&app) {
             if asked {
-                tell(&app, "Updates are not configured for this build.\n此版本未配置自动更新。");
+                tell(
+                    &app,
+                    "Updates are not configured for this build.\n此版本未配置自动更新。",
+                );
             }
             return;
         }
         if let Err(error) = check(&app, asked).await {
             tracing::warn!(%error, "update check failed");
             if asked {
-                tell(&app, &format!("Could not check for updates: {error}\n检查更新失败。"));
+                tell(
+                    &app,
+                    &format!("Could not check for updates: {error}\n检查更新失败。"),
+                );
             }
         }
     });

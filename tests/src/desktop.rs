@@ -136,10 +136,15 @@ impl App {
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
+        self.fail(&format!("no element {css}: {last_error}")).await
+    }
+
+    /// Saves a screenshot and the page source, then fails the test with `why`.
+    async fn fail(&self, why: &str) -> ! {
         self.screenshot("failure").await;
         let source = self.client.source().await.unwrap_or_default();
         std::fs::write(screenshot_dir().join("failure.html"), &source).unwrap();
-        panic!("no element {css}: {last_error}; page saved to test-output/screenshots/failure.*")
+        panic!("{why}; page saved to test-output/screenshots/failure.*")
     }
 
     /// Clicks an element, finding it again if the UI re-rendered it in between.
@@ -178,10 +183,9 @@ impl App {
                     return element;
                 }
             }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "no {css} with text {text:?}"
-            );
+            if tokio::time::Instant::now() >= deadline {
+                self.fail(&format!("no {css} with text {text:?}")).await;
+            }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -217,7 +221,9 @@ impl App {
 
     /// The app's profile folder.
     pub fn profile(&self) -> &Path {
-        self.profile.as_ref().map_or(Path::new(""), |dir| dir.path())
+        self.profile
+            .as_ref()
+            .map_or(Path::new(""), |dir| dir.path())
     }
 
     /// Ends the session and the app (which may be hiding in the tray rather than quitting);
@@ -253,7 +259,13 @@ pub fn descendants(root: u32) -> Vec<u32> {
                     let pid = entry.file_name().to_string_lossy().parse::<u32>().ok()?;
                     let stat = std::fs::read_to_string(entry.path().join("stat")).ok()?;
                     // "pid (comm) state ppid …": comm may hold spaces; split after the last ')'.
-                    let ppid = stat.rsplit_once(')')?.1.split_whitespace().nth(1)?.parse().ok()?;
+                    let ppid = stat
+                        .rsplit_once(')')?
+                        .1
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse()
+                        .ok()?;
                     Some((pid, ppid))
                 })
                 .collect()
@@ -263,7 +275,12 @@ pub fn descendants(root: u32) -> Vec<u32> {
     let mut i = 0;
     while i < found.len() {
         let parent = found[i];
-        found.extend(parents.iter().filter(|(_, p)| *p == parent).map(|(c, _)| *c));
+        found.extend(
+            parents
+                .iter()
+                .filter(|(_, p)| *p == parent)
+                .map(|(c, _)| *c),
+        );
         i += 1;
     }
     found.remove(0);

@@ -1,17 +1,23 @@
-//! Flint's developer tasks, run as `cargo xtask <task>`:
-//!
-//! - `run [--second]` — install what is missing, build, start a local `flint-server` (SQLite in
-//!   the user's data folder, two demo accounts on first run) and open the desktop app;
-//!   `--second` opens another app instance against the running server.
-//! - `test`  — formatting, clippy (workspace and ui/), every test of the workspace, actionlint on the workflows,
-//!   then the UI suites in the real app under Xvfb (what CI runs).
-//! - `bench [which]` — the benchmark figures recorded in `docs/BENCHMARKS.md`; `desktop` runs
-//!   the desktop app's figures beside a bare Tauri window.
+//! Flint's developer tasks, run as `cargo xtask <task>` (`USAGE` lists them). `test` is what
+//! CI runs: formatting, clippy (workspace and ui/), every workspace test, actionlint on the
+//! workflows, then the UI suites in the real app under Xvfb. Every task installs the tools it
+//! needs first (Debian packages as root, cargo and npm tools at pinned versions).
 
+mod dist;
+mod release;
 mod run;
 mod tools;
 
 use std::process::{Command, ExitCode};
+
+const USAGE: &str = "  run [--second]     local server + demo accounts + the app (a second window)
+  test               everything CI runs
+  bench [which]      latency|throughput|ingest|idle|desktop (default: the server's four)
+  build-ui           the UI into ui/dist
+  icons              every platform icon from icons/flint.png
+  dist               the .deb and .rpm here, with their sizes
+  verify-dist        dist, then install the .deb, start it, run lintian
+  release-env        (release workflow) signing and updater settings for tauri-action";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -19,10 +25,13 @@ fn main() -> ExitCode {
         Some("run") => run::run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(&args[1..]),
+        Some("build-ui") => tools::build_ui(),
+        Some("icons") => icons(),
+        Some("dist") => dist::dist().map(|_| ()),
+        Some("verify-dist") => dist::verify_dist(),
+        Some("release-env") => release::release_env(&args[1..]),
         _ => {
-            eprintln!(
-                "usage: cargo xtask <run [--second]|test|bench [latency|throughput|ingest|idle|desktop]>"
-            );
+            eprintln!("usage: cargo xtask <task>\n{USAGE}");
             return ExitCode::from(2);
         }
     };
@@ -92,6 +101,20 @@ fn test() -> Result<(), String> {
         ])
         .env("FLINT_DESKTOP_BIN", &app),
     )
+}
+
+/// Regenerates `src-tauri/icons` from the one source image (mobile icons are not kept).
+fn icons() -> Result<(), String> {
+    exec(std::process::Command::new(tools::tauri_cli()?).args([
+        "icon",
+        "icons/flint.png",
+        "-o",
+        "src-tauri/icons",
+    ]))?;
+    for mobile in ["src-tauri/icons/android", "src-tauri/icons/ios"] {
+        let _ = std::fs::remove_dir_all(mobile);
+    }
+    Ok(())
 }
 
 /// The desktop figures: release builds of the app, a bare Tauri window and the bench driver.

@@ -38,9 +38,11 @@ fn overlay(inputs: &Inputs) -> Result<Value, String> {
     let mut config = json!({});
     if inputs.publish {
         if inputs.updater_pubkey.is_empty() {
-            return Err("TAURI_SIGNING_PRIVATE_KEY is set but the FLINT_UPDATER_PUBKEY variable \
+            return Err(
+                "TAURI_SIGNING_PRIVATE_KEY is set but the FLINT_UPDATER_PUBKEY variable \
                         is not: add the public key (docs/RELEASING.md)"
-                .into());
+                    .into(),
+            );
         }
         config["bundle"]["createUpdaterArtifacts"] = json!(true);
         config["plugins"]["updater"] = json!({
@@ -125,9 +127,12 @@ pub fn release_env(args: &[String]) -> Result<(), String> {
     )];
     if inputs.publish {
         lines.extend(
-            ["TAURI_SIGNING_PRIVATE_KEY", "TAURI_SIGNING_PRIVATE_KEY_PASSWORD"]
-                .iter()
-                .map(|name| format!("{name}={}", var(name))),
+            [
+                "TAURI_SIGNING_PRIVATE_KEY",
+                "TAURI_SIGNING_PRIVATE_KEY_PASSWORD",
+            ]
+            .iter()
+            .map(|name| format!("{name}={}", var(name))),
         );
     }
     lines.extend(
@@ -143,7 +148,9 @@ pub fn release_env(args: &[String]) -> Result<(), String> {
     match std::env::var_os("GITHUB_ENV") {
         Some(file) => append_env(Path::new(&file), &lines),
         None => {
-            println!("(no GITHUB_ENV; the build would get FLINT_TAURI_ARGS and the signing environment)");
+            println!(
+                "(no GITHUB_ENV; the build would get FLINT_TAURI_ARGS and the signing environment)"
+            );
             Ok(())
         }
     }
@@ -174,7 +181,10 @@ mod tests {
             config["plugins"]["updater"]["endpoints"][0],
             json!("https://github.com/acme/flint/releases/latest/download/latest.json")
         );
-        assert_eq!(config["bundle"]["windows"]["certificateThumbprint"], json!("ABC"));
+        assert_eq!(
+            config["bundle"]["windows"]["certificateThumbprint"],
+            json!("ABC")
+        );
     }
 
     #[test]
@@ -183,6 +193,8 @@ mod tests {
             publish: true,
             ..Inputs::default()
         };
-        assert!(overlay(&inputs).unwrap_err().contains("FLINT_UPDATER_PUBKEY"));
+        assert!(overlay(&inputs)
+            .unwrap_err()
+            .contains("FLINT_UPDATER_PUBKEY"));
     }
 }

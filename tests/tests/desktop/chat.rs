@@ -165,3 +165,15 @@ async fn signing_out_returns_to_sign_in_and_forgets_the_session() {
     .await;
     scene.app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_session_reopens_to_the_conversation_list() {
+    let scene = Scene::start(&[]).await;
+    scene.bob_says("still there?").await;
+    scene.app.find(".row").await;
+    let profile = scene.app.close().await;
+    let again = App::launch_binary(&flint_tests::desktop::app_binary(), profile, &[]).await;
+    // Straight to the list: the kept session opens without the sign-in screen.
+    again.find_text(".row .row-preview", "still there?").await;
+    again.close().await;
+}

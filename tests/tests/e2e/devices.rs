@@ -69,3 +69,34 @@ async fn reading_on_one_device_clears_unread_on_the_other() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kept_session_reopens_on_its_own_server_whatever_the_default() {
+    let pair = Pair::start().await;
+    let mut alice = pair.alice;
+    alice.stop().await;
+    let elsewhere = url::Url::parse("http://127.0.0.1:9").unwrap();
+    assert_eq!(
+        flint_core::Client::last_server(alice.dir.path()).map(|u| u.origin()),
+        Some(pair.server.url().origin())
+    );
+    let resumed =
+        flint_core::Client::resume(flint_tests::users::client_config(&elsewhere, &alice.dir))
+            .await
+            .unwrap()
+            .expect("the kept session");
+    pair.bob
+        .send_text(pair.conversation_id, "found you")
+        .await
+        .unwrap();
+    let got = until(&resumed, "the message on the resumed client", || async {
+        let page = resumed
+            .messages(pair.conversation_id, None, 10)
+            .await
+            .unwrap();
+        (!page.is_empty()).then_some(page)
+    })
+    .await;
+    assert_eq!(texts(&got), ["found you"]);
+    resumed.shutdown().await;
+}
