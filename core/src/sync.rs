@@ -4,7 +4,7 @@
 //! The invariant: `kv.last_seq` and the messages it covers are written in one transaction,
 //! so after a crash the next sync starts exactly where the stored messages end.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 
 use flint_proto::ipc::{Event, MessageStatus, MessageView};
 use flint_proto::wire::{self, request, response, NoticeKind};
@@ -242,19 +242,30 @@ pub async fn refresh_all(shared: &Shared, link: &Link) -> Result<()> {
         response::Result::Conversations(list) => list.conversations,
         other => return Err(unexpected(&other)),
     };
-    let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
-    shared
+    // Only what changed is announced: a reconnect with 1,000 quiet conversations emits nothing.
+    let changed = shared
         .store
         .call(move |conn| {
             let tx = conn.transaction()?;
+            let before: HashMap<i64, _> = conversations::list(&tx, me)?
+                .into_iter()
+                .map(|view| (view.id, view))
+                .collect();
             for conversation in &list {
                 conversations::upsert(&tx, conversation, me)?;
             }
+            let after = conversations::list(&tx, me)?;
             tx.commit()?;
-            Ok(())
+            Ok(after
+                .into_iter()
+                .filter(|view| before.get(&view.id) != Some(view))
+                .collect::<Vec<_>>())
         })
         .await?;
-    shared.emit_conversations(ids).await
+    for conversation in changed {
+        shared.emit(Event::ConversationUpdated { conversation });
+    }
+    Ok(())
 }
 
 /// Sends read markers moved while offline.

@@ -20,16 +20,39 @@ fn data_home() -> Result<PathBuf, String> {
     Ok(PathBuf::from(home).join(".local/share/flint"))
 }
 
-fn release_binary(name: &str) -> PathBuf {
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+/// The desktop app's folder for a `--profile` (Tauri's app data folder on Linux); `None`
+/// elsewhere, where the demo users sign in by hand.
+fn app_profile_dir(profile: &str) -> Option<PathBuf> {
+    if !cfg!(target_os = "linux") {
+        return None;
+    }
+    let base = std::env::var_os("XDG_DATA_HOME")
+        .filter(|d| !d.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("target"));
-    tools::absolute(
-        &target
-            .join("release")
-            .join(format!("{name}{}", std::env::consts::EXE_SUFFIX)),
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/share")))?;
+    Some(base.join("im.flint.desktop/profiles").join(profile))
+}
+
+/// Signs a demo user in on an app profile once, so the app opens straight to the chats.
+fn sign_in_demo(profile: &str, username: &str, password: &str) -> Result<(), String> {
+    let Some(dir) = app_profile_dir(profile) else {
+        println!("Sign in as {username} / {password}");
+        return Ok(());
+    };
+    if dir.join("last-account").exists() {
+        return Ok(());
+    }
+    exec(
+        Command::new(tools::binary("release", "flint-cli"))
+            .args(["--server", SERVER, "--user", username, "--sign-in-only"])
+            .arg("--data-dir")
+            .arg(&dir)
+            .env("FLINT_PASSWORD", password),
     )
 }
+
+/// Where `cargo xtask run` serves.
+const SERVER: &str = "http://127.0.0.1:7800";
 
 /// Builds everything, starts the server (unless `--second`) and opens the app.
 pub fn run(args: &[String]) -> Result<(), String> {
@@ -49,25 +72,37 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let profile = if second { "demo-2" } else { "demo-1" };
     let (username, _, password) = DEMO_ACCOUNTS[usize::from(second)];
     if second {
-        println!("\nSecond Flint window: sign in as {username} / {password}\n");
+        sign_in_demo(profile, username, password)?;
+        println!("\nSecond Flint window: {username} (password {password})\n");
         return exec(Command::new(&app).args(["--profile", profile]));
     }
     let data_dir = data_home()?.join("server");
     std::fs::create_dir_all(&data_dir)
         .map_err(|e| format!("creating {}: {e}", data_dir.display()))?;
-    let server = release_binary("flint-server");
+    let server = tools::binary("release", "flint-server");
     create_demo_accounts(&server, &data_dir)?;
     let mut server_process = start_server(&server, &data_dir)?;
+    println!("\nFlint server: {SERVER} (data in {})", data_dir.display());
+    wait_for_server()?;
+    sign_in_demo(profile, username, password)?;
     println!(
-        "\nFlint server: http://127.0.0.1:7800 (data in {})",
-        data_dir.display()
+        "Signed in as {username} ({password}). A second window as bob: cargo xtask run --second\n"
     );
-    println!("Sign in as {username} / {password}. For a second window: cargo xtask run --second");
-    println!("(bob's password is {})\n", DEMO_ACCOUNTS[1].2);
     let result = exec(Command::new(&app).args(["--profile", profile]));
     let _ = server_process.kill();
     let _ = server_process.wait();
     result
+}
+
+/// Waits until the server accepts connections (at most ten seconds).
+fn wait_for_server() -> Result<(), String> {
+    for _ in 0..100 {
+        if std::net::TcpStream::connect("127.0.0.1:7800").is_ok() {
+            return Ok(());
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Err(format!("the server did not start listening on {SERVER}"))
 }
 
 fn start_server(server: &Path, data_dir: &Path) -> Result<Child, String> {

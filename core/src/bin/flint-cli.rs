@@ -31,6 +31,9 @@ struct Args {
     /// Where this terminal's cache lives (default: the user data folder).
     #[arg(long)]
     data_dir: Option<PathBuf>,
+    /// Sign in, keep the session in the data folder and exit (prepares a desktop profile).
+    #[arg(long)]
+    sign_in_only: bool,
 }
 
 #[tokio::main]
@@ -78,6 +81,11 @@ async fn run(args: Args) -> flint_core::Result<()> {
         Client::register(&config, &args.user, &password, "").await?;
     }
     let client = Client::login(config, &args.user, &password).await?;
+    if args.sign_in_only {
+        println!("signed in as {}; the session is kept", client.me().username);
+        client.shutdown().await;
+        return Ok(());
+    }
     println!(
         "signed in as {} — /chat USER to start, /quit to leave",
         client.me().username

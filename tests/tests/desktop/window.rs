@@ -129,3 +129,53 @@ async fn the_profile_panel_shows_me_and_saves_close_to_tray() {
     scene.app.screenshot("profile").await;
     scene.app.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_conversation_list_renders_only_the_rows_in_view() {
+    let scene = Scene::start(&[]).await;
+    let alice = scene.bob.search_users("alice").await.unwrap().remove(0);
+    let count = 60;
+    // Kept alive until the end: a message is only queued until its sender's outbox sends it.
+    let mut peers = Vec::new();
+    for i in 0..count {
+        let peer = flint_tests::TestClient::register(&scene.url(), &format!("peer{i:02}")).await;
+        peer.connection()
+            .wait_for(|state| *state == flint_core::ConnectionState::Online)
+            .await
+            .unwrap();
+        let conversation = peer.open_direct(alice.id).await.unwrap();
+        peer.send_text(conversation.id, &format!("hello from {i}"))
+            .await
+            .unwrap();
+        peers.push(peer);
+    }
+    scene
+        .app
+        .find_text(".row .row-preview", "hello from 59")
+        .await;
+    let script = "const list = document.querySelector('.rows');
+        list.scrollTop = arguments[0] ? list.scrollHeight : 0;
+        return document.querySelectorAll('.rows .row').length;";
+    let rows = scene
+        .app
+        .client
+        .execute(script, vec![json!(false)])
+        .await
+        .unwrap();
+    assert!(
+        rows.as_u64().unwrap() < 30,
+        "{rows} rows rendered for {count} conversations"
+    );
+    // The oldest (bob's chat, then peer00) is reachable at the bottom.
+    scene
+        .app
+        .client
+        .execute(script, vec![json!(true)])
+        .await
+        .unwrap();
+    scene
+        .app
+        .find_text(".row .row-preview", "hello from 0")
+        .await;
+    scene.app.close().await;
+}

@@ -30,21 +30,58 @@ pub fn notice_text(kind: &str, tr: impl Fn(&'static str) -> &'static str) -> &'s
     }
 }
 
-/// The list.
+/// Height of a row (px); fixed, so the list can render only the rows in view.
+const ROW_HEIGHT: i32 = 64;
+/// Rows rendered above and below the visible ones.
+const OVERSCAN: usize = 6;
+
+/// The rows in view (plus overscan) of a list of `total`: (first index, end index).
+fn rows_in_view(scroll_top: i32, viewport: i32, total: usize) -> (usize, usize) {
+    let first = usize::try_from(scroll_top / ROW_HEIGHT).unwrap_or(0);
+    let shown = usize::try_from(viewport / ROW_HEIGHT + 1).unwrap_or(0);
+    let start = first.saturating_sub(OVERSCAN).min(total);
+    let end = (first + shown + OVERSCAN).min(total);
+    (start, end)
+}
+
+/// The list: a virtual list of fixed-height rows, so thousands of conversations cost what a
+/// screenful does.
 #[component]
 pub fn ConversationList() -> impl IntoView {
     let tr = use_tr();
     let live = expect_context::<Live>();
     let filter = RwSignal::new(String::new());
-    let visible = move || {
+    let rows: NodeRef<leptos::html::Ul> = NodeRef::new();
+    let scroll_top = RwSignal::new(0);
+    let viewport = RwSignal::new(800);
+    let ids = Memo::new(move |_| {
         let needle = filter.get().to_lowercase();
         live.conversations.with(|list| {
             list.iter()
                 .filter(|c| needle.is_empty() || c.title.to_lowercase().contains(&needle))
-                .cloned()
-                .collect::<Vec<_>>()
+                .map(|c| c.id)
+                .collect::<Vec<i64>>()
         })
+    });
+    let range = Memo::new(move |_| ids.with(|ids| rows_in_view(scroll_top.get(), viewport.get(), ids.len())));
+    let in_view = move || {
+        let (start, end) = range.get();
+        ids.with(|ids| ids[start..end].to_vec())
     };
+    let above = move || format!("height: {}px", range.get().0 as i32 * ROW_HEIGHT);
+    let below = move || {
+        let below = ids.with(Vec::len) - range.get().1;
+        format!("height: {}px", below as i32 * ROW_HEIGHT)
+    };
+    let measure = move || {
+        if let Some(el) = rows.get_untracked() {
+            scroll_top.set(el.scroll_top());
+            viewport.set(el.client_height());
+        }
+    };
+    request_animation_frame(measure);
+    let resize = window_event_listener(leptos::ev::resize, move |_| measure());
+    on_cleanup(move || resize.remove());
     view! {
         <section class="list" aria-label=move || tr("nav.chats")>
             <div class="list-head">
@@ -60,8 +97,10 @@ pub fn ConversationList() -> impl IntoView {
                         <button class="primary" on:click=move |_| live.new_chat.set(true)>{move || tr("list.start")}</button>
                     </div>
                 }>
-                <ul class="rows" role="listbox">
-                    <For each=visible key=|c| c.id children=move |c| view! { <Row id=c.id/> }/>
+                <ul class="rows" role="listbox" node_ref=rows on:scroll=move |_| measure()>
+                    <li class="spacer" role="presentation" style=above></li>
+                    <For each=in_view key=|id| *id children=move |id| view! { <Row id=id/> }/>
+                    <li class="spacer" role="presentation" style=below></li>
                 </ul>
             </Show>
         </section>
