@@ -137,10 +137,18 @@ pub fn ensure_all() -> Result<(), String> {
 /// Builds the UI into `ui/dist` with trunk (release). Falls back to building std for wasm32
 /// from Debian's sources when rustup has no wasm32 target.
 pub fn build_ui() -> Result<(), String> {
+    // wasm-opt from npm's binaryen (pinned in package.json) comes first on PATH: Debian's
+    // older binaryen corrupts wasm-bindgen's output.
+    npm_ci(Path::new("."))?;
+    let binaryen = absolute(Path::new("node_modules/binaryen/bin"));
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    let path = std::env::join_paths(std::iter::once(binaryen).chain(std::env::split_paths(&path)))
+        .map_err(|e| e.to_string())?;
     let mut trunk = Command::new("trunk");
     trunk
         .args(["build", "--release"])
         .current_dir("ui")
+        .env("PATH", path)
         .env("TRUNK_SKIP_VERSION_CHECK", "true")
         .env("CARGO_TARGET_DIR", ui_target_dir());
     if !rustup_wasm_target() {

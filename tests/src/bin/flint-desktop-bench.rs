@@ -16,7 +16,6 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use fantoccini::Locator;
 use flint_core::{Client, ClientConfig};
 use flint_proto::wire::{self, request};
 use flint_tests::desktop::{app_binary, descendants, App};
@@ -181,10 +180,17 @@ async fn first_sync(url: &Url) -> TempDir {
     app.fill("#password", PASSWORD).await;
     let started = Instant::now();
     app.click("#submit").await;
+    // Synced when the list holds every conversation (it is virtual: its scroll height says how
+    // many) and the long one's messages are all counted unread.
+    let synced = "const rows = document.querySelector('.rows');
+        const badge = document.querySelector('.rail-badge');
+        return [rows ? Math.round(rows.scrollHeight / 64) : 0,
+                badge ? Number(badge.textContent) : 0];";
     loop {
-        let rows = app.client.find_all(Locator::Css(".row")).await.unwrap();
-        let banner = app.client.find(Locator::Css("#connection-banner")).await;
-        if rows.len() >= CONVERSATIONS && banner.is_err() {
+        let state = app.client.execute(synced, vec![]).await.unwrap();
+        if state[0].as_u64() >= Some(CONVERSATIONS as u64)
+            && state[1].as_u64() >= Some(LONG_MESSAGES as u64)
+        {
             break;
         }
         tokio::time::sleep(Duration::from_millis(200)).await;
@@ -198,6 +204,9 @@ async fn first_sync(url: &Url) -> TempDir {
 
 /// Clicks the long conversation and times, in the page, until its newest message is painted.
 async fn open_long(app: &App, long: i64) -> f64 {
+    // Bring its row into the (virtual) list first: it is the oldest, so search for it.
+    app.fill("#list-search", "peer0000").await;
+    app.find(&format!(".row[data-id='{long}']")).await;
     let script = "const [id, newest, done] = arguments;
         const started = performance.now();
         document.querySelector(`.row[data-id='${id}']`).click();
