@@ -14,11 +14,11 @@ use flint_core::{Client, ClientConfig, ConnectionState};
 use flint_proto::api::LoginResponse;
 use flint_proto::wire::{self, frame, push, request};
 use flint_tests::raw::{login, request_frame, Incoming};
+use flint_tests::seed::{open_direct, register, send_body};
 use flint_tests::server::free_addr;
 use flint_tests::users::PASSWORD;
 use flint_tests::{RawSocket, ServerProcess};
 use hdrhistogram::Histogram;
-use prost::Message as _;
 use tempfile::TempDir;
 use url::Url;
 
@@ -56,44 +56,10 @@ fn sibling_binary(name: &str) -> PathBuf {
     me.with_file_name(format!("{name}{}", std::env::consts::EXE_SUFFIX))
 }
 
-async fn register(url: &Url, username: &str) -> i64 {
-    let config = ClientConfig::new(url.clone(), std::env::temp_dir());
-    Client::register(&config, username, PASSWORD, "")
-        .await
-        .unwrap()
-        .id
-}
-
 async fn signed_in(url: &Url, username: &str) -> (RawSocket, LoginResponse) {
     let device = format!("bench-{username}");
     let session = login(url, username, PASSWORD, &device).await;
     (RawSocket::signed_in(url, &session, &device).await, session)
-}
-
-async fn open_direct(socket: &mut RawSocket, peer: i64) -> i64 {
-    match socket
-        .request(request::Body::OpenDirect(wire::OpenDirect {
-            user_id: peer,
-        }))
-        .await
-    {
-        wire::response::Result::Conversation(c) => c.id,
-        other => panic!("open_direct: {other:?}"),
-    }
-}
-
-fn send_body(conversation_id: i64, text: &str) -> request::Body {
-    let content = wire::MessageContent {
-        kind: Some(wire::message_content::Kind::Text(wire::Text {
-            body: text.into(),
-            ..Default::default()
-        })),
-    };
-    request::Body::Send(wire::SendMessage {
-        client_id: uuid::Uuid::now_v7().as_bytes().to_vec(),
-        conversation_id,
-        content: content.encode_to_vec(),
-    })
 }
 
 fn inbox_push(incoming: Incoming) -> Option<wire::InboxEntry> {

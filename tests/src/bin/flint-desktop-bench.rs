@@ -16,14 +16,11 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use flint_core::{Client, ClientConfig};
-use flint_proto::wire::{self, request};
 use flint_tests::desktop::{app_binary, descendants, App};
-use flint_tests::raw::{login, request_frame};
+use flint_tests::seed::{open_direct, pipeline, register, signed_in_socket};
 use flint_tests::users::PASSWORD;
-use flint_tests::{RawSocket, TestServer};
+use flint_tests::TestServer;
 use futures_util::{stream, StreamExt};
-use prost::Message as _;
 use serde_json::json;
 use tempfile::TempDir;
 use url::Url;
@@ -48,61 +45,6 @@ fn bare_binary() -> PathBuf {
     )
 }
 
-async fn register(url: &Url, username: &str) -> i64 {
-    let config = ClientConfig::new(url.clone(), std::env::temp_dir());
-    Client::register(&config, username, PASSWORD, "")
-        .await
-        .unwrap()
-        .id
-}
-
-async fn socket(url: &Url, username: &str) -> RawSocket {
-    let device = format!("seed-{username}");
-    let session = login(url, username, PASSWORD, &device).await;
-    RawSocket::signed_in(url, &session, &device).await
-}
-
-async fn open_direct(socket: &mut RawSocket, peer: i64) -> i64 {
-    match socket
-        .request(request::Body::OpenDirect(wire::OpenDirect {
-            user_id: peer,
-        }))
-        .await
-    {
-        wire::response::Result::Conversation(c) => c.id,
-        other => panic!("open_direct: {other:?}"),
-    }
-}
-
-fn send_body(conversation_id: i64, text: &str) -> request::Body {
-    let content = wire::MessageContent {
-        kind: Some(wire::message_content::Kind::Text(wire::Text {
-            body: text.into(),
-            ..Default::default()
-        })),
-    };
-    request::Body::Send(wire::SendMessage {
-        client_id: uuid::Uuid::now_v7().as_bytes().to_vec(),
-        conversation_id,
-        content: content.encode_to_vec(),
-    })
-}
-
-/// Sends `count` messages on one socket, 64 in flight.
-async fn pipeline(socket: &mut RawSocket, conversation_id: i64, count: usize, label: &str) {
-    let (mut sent, mut acked) = (0usize, 0usize);
-    while acked < count {
-        while sent < count && sent - acked < 64 {
-            sent += 1;
-            let text = format!("{label} {sent}");
-            let frame = request_frame(sent as u64, send_body(conversation_id, &text));
-            socket.send_bytes(frame).await;
-        }
-        socket.next_response().await;
-        acked += 1;
-    }
-}
-
 /// "me" with `CONVERSATIONS` direct conversations: one peer wrote the long one, "me" wrote one
 /// message in each of the others. Returns the long conversation's id.
 async fn seed(url: &Url) -> i64 {
@@ -113,10 +55,10 @@ async fn seed(url: &Url) -> i64 {
         .buffered(PARALLEL_REGISTRATIONS)
         .collect()
         .await;
-    let mut writer = socket(url, "peer0000").await;
+    let mut writer = signed_in_socket(url, "peer0000").await;
     let long = open_direct(&mut writer, me_id).await;
     pipeline(&mut writer, long, LONG_MESSAGES, "long").await;
-    let mut me = socket(url, "me").await;
+    let mut me = signed_in_socket(url, "me").await;
     for (i, peer) in peers.iter().enumerate().skip(1) {
         let conversation = open_direct(&mut me, *peer).await;
         pipeline(&mut me, conversation, 1, &format!("hello peer {i}")).await;
