@@ -63,7 +63,9 @@ pub fn ConversationList() -> impl IntoView {
                 .collect::<Vec<i64>>()
         })
     });
-    let range = Memo::new(move |_| ids.with(|ids| rows_in_view(scroll_top.get(), viewport.get(), ids.len())));
+    let range = Memo::new(move |_| {
+        ids.with(|ids| rows_in_view(scroll_top.get(), viewport.get(), ids.len()))
+    });
     let in_view = move || {
         let (start, end) = range.get();
         ids.with(|ids| ids[start..end].to_vec())
