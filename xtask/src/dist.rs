@@ -5,8 +5,8 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::exec;
 use crate::tools::{self, absolute, binary};
-use crate::{cargo, exec};
 
 /// System packages the checks use.
 const APT_DIST: &[&str] = &["lintian", "rpm", "xvfb", "webkit2gtk-driver"];
@@ -158,17 +158,14 @@ pub fn verify_dist() -> Result<(), String> {
         exec(Command::new("apt-get").args(["-f", "install", "-y", "-q"]))
     })?;
     exec(Command::new("dpkg").args(["-s", "flint"]))?;
-    exec(&mut cargo(&[
-        "build",
-        "--release",
-        "--locked",
+    crate::release_build(&[
         "-p",
         "flint-tests",
         "--features",
         "desktop",
         "--bin",
         "flint-dist-check",
-    ]))?;
+    ])?;
     exec(Command::new(binary("release", "flint-dist-check")).arg("/usr/bin/flint"))?;
     exec(
         Command::new("lintian")

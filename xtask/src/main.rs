@@ -57,6 +57,13 @@ pub fn exec(command: &mut Command) -> Result<(), String> {
     }
 }
 
+/// `cargo build --release --locked` with `args`.
+pub fn release_build(args: &[&str]) -> Result<(), String> {
+    let mut all = vec!["build", "--release", "--locked"];
+    all.extend_from_slice(args);
+    exec(&mut cargo(&all))
+}
+
 /// `cargo` with `args`.
 pub fn cargo(args: &[&str]) -> Command {
     let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
@@ -121,10 +128,7 @@ fn icons() -> Result<(), String> {
 fn bench_desktop() -> Result<(), String> {
     tools::ensure_all()?;
     tools::build_ui()?;
-    exec(&mut cargo(&[
-        "build",
-        "--release",
-        "--locked",
+    release_build(&[
         "-p",
         "flint-desktop",
         "-p",
@@ -139,7 +143,7 @@ fn bench_desktop() -> Result<(), String> {
         "flint-bare-window",
         "--bin",
         "flint-desktop-bench",
-    ]))?;
+    ])?;
     exec(
         Command::new(tools::binary("release", "flint-desktop-bench"))
             .env("FLINT_DESKTOP_BIN", tools::binary("release", "flint"))
@@ -155,14 +159,7 @@ fn bench(args: &[String]) -> Result<(), String> {
         return bench_desktop();
     }
     // The bench starts `flint-server-process` from beside its own binary.
-    exec(&mut cargo(&[
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "flint-tests",
-        "--bins",
-    ]))?;
+    release_build(&["-p", "flint-tests", "--bins"])?;
     let mut all = vec![
         "run",
         "--release",

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 
-use crate::{cargo, exec, tools};
+use crate::{exec, tools};
 
 /// The demo accounts: (username, display name, password).
 const DEMO_ACCOUNTS: [(&str, &str, &str); 2] = [
@@ -59,15 +59,7 @@ pub fn run(args: &[String]) -> Result<(), String> {
     let second = args.iter().any(|a| a == "--second");
     tools::ensure_all()?;
     tools::build_ui()?;
-    exec(&mut cargo(&[
-        "build",
-        "--release",
-        "--locked",
-        "-p",
-        "flint-server",
-        "-p",
-        "flint-core",
-    ]))?;
+    crate::release_build(&["-p", "flint-server", "-p", "flint-core"])?;
     let app = tools::build_desktop(true)?;
     let profile = if second { "demo-2" } else { "demo-1" };
     let (username, _, password) = DEMO_ACCOUNTS[usize::from(second)];

@@ -3,25 +3,15 @@
 use flint_core::{Event, MessageStatus};
 use flint_tests::{texts, until};
 
-use crate::{assert_sequence, wait_for_count, Pair};
+use crate::{assert_sequence, send_sequence, wait_for_count, Pair};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn alice_and_bob_chat_both_ways_in_order() {
     let pair = Pair::start().await;
-    for i in 0..20 {
-        pair.alice
-            .send_text(pair.conversation_id, &format!("a {i}"))
-            .await
-            .unwrap();
-    }
+    send_sequence(&pair.alice, pair.conversation_id, "a", 20).await;
     let got = wait_for_count(&pair.bob, pair.conversation_id, 20).await;
     assert_sequence(&got, "a", 20);
-    for i in 0..20 {
-        pair.bob
-            .send_text(pair.conversation_id, &format!("b {i}"))
-            .await
-            .unwrap();
-    }
+    send_sequence(&pair.bob, pair.conversation_id, "b", 20).await;
     let got = wait_for_count(&pair.alice, pair.conversation_id, 40).await;
     assert_sequence(&got[20..], "b", 20);
     assert!(got[..20].iter().all(|m| m.is_own));
@@ -78,12 +68,7 @@ async fn statuses_go_sending_sent_delivered_read() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn unread_counts_and_read_markers() {
     let pair = Pair::start().await;
-    for i in 0..3 {
-        pair.alice
-            .send_text(pair.conversation_id, &format!("m {i}"))
-            .await
-            .unwrap();
-    }
+    send_sequence(&pair.alice, pair.conversation_id, "m", 3).await;
     let view = until(&pair.bob, "3 unread", || async {
         let view = pair.bob.conversation(pair.conversation_id).await.unwrap()?;
         (view.unread == 3).then_some(view)
@@ -206,12 +191,7 @@ async fn user_search_finds_cjk_display_names() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn history_pages_both_ways_from_any_message() {
     let pair = Pair::start().await;
-    for i in 0..30 {
-        pair.alice
-            .send_text(pair.conversation_id, &format!("m {i}"))
-            .await
-            .unwrap();
-    }
+    send_sequence(&pair.alice, pair.conversation_id, "m", 30).await;
     let all = wait_for_count(&pair.bob, pair.conversation_id, 30).await;
     let middle = all[10].local_id;
     let before = pair
@@ -237,22 +217,15 @@ async fn history_pages_both_ways_from_any_message() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pinned_and_muted_are_kept_and_announced() {
     let pair = Pair::start().await;
-    let mut events = pair.alice.events();
-    pair.alice
-        .set_pinned(pair.conversation_id, true)
-        .await
-        .unwrap();
-    pair.alice
-        .set_muted(pair.conversation_id, true)
-        .await
-        .unwrap();
-    let view = pair
-        .alice
-        .conversation(pair.conversation_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(view.pinned && view.muted);
+    let (alice, id) = (&pair.alice, pair.conversation_id);
+    let flags = || async {
+        let view = alice.conversation(id).await.unwrap().unwrap();
+        (view.pinned, view.muted)
+    };
+    let mut events = alice.events();
+    alice.set_pinned(id, true).await.unwrap();
+    alice.set_muted(id, true).await.unwrap();
+    assert_eq!(flags().await, (true, true));
     loop {
         let event = tokio::time::timeout(flint_tests::users::PATIENCE, events.recv())
             .await
@@ -264,16 +237,7 @@ async fn pinned_and_muted_are_kept_and_announced() {
             }
         }
     }
-    pair.alice
-        .set_pinned(pair.conversation_id, false)
-        .await
-        .unwrap();
-    let view = pair
-        .alice
-        .conversation(pair.conversation_id)
-        .await
-        .unwrap()
-        .unwrap();
-    assert!(!view.pinned && view.muted);
-    assert!(pair.alice.set_muted(987_654, true).await.is_err());
+    alice.set_pinned(id, false).await.unwrap();
+    assert_eq!(flags().await, (false, true));
+    assert!(alice.set_muted(987_654, true).await.is_err());
 }

@@ -2,7 +2,7 @@
 
 use flint_tests::{texts, until, TestClient};
 
-use crate::{assert_sequence, wait_for_count, Pair};
+use crate::{assert_sequence, send_sequence, wait_for_count, Pair};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_devices_receive_and_own_sends_appear_on_the_other() {
@@ -19,12 +19,7 @@ async fn both_devices_receive_and_own_sends_appear_on_the_other() {
         },
     )
     .await;
-    for i in 0..10 {
-        pair.alice
-            .send_text(pair.conversation_id, &format!("to bob {i}"))
-            .await
-            .unwrap();
-    }
+    send_sequence(&pair.alice, pair.conversation_id, "to bob", 10).await;
     assert_sequence(
         &wait_for_count(&pair.bob, pair.conversation_id, 10).await,
         "to bob",

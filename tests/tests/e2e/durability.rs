@@ -8,18 +8,13 @@ use flint_tests::server::free_addr;
 use flint_tests::{until, ServerProcess, TestClient, TestServer};
 use tempfile::TempDir;
 
-use crate::{assert_sequence, wait_for_count, Pair};
+use crate::{assert_sequence, send_sequence, wait_for_count, Pair};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn offline_messages_arrive_once_in_order() {
     let mut pair = Pair::start().await;
     pair.bob.stop().await;
-    for i in 0..500 {
-        pair.alice
-            .send_text(pair.conversation_id, &format!("offline {i}"))
-            .await
-            .unwrap();
-    }
+    send_sequence(&pair.alice, pair.conversation_id, "offline", 500).await;
     until(&pair.alice, "alice's outbox to drain", || async {
         (pair.alice.outbox_len().await.unwrap() == 0).then_some(())
     })
@@ -34,12 +29,7 @@ async fn offline_messages_arrive_once_in_order() {
 async fn outbox_survives_server_downtime_and_client_restart() {
     let mut pair = Pair::start().await;
     let config = pair.server.stop().await;
-    for i in 0..100 {
-        pair.alice
-            .send_text(pair.conversation_id, &format!("queued {i}"))
-            .await
-            .unwrap();
-    }
+    send_sequence(&pair.alice, pair.conversation_id, "queued", 100).await;
     assert_eq!(pair.alice.outbox_len().await.unwrap(), 100);
     // The app quits and starts again while the server is still down.
     pair.alice.restart().await;
@@ -71,12 +61,7 @@ async fn burst_survives_interruption(
     let alice = TestClient::register(&url, "alice").await;
     let bob = TestClient::register(&url, "bob").await;
     let conversation_id = alice.open_direct(bob.me().id).await.unwrap().id;
-    for i in 0..count {
-        alice
-            .send_text(conversation_id, &format!("{prefix} {i}"))
-            .await
-            .unwrap();
-    }
+    send_sequence(&alice, conversation_id, prefix, count).await;
     until(&bob, "part of the burst", || async {
         let received = bob
             .messages(conversation_id, None, 500)

@@ -62,6 +62,21 @@ pub async fn wait_for_count(
     .await
 }
 
+/// Queues `prefix 0 .. prefix n-1` from `client`, in order (what `assert_sequence` expects).
+pub async fn send_sequence(
+    client: &flint_core::Client,
+    conversation_id: i64,
+    prefix: &str,
+    n: usize,
+) {
+    for i in 0..n {
+        client
+            .send_text(conversation_id, &format!("{prefix} {i}"))
+            .await
+            .expect("the message is queued");
+    }
+}
+
 /// Asserts the messages are `prefix 0 .. prefix n-1`, in order, each once.
 pub fn assert_sequence(messages: &[flint_core::MessageView], prefix: &str, n: usize) {
     let expected: Vec<String> = (0..n).map(|i| format!("{prefix} {i}")).collect();
