@@ -125,7 +125,7 @@ fn open_on_click(app: AppHandle, handle: notify_rust::NotificationHandle, conver
     handle.wait_for_action(|action| {
         if action == "default" {
             tray::show_main(&app);
-            let _ = app.emit(EVENT, &Event::OpenRequested { conversation_id });
+            crate::links::open_conversation(&app, conversation_id);
         }
     });
     WAITING.fetch_sub(1, Ordering::SeqCst);

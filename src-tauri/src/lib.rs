@@ -94,6 +94,7 @@ pub fn run() {
             chat::set_pinned,
             chat::set_muted,
             chat::focus_conversation,
+            chat::take_pending_open,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

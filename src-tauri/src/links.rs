@@ -1,11 +1,12 @@
 //! `flint://` links (registered by the installers): `flint://conversation/<id>` opens that
 //! conversation; any other `flint://` link brings Flint to the front.
 
-use tauri::{AppHandle, Emitter};
+use tauri::{AppHandle, Emitter, Manager};
 use tauri_plugin_deep_link::DeepLinkExt;
 use url::Url;
 
 use crate::events::EVENT;
+use crate::state::Desktop;
 use crate::tray;
 
 /// Handles the link Flint was started with and every link opened while it runs.
@@ -27,8 +28,15 @@ fn open(app: &AppHandle, url: &Url) {
     tracing::info!(%url, "flint:// link");
     tray::show_main(app);
     if let Some(conversation_id) = conversation_id(url) {
-        let _ = app.emit(EVENT, &flint_core::Event::OpenRequested { conversation_id });
+        open_conversation(app, conversation_id);
     }
+}
+
+/// Asks the UI to open a conversation: now if it listens, or when it next asks
+/// (`take_pending_open`) if it is still starting or signing in.
+pub fn open_conversation(app: &AppHandle, conversation_id: i64) {
+    app.state::<Desktop>().request_open(conversation_id);
+    let _ = app.emit(EVENT, &flint_core::Event::OpenRequested { conversation_id });
 }
 
 /// The conversation a `flint://conversation/<id>` link names.

@@ -19,6 +19,8 @@ pub struct Desktop {
     pub focused: Mutex<Option<i64>>,
     /// This profile's preferences.
     preferences: Mutex<Preferences>,
+    /// A conversation asked for (link, notification) that the UI has not opened yet.
+    pending_open: Mutex<Option<i64>>,
 }
 
 /// The error for commands that need a signed-in user.
@@ -34,7 +36,20 @@ impl Desktop {
             data_dir,
             client: RwLock::new(None),
             focused: Mutex::new(None),
+            pending_open: Mutex::new(None),
         }
+    }
+
+    /// Remembers a conversation to open, for a UI that is not listening yet.
+    pub fn request_open(&self, conversation_id: i64) {
+        if let Ok(mut pending) = self.pending_open.lock() {
+            *pending = Some(conversation_id);
+        }
+    }
+
+    /// The conversation asked for and not opened yet, forgetting it.
+    pub fn take_pending_open(&self) -> Option<i64> {
+        self.pending_open.lock().ok().and_then(|mut p| p.take())
     }
 
     /// This profile's preferences.

@@ -77,6 +77,15 @@ impl App {
 
     /// Launches `binary` (any Tauri app) with `profile` as its Flint profile folder.
     pub async fn launch_binary(binary: &Path, profile: TempDir, env: &[(&str, &str)]) -> Self {
+        Self::start(binary, profile, env, &[]).await
+    }
+
+    /// Launches the app on `profile` with command-line arguments (e.g. a `flint://` link).
+    pub async fn launch_with_args(profile: TempDir, args: &[&str]) -> Self {
+        Self::start(&app_binary(), profile, &[], args).await
+    }
+
+    async fn start(binary: &Path, profile: TempDir, env: &[(&str, &str)], args: &[&str]) -> Self {
         let display = display();
         let (port, native_port) = (free_addr().port(), free_addr().port());
         let driver = Command::new("tauri-driver")
@@ -98,7 +107,7 @@ impl App {
         capabilities.insert("browserName".into(), json!("wry"));
         capabilities.insert(
             "tauri:options".into(),
-            json!({ "application": binary.to_string_lossy() }),
+            json!({ "application": binary.to_string_lossy(), "args": args }),
         );
         let url = format!("http://127.0.0.1:{port}");
         let mut last_error = String::new();

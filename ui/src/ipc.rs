@@ -318,6 +318,11 @@ pub async fn members(conversation_id: i64) -> Reply<Vec<MemberView>> {
     call("members", &ConversationArgs { conversation_id }).await
 }
 
+/// The conversation a link or notification asked for, not opened yet (forgets it).
+pub async fn take_pending_open() -> Reply<Option<i64>> {
+    call("take_pending_open", &NoArgs {}).await
+}
+
 /// Tells the shell which conversation is on screen.
 pub async fn focus_conversation(conversation_id: Option<i64>) -> Reply<()> {
     call("focus_conversation", &FocusArgs { conversation_id }).await

@@ -185,3 +185,9 @@ pub fn focus_conversation(desktop: State<'_, Desktop>, conversation_id: Option<i
         *focused = conversation_id;
     }
 }
+
+/// The conversation a link or notification asked for, if the UI has not opened it yet.
+#[tauri::command]
+pub fn take_pending_open(desktop: State<'_, Desktop>) -> Option<i64> {
+    desktop.take_pending_open()
+}

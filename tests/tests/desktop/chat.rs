@@ -177,3 +177,15 @@ async fn a_kept_session_reopens_to_the_conversation_list() {
     again.find_text(".row .row-preview", "still there?").await;
     again.close().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_flint_link_opens_its_conversation() {
+    let scene = Scene::start(&[]).await;
+    scene.bob_says("follow the link").await;
+    scene.app.find(".row").await;
+    let profile = scene.app.close().await;
+    let link = format!("flint://conversation/{}", scene.conversation_id);
+    let again = App::launch_with_args(profile, &[&link]).await;
+    again.find_text(".message .bubble", "follow the link").await;
+    again.close().await;
+}

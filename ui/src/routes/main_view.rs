@@ -94,7 +94,13 @@ impl Live {
                 }
             }
             Event::ConnectionChanged { state } => self.connection.set(state),
-            Event::OpenRequested { conversation_id } => open_conversation(*self, conversation_id),
+            Event::OpenRequested { conversation_id } => {
+                open_conversation(*self, conversation_id);
+                // Handled here; the shell need not keep it for later.
+                spawn_local(async move {
+                    let _ = ipc::take_pending_open().await;
+                });
+            }
         }
     }
 
@@ -187,6 +193,10 @@ pub fn MainView() -> impl IntoView {
             .unwrap_or_default();
         for event in held {
             live.apply(event);
+        }
+        // A link or notification that started (or woke) the app before this view listened.
+        if let Ok(Some(id)) = ipc::take_pending_open().await {
+            open_conversation(live, id);
         }
     });
     // Esc closes the top panel; Ctrl/Cmd+K focuses search.
