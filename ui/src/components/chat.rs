@@ -64,12 +64,25 @@ async fn show_latest(live: Live, id: i64) {
             .drain(..)
             .filter(|m| !page.iter().any(|p| p.local_id == m.local_id))
             .collect();
+        // Events can lag behind the database: what arrived may be older than the page.
         *messages = page;
         messages.extend(arrived);
+        messages.sort_by_key(order_key);
         let excess = messages.len().saturating_sub(MAX_IN_DOM);
         messages.drain(..excess);
     });
 }
+
+/// Where a message sorts in its conversation, as the core's cache sorts it: stored messages
+/// by server id, messages still in the outbox after them in the order they were written.
+fn order_key(message: &MessageView) -> i64 {
+    message
+        .server_id
+        .unwrap_or(PENDING_ORDER_BASE + message.local_id)
+}
+
+/// Above every server id (the core's `PENDING_BASE`).
+const PENDING_ORDER_BASE: i64 = 1 << 62;
 
 /// Scrolls to the newest message, loading it first if the window slid away from it.
 pub fn jump_to_latest(live: Live) {
@@ -247,7 +260,7 @@ pub fn ChatPane() -> impl IntoView {
     let live = expect_context::<Live>();
     let list: NodeRef<Div> = NodeRef::new();
     let loading = RwSignal::new(false);
-    let last_top = StoredValue::new(0);
+    let last_position = StoredValue::new((0, 0));
     let current = Signal::derive(move || {
         let id = live.selected.get()?;
         live.conversations
@@ -265,9 +278,11 @@ pub fn ChatPane() -> impl IntoView {
             return;
         };
         let below = el.scroll_height() - el.scroll_top() - el.client_height();
-        // Content growing below the view is not the user leaving the bottom; scrolling up is.
-        let scrolled_up = el.scroll_top() < last_top.get_value();
-        last_top.set_value(el.scroll_top());
+        // Content growing below the view is not the user leaving the bottom, nor is the browser
+        // pulling the view up when rows are dropped above it; scrolling up is.
+        let (top, height) = last_position.get_value();
+        let scrolled_up = el.scroll_top() < top && el.scroll_height() >= height;
+        last_position.set_value((el.scroll_top(), el.scroll_height()));
         live.at_bottom
             .set(below < 40 || (live.at_bottom.get_untracked() && !scrolled_up));
         if below < 40 && live.at_newest.get_untracked() && live.unseen.get_untracked() > 0 {
