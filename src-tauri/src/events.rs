@@ -89,21 +89,25 @@ async fn notify_if_unseen(app: &AppHandle, client: &Client, message: &MessageVie
         flint_core::ConversationKind::Group => format!("{sender} · {}", conversation.title),
     };
     let body = preview(message);
-    let app = app.clone();
-    let conversation_id = message.conversation_id;
     let shown = tauri::async_runtime::spawn_blocking(move || {
-        let handle = notify_rust::Notification::new()
+        notify_rust::Notification::new()
             .appname("Flint")
             .summary(&summary)
             .body(&body)
             .action("default", "Open")
-            .show()?;
-        open_on_click(app, handle, conversation_id);
-        Ok::<_, notify_rust::error::Error>(())
+            .show()
     })
     .await;
-    if let Ok(Err(error)) = shown {
-        tracing::info!(%error, "no notification daemon");
+    match shown {
+        // Waiting for the click blocks a thread of its own, never this event loop.
+        Ok(Ok(handle)) => {
+            let (app, conversation_id) = (app.clone(), message.conversation_id);
+            tauri::async_runtime::spawn_blocking(move || {
+                open_on_click(app, handle, conversation_id)
+            });
+        }
+        Ok(Err(error)) => tracing::info!(%error, "no notification daemon"),
+        Err(error) => tracing::warn!(%error, "the notification task failed"),
     }
 }
 

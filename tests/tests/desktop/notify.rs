@@ -117,6 +117,13 @@ async fn clicking_the_notification_opens_its_conversation() {
         .find(Locator::Css(".chat-title"))
         .await
         .is_err());
+    // A notification waiting for its click must not hold up the events behind it.
+    scene.bob_says("and another").await;
+    scene
+        .app
+        .find_text(".row .row-preview", "and another")
+        .await;
+    next_notification(&mut recorded).await;
     // The app subscribes to the click signal just after `Notify` returns: click until it opens.
     let click = async {
         loop {
