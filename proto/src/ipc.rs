@@ -73,6 +73,17 @@ pub struct MessageView {
     pub is_own: bool,
 }
 
+/// Sort keys at or above this belong to messages still in the outbox (above every server id).
+pub const PENDING_SORT_BASE: i64 = 1 << 62;
+
+impl MessageView {
+    /// Where the message sorts in its conversation, as the client cache orders history: stored
+    /// messages by server id, messages still in the outbox after them in the order written.
+    pub fn sort_key(&self) -> i64 {
+        self.server_id.unwrap_or(PENDING_SORT_BASE + self.local_id)
+    }
+}
+
 /// Direct or group.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -8,8 +8,8 @@ use uuid::Uuid;
 
 use crate::error::Result;
 
-/// Sort keys at or above this belong to messages still sending.
-pub const PENDING_BASE: i64 = 1 << 62;
+/// Sort keys at or above this belong to messages still sending (shared with front ends).
+pub const PENDING_BASE: i64 = flint_proto::ipc::PENDING_SORT_BASE;
 
 /// `state` column values.
 const STATE_SENDING: i64 = 0;

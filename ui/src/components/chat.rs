@@ -26,6 +26,12 @@ const GROUP_GAP_MS: i64 = 5 * 60 * 1000;
 /// How close (px) to an end of the list a page starts loading.
 const LOAD_MARGIN: i32 = 200;
 
+/// Drops the oldest messages of a window past `MAX_IN_DOM`.
+pub fn keep_newest(messages: &mut Vec<MessageView>) {
+    let excess = messages.len().saturating_sub(MAX_IN_DOM);
+    messages.drain(..excess);
+}
+
 /// Opens a conversation: loads its newest page and marks it read.
 pub fn open_conversation(live: Live, id: i64) {
     live.selected.set(Some(id));
@@ -67,22 +73,10 @@ async fn show_latest(live: Live, id: i64) {
         // Events can lag behind the database: what arrived may be older than the page.
         *messages = page;
         messages.extend(arrived);
-        messages.sort_by_key(order_key);
-        let excess = messages.len().saturating_sub(MAX_IN_DOM);
-        messages.drain(..excess);
+        messages.sort_by_key(MessageView::sort_key);
+        keep_newest(messages);
     });
 }
-
-/// Where a message sorts in its conversation, as the core's cache sorts it: stored messages
-/// by server id, messages still in the outbox after them in the order they were written.
-fn order_key(message: &MessageView) -> i64 {
-    message
-        .server_id
-        .unwrap_or(PENDING_ORDER_BASE + message.local_id)
-}
-
-/// Above every server id (the core's `PENDING_BASE`).
-const PENDING_ORDER_BASE: i64 = 1 << 62;
 
 /// Scrolls to the newest message, loading it first if the window slid away from it.
 pub fn jump_to_latest(live: Live) {
@@ -194,8 +188,7 @@ fn slide(live: Live, list: NodeRef<Div>, loading: RwSignal<bool>, direction: Dir
             }
             Direction::Newer => {
                 messages.extend(page);
-                let excess = messages.len().saturating_sub(MAX_IN_DOM);
-                messages.drain(..excess);
+                keep_newest(messages);
             }
         });
         restore(list, anchor);

@@ -8,7 +8,9 @@ use leptos_icons::Icon;
 
 use crate::app::Dark;
 use crate::components::avatar::Avatar;
-use crate::components::chat::{jump_to_latest, open_conversation, ChatPane, MAX_IN_DOM};
+use crate::components::chat::{
+    jump_to_latest, keep_newest, open_conversation, ChatPane, MAX_IN_DOM,
+};
 use crate::components::conversation_list::ConversationList;
 use crate::components::new_chat::NewChat;
 use crate::components::profile::ProfilePanel;
@@ -129,8 +131,7 @@ impl Live {
             if !messages.iter().any(|m| m.local_id == message.local_id) {
                 messages.push(message);
             }
-            let excess = messages.len().saturating_sub(MAX_IN_DOM);
-            messages.drain(..excess);
+            keep_newest(messages);
         });
         // Only what the user can see counts as read.
         if at_bottom && document().has_focus().unwrap_or(false) {
