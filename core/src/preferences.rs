@@ -43,8 +43,13 @@ mod tests {
     fn saved_preferences_come_back_and_damage_falls_back() {
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(load(dir.path()), Preferences::default());
+        assert!(
+            !Preferences::default().hardware_acceleration,
+            "GPU compositing is opt-in"
+        );
         let changed = Preferences {
             close_to_tray: false,
+            hardware_acceleration: true,
         };
         save(dir.path(), &changed).unwrap();
         assert_eq!(load(dir.path()), changed);

@@ -202,12 +202,17 @@ pub enum Event {
 pub struct Preferences {
     /// Closing the window hides it to the tray instead of quitting.
     pub close_to_tray: bool,
+    /// The window is drawn with GPU compositing (WebKitGTK's accelerated compositing on Linux).
+    /// Off by default: a chat window gains little from it and it costs tens of MiB per window
+    /// (docs/BENCHMARKS.md). Takes effect at the next start.
+    pub hardware_acceleration: bool,
 }
 
 impl Default for Preferences {
     fn default() -> Self {
         Self {
             close_to_tray: true,
+            hardware_acceleration: false,
         }
     }
 }

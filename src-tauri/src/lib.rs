@@ -4,6 +4,7 @@
 mod commands;
 mod events;
 mod links;
+mod rendering;
 mod state;
 mod tray;
 mod updates;
@@ -59,7 +60,9 @@ pub fn run() {
                 base.join("profiles")
                     .join(profile.as_deref().unwrap_or("default"))
             });
-            app.manage(Desktop::new(data_dir));
+            let desktop = Desktop::new(data_dir);
+            rendering::apply(app.handle(), desktop.preferences().hardware_acceleration);
+            app.manage(desktop);
             if let Err(error) = tray::create(app.handle()) {
                 tracing::warn!(%error, "no tray icon on this desktop");
             }

@@ -62,10 +62,13 @@ impl Desktop {
 
     /// Changes and saves this profile's preferences.
     pub fn set_preferences(&self, changed: Preferences) -> Result<(), ErrorBody> {
+        // Held while saving: concurrent changes reach the file and the memory in one order.
+        let mut preferences = self
+            .preferences
+            .lock()
+            .map_err(|_| ErrorBody::new(ErrorCode::Internal, "preferences unavailable"))?;
         ipc(preferences::save(&self.data_dir, &changed))?;
-        if let Ok(mut preferences) = self.preferences.lock() {
-            *preferences = changed;
-        }
+        *preferences = changed;
         Ok(())
     }
 

@@ -219,6 +219,14 @@ impl App {
 
     /// Saves a PNG of the window.
     pub async fn screenshot(&self, name: &str) {
+        // WebKitWebDriver takes the picture after the page's next drawing, and an idle page
+        // drawn without GPU compositing (Flint's default) does not draw again by itself: ask
+        // for one repaint just after the request.
+        let repaint = "setTimeout(() => {
+            document.body.style.outline = '1px solid transparent';
+            requestAnimationFrame(() => { document.body.style.outline = ''; });
+        }, 200);";
+        let _ = self.client.execute(repaint, vec![]).await;
         let png = self.client.screenshot().await.unwrap();
         std::fs::write(screenshot_dir().join(format!("{name}.png")), png).unwrap();
     }

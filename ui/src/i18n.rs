@@ -137,6 +137,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "关闭窗口时最小化到托盘",
     ),
     (
+        "profile.hardware_acceleration",
+        "Use hardware acceleration (after a restart)",
+        "使用硬件加速（重启后生效）",
+    ),
+    (
         "composer.placeholder",
         "Type a message. Enter to send, Shift+Enter for a new line",
         "输入消息，Enter 发送，Shift+Enter 换行",

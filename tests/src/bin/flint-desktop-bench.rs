@@ -4,9 +4,12 @@
 //! - cold start: process launch → conversation list painted (Flint, session resumed) or
 //!   → page shown (bare window), median of several launches;
 //! - memory: PSS of every process of the app (the app and its WebKit processes) after syncing
-//!   1,000 conversations / ~100,000 messages, beside the bare window's;
+//!   1,000 conversations / ~100,000 messages, beside the bare window's: each as it ships
+//!   (Flint draws without GPU compositing unless its preference asks for it; the bare window
+//!   keeps WebKitGTK's default), then like for like with compositing on and off in both;
 //! - opening the 100,000-message conversation: click → newest message painted (measured in the
-//!   page), and how many message rows the DOM holds while scrolling through it.
+//!   page), how many message rows the DOM holds while scrolling through it, and memory after
+//!   scrolling it up and down a few times.
 //!
 //! `FLINT_DESKTOP_BIN=… FLINT_BARE_WINDOW_BIN=… flint-desktop-bench` (run by
 //! `cargo xtask bench desktop`).
@@ -16,6 +19,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use flint_proto::ipc::Preferences;
 use flint_tests::desktop::{app_binary, descendants, App};
 use flint_tests::seed::{open_direct, pipeline, register, signed_in_socket};
 use flint_tests::users::PASSWORD;
@@ -33,6 +37,9 @@ const LONG_MESSAGES: usize = 100_000;
 const LAUNCHES: usize = 5;
 /// Time for the processes to settle before memory is read.
 const SETTLE: Duration = Duration::from_secs(3);
+
+/// Times the long conversation is scrolled up and back down before memory is read again.
+const SCROLL_ROUNDS: usize = 5;
 
 /// Registrations at once while seeding (argon2 dominates).
 const PARALLEL_REGISTRATIONS: usize = 4;
@@ -78,13 +85,18 @@ fn comm(pid: u32) -> String {
         .to_owned()
 }
 
-fn pss_kib(pid: u32) -> u64 {
+/// One field (`Pss:`, `Pss_Anon:`, …) of a process's `smaps_rollup`, in KiB.
+fn rollup_kib(pid: u32, field: &str) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
         .unwrap_or_default()
         .lines()
-        .find_map(|line| line.strip_prefix("Pss:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
+}
+
+fn pss_kib(pid: u32) -> u64 {
+    rollup_kib(pid, "Pss:")
 }
 
 /// PSS of the app and its web processes (the WebDriver processes are not the app's).
@@ -96,17 +108,67 @@ fn app_pss_mib(app: &App) -> (f64, Vec<String>) {
     let total: u64 = processes.iter().map(|pid| pss_kib(*pid)).sum();
     let names = processes
         .iter()
-        .map(|pid| format!("{} {:.0} MiB", comm(*pid), pss_kib(*pid) as f64 / 1024.0))
+        .map(|pid| {
+            let mib = |field| rollup_kib(*pid, field) as f64 / 1024.0;
+            format!(
+                "{} {:.0} MiB [anon {:.0}, file {:.0}, shmem {:.0}]",
+                comm(*pid),
+                mib("Pss:"),
+                mib("Pss_Anon:"),
+                mib("Pss_File:"),
+                mib("Pss_Shmem:")
+            )
+        })
         .collect();
     (total as f64 / 1024.0, names)
 }
 
-/// Launches `binary` on `profile` and times launch → `ready` present.
-async fn timed_launch(binary: &Path, profile: TempDir, ready: &str) -> (App, f64) {
+/// Launches `binary` on `profile` with `env` and times launch → `ready` present.
+async fn timed_launch(
+    binary: &Path,
+    profile: TempDir,
+    env: &[(&str, &str)],
+    ready: &str,
+) -> (App, f64) {
     let started = Instant::now();
-    let app = App::launch_binary(binary, profile, &[]).await;
+    let app = App::launch_binary(binary, profile, env).await;
     app.find(ready).await;
     (app, started.elapsed().as_secs_f64() * 1000.0)
+}
+
+/// Launches Flint on its synced profile, with GPU compositing on or off (its preference).
+async fn launch_flint(profile: TempDir, hardware_acceleration: bool) -> (App, f64) {
+    let preferences = Preferences {
+        hardware_acceleration,
+        ..Preferences::default()
+    };
+    let file = profile.path().join("preferences.json");
+    std::fs::write(file, serde_json::to_vec(&preferences).unwrap()).unwrap();
+    timed_launch(&app_binary(), profile, &[], ".row").await
+}
+
+/// Launches the bare window, with WebKitGTK's GPU compositing as it comes or turned off.
+async fn launch_bare(compositing: bool) -> (App, f64) {
+    let env: &[(&str, &str)] = if compositing {
+        &[]
+    } else {
+        &[("WEBKIT_DISABLE_COMPOSITING_MODE", "1")]
+    };
+    timed_launch(&bare_binary(), TempDir::new().unwrap(), env, "#ready").await
+}
+
+/// Flint and a bare window running side by side, settled: prints their PSS and ratio.
+async fn print_memory(label: &str, flint: &App, bare: &App) {
+    tokio::time::sleep(SETTLE).await;
+    let (flint_pss, flint_parts) = app_pss_mib(flint);
+    let (bare_pss, bare_parts) = app_pss_mib(bare);
+    println!(
+        "desktop: PSS of all processes, {label}: Flint {flint_pss:.0} MiB ({}), bare window \
+         {bare_pss:.0} MiB ({}) = {:.2}x",
+        flint_parts.join(", "),
+        bare_parts.join(", "),
+        flint_pss / bare_pss
+    );
 }
 
 fn median(mut values: Vec<f64>) -> f64 {
@@ -171,6 +233,24 @@ async fn open_long(app: &App, long: i64) -> f64 {
     elapsed.as_f64().unwrap()
 }
 
+/// Scrolls the open conversation down until its newest message is shown again.
+async fn scroll_to_newest(app: &App) {
+    let script = "const list = document.querySelector('.messages');
+        list.scrollTop = list.scrollHeight;
+        const bubbles = list.querySelectorAll('.message .bubble');
+        return bubbles.length > 0 && bubbles[bubbles.length - 1].textContent === arguments[0];";
+    let newest = json!(format!("long {LONG_MESSAGES}"));
+    while app
+        .client
+        .execute(script, vec![newest.clone()])
+        .await
+        .unwrap()
+        != json!(true)
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 /// Scrolls up through `pages` pages of the open conversation; the most rows seen in the DOM.
 async fn most_rows_while_scrolling(app: &App, pages: usize) -> u64 {
     let script = "const list = document.querySelector('.messages');
@@ -198,10 +278,10 @@ async fn main() {
 
     let (mut flint_ms, mut bare_ms) = (Vec::new(), Vec::new());
     for _ in 0..LAUNCHES {
-        let (app, ms) = timed_launch(&app_binary(), profile, ".row").await;
+        let (app, ms) = launch_flint(profile, false).await;
         flint_ms.push(ms);
         profile = app.close().await;
-        let (bare, ms) = timed_launch(&bare_binary(), TempDir::new().unwrap(), "#ready").await;
+        let (bare, ms) = launch_bare(true).await;
         bare_ms.push(ms);
         bare.close().await;
     }
@@ -212,24 +292,40 @@ async fn main() {
         flint_start / bare_start
     );
 
-    let (app, _) = timed_launch(&app_binary(), profile, ".row").await;
-    let (bare, _) = timed_launch(&bare_binary(), TempDir::new().unwrap(), "#ready").await;
-    tokio::time::sleep(SETTLE).await;
-    let (flint_pss, flint_parts) = app_pss_mib(&app);
-    let (bare_pss, bare_parts) = app_pss_mib(&bare);
-    println!(
-        "desktop: PSS of all processes: Flint {flint_pss:.0} MiB ({}), bare window {bare_pss:.0} MiB ({}) = {:.2}x",
-        flint_parts.join(", "),
-        bare_parts.join(", "),
-        flint_pss / bare_pss
-    );
-    bare.close().await;
+    // Each as it ships (Flint without GPU compositing, the bare window with it), then like for
+    // like both ways.
+    let pairs = [
+        ("as shipped", false, true),
+        ("both with GPU compositing", true, true),
+        ("both without GPU compositing", false, false),
+    ];
+    for (label, flint_gpu, bare_gpu) in pairs {
+        let (app, _) = launch_flint(profile, flint_gpu).await;
+        let (bare, _) = launch_bare(bare_gpu).await;
+        print_memory(label, &app, &bare).await;
+        bare.close().await;
+        profile = app.close().await;
+    }
 
+    // Reading history: open the long conversation and scroll through it, a bare window beside
+    // it so shared libraries split the same way as above.
+    let (app, _) = launch_flint(profile, false).await;
+    let (bare, _) = launch_bare(true).await;
     let open_ms = open_long(&app, long).await;
     println!("desktop: opening the {LONG_MESSAGES}-message conversation painted its newest message in {open_ms:.0} ms");
     let rows = most_rows_while_scrolling(&app, 20).await;
     println!("desktop: scrolling up 20 pages of it kept at most {rows} message rows in the DOM");
-    let (scrolled_pss, _) = app_pss_mib(&app);
-    println!("desktop: PSS after opening and scrolling it: {scrolled_pss:.0} MiB");
+    print_memory("after opening it and scrolling up 20 pages", &app, &bare).await;
+    for _ in 1..SCROLL_ROUNDS {
+        scroll_to_newest(&app).await;
+        most_rows_while_scrolling(&app, 20).await;
+    }
+    print_memory(
+        &format!("after {SCROLL_ROUNDS} rounds of scrolling 20 pages up and back down"),
+        &app,
+        &bare,
+    )
+    .await;
+    bare.close().await;
     app.close().await;
 }

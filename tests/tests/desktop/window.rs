@@ -102,22 +102,29 @@ async fn pin_and_mute_change_the_row() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_profile_panel_shows_me_and_saves_close_to_tray() {
+async fn the_profile_panel_shows_me_and_saves_its_switches() {
     let scene = Scene::start(&[]).await;
     scene.app.click("#open-profile").await;
     scene.app.find_text("#profile-username", "@alice").await;
-    let checkbox = scene.app.find("#close-to-tray:not([disabled])").await;
-    assert_eq!(
-        checkbox.prop("checked").await.unwrap().as_deref(),
-        Some("true"),
-        "close to tray is on by default"
-    );
-    scene.app.click("#close-to-tray").await;
+    for (switch, default) in [
+        ("#close-to-tray", "true"),
+        ("#hardware-acceleration", "false"),
+    ] {
+        let checkbox = scene.app.find(&format!("{switch}:not([disabled])")).await;
+        assert_eq!(
+            checkbox.prop("checked").await.unwrap().as_deref(),
+            Some(default),
+            "{switch} by default"
+        );
+        scene.app.click(switch).await;
+    }
     let saved = scene.app.profile().join("preferences.json");
     let deadline = tokio::time::Instant::now() + UI_PATIENCE;
     loop {
         let text = std::fs::read_to_string(&saved).unwrap_or_default();
-        if text.contains("\"close_to_tray\": false") {
+        if text.contains("\"close_to_tray\": false")
+            && text.contains("\"hardware_acceleration\": true")
+        {
             break;
         }
         assert!(

@@ -2,7 +2,7 @@
 //! the bottom when new messages arrive), typing line and composer.
 
 use flint_proto::ipc::{
-    ContentView, ConversationKind, ConversationView, MessageStatus, MessageView,
+    ContentView, ConversationKind, ConversationView, MemberView, MessageStatus, MessageView,
 };
 use leptos::html::Div;
 use leptos::prelude::*;
@@ -12,7 +12,7 @@ use leptos_icons::Icon;
 use crate::components::avatar::Avatar;
 use crate::components::composer::Composer;
 use crate::components::conversation_list::notice_text;
-use crate::i18n::{use_tr, Locale};
+use crate::i18n::{self, use_tr, Locale};
 use crate::ipc;
 use crate::routes::main_view::Live;
 use crate::time;
@@ -251,6 +251,7 @@ fn ConversationSwitches(current: Signal<Option<ConversationView>>) -> impl IntoV
 pub fn ChatPane() -> impl IntoView {
     let tr = use_tr();
     let live = expect_context::<Live>();
+    let locale = expect_context::<RwSignal<Locale>>();
     let list: NodeRef<Div> = NodeRef::new();
     let loading = RwSignal::new(false);
     let last_position = StoredValue::new((0, 0));
@@ -320,8 +321,8 @@ pub fn ChatPane() -> impl IntoView {
                     <Show when=move || loading.get()>
                         <p class="loading">{move || tr("chat.load_more")}</p>
                     </Show>
-                    <For each=move || grouped(&live.messages.get())
-                        key=|item| (item.message.local_id, item.head, item.day)
+                    <For each=move || rows(live, locale.get())
+                        key=Item::key
                         children=move |item| view! { <MessageRow item=item/> }/>
                 </div>
                 <NewMessagesPill/>
@@ -334,104 +335,127 @@ pub fn ChatPane() -> impl IntoView {
     }
 }
 
-/// A message with what its position in the list decides.
+/// A message row with everything it shows decided when the list is built. Rows read no signal
+/// themselves: Leptos 0.8 keeps an entry for every removed row in the subscriber list of each
+/// signal the row read until that signal next changes, and the locale and the member list
+/// rarely do while the message window creates thousands of rows. A change of language, name
+/// or status changes the row's key, and so makes a fresh row.
 #[derive(Clone, PartialEq)]
 struct Item {
     message: MessageView,
     /// First of a group: show the name and avatar.
     head: bool,
-    /// First of a day: the day separator's time.
-    day: Option<i64>,
+    /// First of a day: the day separator's label.
+    day: Option<String>,
+    /// The display name of its sender (of whoever acted, for a notice).
+    sender: String,
+    /// The language the row is written in.
+    locale: Locale,
 }
 
-fn grouped(messages: &[MessageView]) -> Vec<Item> {
-    let mut previous: Option<&MessageView> = None;
-    messages
-        .iter()
-        .map(|message| {
-            let new_day = previous.is_none_or(|p| {
-                time::day_key(p.created_at_ms) != time::day_key(message.created_at_ms)
-            });
-            let head = new_day
-                || previous.is_none_or(|p| {
-                    p.sender_id != message.sender_id
-                        || message.created_at_ms - p.created_at_ms > GROUP_GAP_MS
-                });
-            previous = Some(message);
-            Item {
-                message: message.clone(),
-                head,
-                day: new_day.then_some(message.created_at_ms),
-            }
+impl Item {
+    /// Equal for two items exactly when they render the same row.
+    fn key(&self) -> (i64, bool, Option<String>, String, MessageStatus, bool) {
+        (
+            self.message.local_id,
+            self.head,
+            self.day.clone(),
+            self.sender.clone(),
+            self.message.status,
+            self.locale == Locale::Zh,
+        )
+    }
+}
+
+/// The rows of the message window, in `locale`.
+fn rows(live: Live, locale: Locale) -> Vec<Item> {
+    let zh = locale == Locale::Zh;
+    live.members.with(|members| {
+        live.messages.with(|messages| {
+            let mut previous: Option<&MessageView> = None;
+            messages
+                .iter()
+                .map(|message| {
+                    let new_day = previous.is_none_or(|p| {
+                        time::day_key(p.created_at_ms) != time::day_key(message.created_at_ms)
+                    });
+                    let head = new_day
+                        || previous.is_none_or(|p| {
+                            p.sender_id != message.sender_id
+                                || message.created_at_ms - p.created_at_ms > GROUP_GAP_MS
+                        });
+                    previous = Some(message);
+                    let named = match &message.content {
+                        ContentView::System { actor_id, .. } => *actor_id,
+                        _ => message.sender_id,
+                    };
+                    Item {
+                        message: message.clone(),
+                        head,
+                        day: new_day.then(|| time::day_label(message.created_at_ms, zh)),
+                        sender: member_name(members, named),
+                        locale,
+                    }
+                })
+                .collect()
         })
-        .collect()
+    })
+}
+
+/// The display name of a member of the open conversation.
+fn member_name(members: &[MemberView], user_id: i64) -> String {
+    members
+        .iter()
+        .find(|m| m.user.id == user_id)
+        .map(|m| m.user.display_name.clone())
+        .unwrap_or_default()
 }
 
 #[component]
 fn MessageRow(item: Item) -> impl IntoView {
-    let tr = use_tr();
-    let locale = expect_context::<RwSignal<Locale>>();
-    let live = expect_context::<Live>();
-    let message = item.message.clone();
-    let day = item.day.map(|ms| {
-        view! { <div class="day-separator"><span>{move || time::day_label(ms, locale.get() == Locale::Zh)}</span></div> }
-    });
+    let tr = |key| i18n::tr(item.locale, key);
+    let message = &item.message;
+    let day = item
+        .day
+        .clone()
+        .map(|label| view! { <div class="day-separator"><span>{label}</span></div> });
     let body = match message.content.clone() {
-        ContentView::System { kind, actor_id, .. } => {
-            let actor = Signal::derive(move || sender_label(live, actor_id));
+        ContentView::System { kind, .. } => {
+            let actor = item.sender.clone();
             return view! { {day}<div class="notice">{actor}" "{notice_text(&kind, tr)}</div> }
                 .into_any();
         }
         // Text is inserted as a text node: markup in a message is shown, never interpreted.
         ContentView::Text { body, .. } => view! { <div class="bubble">{body}</div> }.into_any(),
         ContentView::Unsupported { kind } => {
-            view! { <div class="bubble unsupported">{move || tr("chat.unsupported")}" ("{kind.clone()}")"</div> }.into_any()
+            view! { <div class="bubble unsupported">{tr("chat.unsupported")}" ("{kind}")"</div> }
+                .into_any()
         }
     };
-    let sender = message.sender_id;
-    let sender_name = Signal::derive(move || sender_label(live, sender));
     let own = message.is_own;
     let local_id = message.local_id;
-    let initial = message.status;
-    // The row stays; only its status follows the live list.
-    let status = Memo::new(move |_| {
-        live.messages.with(|messages| {
-            messages
-                .iter()
-                .find(|m| m.local_id == local_id)
-                .map_or(initial, |m| m.status)
-        })
-    });
+    let status = message.status;
     let clock = time::clock(message.created_at_ms);
+    let show_sender = item.head && !own;
+    let sender = item.sender.clone();
     view! {
         {day}
         <div class="message" class:own=own class:head=item.head data-local-id=local_id
-            data-status=move || status_name(status.get())>
+            data-status=status_name(status)>
             <div class="gutter">
-                {(item.head && !own).then(|| view! { <Avatar name=sender_name/> })}
+                {show_sender.then(|| view! { <Avatar name=sender.clone()/> })}
             </div>
             <div class="content">
-                {(item.head && !own).then(|| view! { <div class="sender">{sender_name}</div> })}
+                {show_sender.then(|| view! { <div class="sender">{sender}</div> })}
                 <div class="line">
                     {body}
                     <span class="meta" title=clock.clone()>{clock.clone()}</span>
-                    {own.then(|| view! { <StatusIcon status=status.into() local_id=local_id/> })}
+                    {own.then(|| view! { <StatusIcon status local_id label=tr(status_label(status))/> })}
                 </div>
             </div>
         </div>
     }
     .into_any()
-}
-
-/// The display name of a member of the open conversation.
-fn sender_label(live: Live, sender: i64) -> String {
-    live.members.with(|members| {
-        members
-            .iter()
-            .find(|m| m.user.id == sender)
-            .map(|m| m.user.display_name.clone())
-            .unwrap_or_default()
-    })
 }
 
 fn status_name(status: MessageStatus) -> &'static str {
@@ -444,26 +468,38 @@ fn status_name(status: MessageStatus) -> &'static str {
     }
 }
 
+fn status_label(status: MessageStatus) -> &'static str {
+    match status {
+        MessageStatus::Sending => "status.sending",
+        MessageStatus::Sent => "status.sent",
+        MessageStatus::Delivered => "status.delivered",
+        MessageStatus::Read => "status.read",
+        MessageStatus::Failed => "status.failed",
+    }
+}
+
+fn status_glyph(status: MessageStatus) -> &'static str {
+    match status {
+        MessageStatus::Sending => "◌",
+        MessageStatus::Sent => "✓",
+        MessageStatus::Delivered | MessageStatus::Read => "✓✓",
+        MessageStatus::Failed => "⚠",
+    }
+}
+
+/// An own message's status; a failed one retries on click.
 #[component]
-fn StatusIcon(status: Signal<MessageStatus>, local_id: i64) -> impl IntoView {
-    let tr = use_tr();
-    let look = move || match status.get() {
-        MessageStatus::Sending => ("◌", "status.sending"),
-        MessageStatus::Sent => ("✓", "status.sent"),
-        MessageStatus::Delivered => ("✓✓", "status.delivered"),
-        MessageStatus::Read => ("✓✓", "status.read"),
-        MessageStatus::Failed => ("⚠", "status.failed"),
-    };
+fn StatusIcon(status: MessageStatus, local_id: i64, label: &'static str) -> impl IntoView {
     let retry = move |_| {
-        if status.get_untracked() == MessageStatus::Failed {
+        if status == MessageStatus::Failed {
             spawn_local(async move {
                 let _ = ipc::retry(local_id).await;
             });
         }
     };
     view! {
-        <button class=move || format!("status status-{}", status_name(status.get()))
-            title=move || tr(look().1) aria-label=move || tr(look().1) on:click=retry>{move || look().0}</button>
+        <button class=format!("status status-{}", status_name(status))
+            title=label aria-label=label on:click=retry>{status_glyph(status)}</button>
     }
 }
 

@@ -1,4 +1,4 @@
-//! My profile and this profile's settings: who I am, language, theme, close to tray.
+//! My profile and this profile's settings: who I am, language, theme, close to tray, GPU.
 
 use flint_proto::api::User;
 use flint_proto::ipc::Preferences;
@@ -26,18 +26,6 @@ pub fn ProfilePanel() -> impl IntoView {
             preferences.set(Some(saved));
         }
     });
-    let close_to_tray = move || preferences.with(|p| p.is_some_and(|p| p.close_to_tray));
-    let toggle_tray = move |_| {
-        let Some(mut changed) = preferences.get_untracked() else {
-            return;
-        };
-        changed.close_to_tray = !changed.close_to_tray;
-        spawn_local(async move {
-            if ipc::set_preferences(changed).await.is_ok() {
-                preferences.set(Some(changed));
-            }
-        });
-    };
     let user = move |read: fn(&User) -> String| {
         move || me.with(|u| u.as_ref().map(read).unwrap_or_default())
     };
@@ -79,12 +67,49 @@ pub fn ProfilePanel() -> impl IntoView {
                     <input type="checkbox" id="dark-mode" prop:checked=move || dark.get()
                         on:change=move |_| dark.update(|d| *d = !*d)/>
                 </label>
-                <label class="setting">
-                    <span>{move || tr("profile.close_to_tray")}</span>
-                    <input type="checkbox" id="close-to-tray" prop:checked=close_to_tray
-                        disabled=move || preferences.with(Option::is_none) on:change=toggle_tray/>
-                </label>
+                <PreferenceSwitch preferences id="close-to-tray" label="profile.close_to_tray"
+                    field=|p| &mut p.close_to_tray/>
+                <PreferenceSwitch preferences id="hardware-acceleration"
+                    label="profile.hardware_acceleration" field=|p| &mut p.hardware_acceleration/>
             </div>
         </div>
+    }
+}
+
+/// One on/off preference of this profile, saved as soon as it is switched.
+#[component]
+fn PreferenceSwitch(
+    /// The profile's preferences (`None` until loaded: the switch is disabled).
+    preferences: RwSignal<Option<Preferences>>,
+    /// The checkbox's element id.
+    id: &'static str,
+    /// The label's translation key.
+    label: &'static str,
+    /// The preference it switches.
+    field: fn(&mut Preferences) -> &mut bool,
+) -> impl IntoView {
+    let tr = use_tr();
+    let checked = move || preferences.get().is_some_and(|mut p| *field(&mut p));
+    let toggle = move |_| {
+        let Some(before) = preferences.get_untracked() else {
+            return;
+        };
+        let mut changed = before;
+        let value = field(&mut changed);
+        *value = !*value;
+        // Shown at once, so a second switch flipped before this one is saved builds on it.
+        preferences.set(Some(changed));
+        spawn_local(async move {
+            if ipc::set_preferences(changed).await.is_err() {
+                preferences.set(Some(before));
+            }
+        });
+    };
+    view! {
+        <label class="setting">
+            <span>{move || tr(label)}</span>
+            <input type="checkbox" id=id prop:checked=checked
+                disabled=move || preferences.with(Option::is_none) on:change=toggle/>
+        </label>
     }
 }
