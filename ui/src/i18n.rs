@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 /// The UI language.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Locale {
     /// Simplified Chinese.
     Zh,

@@ -1,12 +1,12 @@
 //! The conversation column: search, new chat, and one row per conversation.
 
-use flint_proto::ipc::{ContentView, ConversationView, MessageView};
+use flint_proto::ipc::{ContentView, MessageView};
 use leptos::prelude::*;
 use leptos_icons::Icon;
 
 use crate::components::avatar::Avatar;
 use crate::components::chat::open_conversation;
-use crate::i18n::{use_tr, Locale};
+use crate::i18n::{self, use_tr, Locale};
 use crate::routes::main_view::Live;
 use crate::time;
 
@@ -66,9 +66,11 @@ pub fn ConversationList() -> impl IntoView {
     let range = Memo::new(move |_| {
         ids.with(|ids| rows_in_view(scroll_top.get(), viewport.get(), ids.len()))
     });
+    let locale = expect_context::<RwSignal<Locale>>();
     let in_view = move || {
         let (start, end) = range.get();
-        ids.with(|ids| ids[start..end].to_vec())
+        let shown = ids.with(|ids| ids[start..end].to_vec());
+        list_items(live, &shown, locale.get())
     };
     let above = move || format!("height: {}px", range.get().0 as i32 * ROW_HEIGHT);
     let below = move || {
@@ -101,7 +103,7 @@ pub fn ConversationList() -> impl IntoView {
                 }>
                 <ul class="rows" role="listbox" node_ref=rows on:scroll=move |_| measure()>
                     <li class="spacer" role="presentation" style=above></li>
-                    <For each=in_view key=|id| *id children=move |id| view! { <Row id=id/> }/>
+                    <For each=in_view key=|item| item.clone() children=move |item| view! { <Row item=item/> }/>
                     <li class="spacer" role="presentation" style=below></li>
                 </ul>
             </Show>
@@ -109,60 +111,83 @@ pub fn ConversationList() -> impl IntoView {
     }
 }
 
+/// A conversation row with everything it shows decided when the list is built. Like message
+/// rows, rows read no signal themselves (Leptos 0.8 keeps a dead subscriber entry per removed
+/// row in every signal a row read, and the list makes rows on every scroll); the item is its
+/// own key, so any change makes a fresh row — a screenful of them at most.
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct ListItem {
+    id: i64,
+    title: String,
+    time: String,
+    /// The unsent draft, if any, else the last message's preview.
+    draft: Option<String>,
+    preview: String,
+    unread: u32,
+    pinned: bool,
+    muted: bool,
+    selected: bool,
+    locale: Locale,
+}
+
+/// The rows for the conversations `ids`, in `locale`.
+fn list_items(live: Live, ids: &[i64], locale: Locale) -> Vec<ListItem> {
+    let zh = locale == Locale::Zh;
+    let tr = |key| i18n::tr(locale, key);
+    let selected = live.selected.get();
+    live.conversations.with(|list| {
+        ids.iter()
+            .filter_map(|id| list.iter().find(|c| c.id == *id))
+            .map(|c| ListItem {
+                id: c.id,
+                title: c.title.clone(),
+                time: time::list_time(c.last_activity_ms, zh),
+                draft: c.draft.clone(),
+                preview: c
+                    .last_message
+                    .as_ref()
+                    .map(|m| preview(m, tr))
+                    .unwrap_or_default(),
+                unread: c.unread,
+                pinned: c.pinned,
+                muted: c.muted,
+                selected: selected == Some(c.id),
+                locale,
+            })
+            .collect()
+    })
+}
+
 #[component]
-fn Row(id: i64) -> impl IntoView {
-    let tr = use_tr();
+fn Row(item: ListItem) -> impl IntoView {
+    let tr = |key| i18n::tr(item.locale, key);
     let live = expect_context::<Live>();
-    let locale = expect_context::<RwSignal<Locale>>();
-    // Rows are keyed by id and read their conversation reactively, so an update changes text
-    // in place instead of replacing the row.
-    let conversation = Memo::new(move |_| {
-        live.conversations
-            .with(|list| list.iter().find(|c| c.id == id).cloned())
-    });
-    let field = move |read: fn(&ConversationView) -> String| {
-        move || conversation.with(|c| c.as_ref().map(read).unwrap_or_default())
-    };
-    let selected = move || live.selected.get() == Some(id);
-    let muted = move || conversation.with(|c| c.as_ref().is_some_and(|c| c.muted));
-    let pinned = move || conversation.with(|c| c.as_ref().is_some_and(|c| c.pinned));
-    let unread = move || conversation.with(|c| c.as_ref().map_or(0, |c| c.unread));
-    let name = Signal::derive(field(|c| c.title.clone()));
-    let time = move || {
-        let ms = conversation.with(|c| c.as_ref().map_or(0, |c| c.last_activity_ms));
-        time::list_time(ms, locale.get() == Locale::Zh)
-    };
-    let draft = move || conversation.with(|c| c.as_ref().and_then(|c| c.draft.clone()));
-    let last = move || {
-        conversation.with(|c| {
-            c.as_ref()
-                .and_then(|c| c.last_message.as_ref().map(|m| preview(m, tr)))
-        })
+    let id = item.id;
+    let preview = match item.draft {
+        Some(draft) => {
+            view! { <span class="draft-mark">{tr("list.draft")}</span>" "{draft} }.into_any()
+        }
+        None => view! { <span>{item.preview}</span> }.into_any(),
     };
     view! {
-        <li class="row" class:selected=selected class:muted=muted class:pinned=pinned role="option" tabindex="0"
-            data-id=id aria-selected=move || selected().to_string()
+        <li class="row" class:selected=item.selected class:muted=item.muted class:pinned=item.pinned
+            role="option" tabindex="0" data-id=id aria-selected=item.selected.to_string()
             on:click=move |_| open_conversation(live, id)
             on:keydown=move |ev| if ev.key() == "Enter" { open_conversation(live, id) }>
-            <Avatar name=name/>
+            <Avatar name=item.title.clone()/>
             <div class="row-main">
                 <div class="row-top">
-                    <span class="row-title">{move || name.get()}</span>
-                    <Show when=muted>
-                        <span class="row-flag" title=move || tr("chat.unmute")><Icon icon=icondata::LuBellOff/></span>
-                    </Show>
-                    <span class="row-time">{time}</span>
+                    <span class="row-title">{item.title}</span>
+                    {item.muted.then(|| view! {
+                        <span class="row-flag" title=tr("chat.unmute")><Icon icon=icondata::LuBellOff/></span>
+                    })}
+                    <span class="row-time">{item.time}</span>
                 </div>
                 <div class="row-bottom">
-                    <span class="row-preview">
-                        <Show when=move || draft().is_some()
-                            fallback=move || view! { <span>{move || last().unwrap_or_default()}</span> }>
-                            <span class="draft-mark">{move || tr("list.draft")}</span>" "{move || draft().unwrap_or_default()}
-                        </Show>
-                    </span>
-                    <Show when=move || { unread() > 0 }>
-                        <span class="badge unread-badge" class:muted-badge=muted>{unread}</span>
-                    </Show>
+                    <span class="row-preview">{preview}</span>
+                    {(item.unread > 0).then(|| view! {
+                        <span class="badge unread-badge" class:muted-badge=item.muted>{item.unread}</span>
+                    })}
                 </div>
             </div>
         </li>
