@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use flint_proto::ipc::Preferences;
-use flint_tests::desktop::{app_binary, descendants, App};
+use flint_tests::desktop::{app_binary, descendants, App, UI_PATIENCE};
 use flint_tests::seed::{open_direct, pipeline, register, signed_in_socket};
 use flint_tests::users::PASSWORD;
 use flint_tests::TestServer;
@@ -240,13 +240,17 @@ async fn scroll_to_newest(app: &App) {
         const bubbles = list.querySelectorAll('.message .bubble');
         return bubbles.length > 0 && bubbles[bubbles.length - 1].textContent === arguments[0];";
     let newest = json!(format!("long {LONG_MESSAGES}"));
-    while app
-        .client
-        .execute(script, vec![newest.clone()])
-        .await
-        .unwrap()
-        != json!(true)
-    {
+    // Each step slides the window one page; a window that never gets there stops the bench.
+    let deadline = Instant::now() + 4 * UI_PATIENCE;
+    loop {
+        let shown = app.client.execute(script, vec![newest.clone()]).await;
+        if shown.unwrap() == json!(true) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the newest message never came back into view"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
 }
