@@ -4,9 +4,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 
-use flint_proto::api::{LoginRequest, RegisterRequest, User};
+use flint_proto::api::{Device, LoginRequest, RegisterRequest, User};
 use flint_proto::ipc::{ConnectionState, ConversationView, Event, MemberView, MessageView};
 use flint_proto::wire::{self, message_content, request, response};
+use flint_proto::Secret;
 use prost::Message as _;
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
@@ -18,15 +19,13 @@ use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::link::{unexpected, LinkParams};
+use crate::profile;
+use crate::secrets::TokenVault;
 use crate::shared::{Shared, EVENT_BUFFER};
 use crate::store::messages::Page;
-use crate::store::{conversations, kv, messages, outbox, Store};
-use crate::{engine, sync};
+use crate::store::{conversations, kv, messages, now_ms, outbox, Store};
+use crate::{engine, sync, tls};
 
-/// File in the data folder naming the account to resume.
-const LAST_ACCOUNT_FILE: &str = "last-account";
-/// File in the data folder holding this installation's device id.
-const DEVICE_ID_FILE: &str = "device-id";
 /// Text limit assumed before the server's greeting says otherwise.
 const DEFAULT_MAX_TEXT_CHARS: u32 = 8_000;
 /// Most messages one history window returns.
@@ -36,51 +35,36 @@ const MAX_WINDOW: u32 = 500;
 pub struct Client {
     shared: Arc<Shared>,
     http: Http,
+    vault: TokenVault,
     tasks: Mutex<Vec<JoinHandle<()>>>,
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or_default()
-}
-
-/// This installation's device id, created on first use.
-fn device_id(data_dir: &Path) -> Result<String> {
-    let path = data_dir.join(DEVICE_ID_FILE);
-    if let Ok(id) = std::fs::read_to_string(&path) {
-        let id = id.trim();
-        if !id.is_empty() {
-            return Ok(id.to_owned());
-        }
-    }
-    std::fs::create_dir_all(data_dir)?;
-    let id = Uuid::new_v4().simple().to_string();
-    std::fs::write(&path, &id)?;
-    Ok(id)
-}
-
-/// The account signed in last in a data folder: its server (when recorded) and user id.
-fn last_account(data_dir: &Path) -> Option<(Option<Url>, i64)> {
-    let text = std::fs::read_to_string(data_dir.join(LAST_ACCOUNT_FILE)).ok()?;
-    let mut lines = text.lines().map(str::trim).filter(|line| !line.is_empty());
-    let first = lines.next()?;
-    match lines.next() {
-        Some(user_id) => Some((Url::parse(first).ok(), user_id.parse().ok()?)),
-        None => Some((None, first.parse().ok()?)),
-    }
-}
-
-fn remember_last_account(config: &ClientConfig, user_id: i64) -> std::io::Result<()> {
-    std::fs::write(
-        config.data_dir.join(LAST_ACCOUNT_FILE),
-        format!("{}\n{user_id}\n", config.server_url),
-    )
 }
 
 fn database_path(config: &ClientConfig, user_id: i64) -> PathBuf {
     config.account_dir(user_id).join("flint.db")
+}
+
+/// How to reach `config`'s server, after checking the connection is secure enough: the REST
+/// client and the TLS settings the socket shares with it (reading the system's certificates
+/// is file I/O, so it runs off the async threads).
+async fn transport(config: &ClientConfig) -> Result<(Http, Arc<rustls::ClientConfig>)> {
+    config.check_transport()?;
+    let roots = config.extra_roots_pem.clone();
+    let tls = blocking(move || tls::client_config(&roots)).await?;
+    let http = Http::new(
+        config.server_url.clone(),
+        Arc::clone(&tls),
+        config.request_timeout,
+    )?;
+    Ok((http, tls))
+}
+
+/// Runs blocking work (the credential store, files) off the async threads.
+async fn blocking<R: Send + 'static>(
+    work: impl FnOnce() -> Result<R> + Send + 'static,
+) -> Result<R> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|_| Error::Closed)?
 }
 
 impl Client {
@@ -91,44 +75,55 @@ impl Client {
         password: &str,
         display_name: &str,
     ) -> Result<User> {
-        Http::new(config.server_url.clone())
+        transport(config)
+            .await?
+            .0
             .register(&RegisterRequest {
                 username: username.into(),
-                password: password.into(),
+                password: Secret::new(password),
                 display_name: display_name.into(),
             })
             .await
     }
 
-    /// Signs in, opens the account's database and starts syncing.
+    /// Signs in, opens the account's database and starts syncing. The session token goes to
+    /// the credential store, never into the database.
     pub async fn login(config: ClientConfig, username: &str, password: &str) -> Result<Self> {
-        let device_id = device_id(&config.data_dir)?;
-        let http = Http::new(config.server_url.clone());
+        let (http, tls) = transport(&config).await?;
+        let data_dir = config.data_dir.clone();
+        let device_id = blocking(move || profile::device_id(&data_dir)).await?;
         let session = http
             .login(&LoginRequest {
                 username: username.into(),
-                password: password.into(),
+                password: Secret::new(password),
                 device_id: device_id.clone(),
+                device_name: config.device_name.clone(),
             })
             .await?;
-        let store = Store::open(&database_path(&config, session.user.id))?;
+        let vault = TokenVault::new(config.credential_store, config.account_dir(session.user.id));
+        let path = database_path(&config, session.user.id);
+        let store = blocking(move || Store::open(&path)).await?;
         let user_json =
             serde_json::to_string(&session.user).map_err(|e| Error::Protocol(e.to_string()))?;
-        let token = session.token.clone();
         let device = device_id.clone();
         store
             .call(move |conn| {
                 let tx = conn.transaction()?;
-                kv::set(&tx, kv::TOKEN, &token)?;
+                kv::delete(&tx, kv::LEGACY_TOKEN)?;
                 kv::set(&tx, kv::USER, &user_json)?;
                 kv::set(&tx, kv::DEVICE_ID, &device)?;
                 tx.commit()?;
                 Ok(())
             })
             .await?;
-        remember_last_account(&config, session.user.id)?;
+        let (kept, token) = (vault.clone(), session.token.clone());
+        blocking(move || kept.save(&token)).await?;
+        let (remembered, user_id) = (config.clone(), session.user.id);
+        blocking(move || profile::remember_last_account(&remembered, user_id)).await?;
         Ok(Self::start(
             config,
+            (http, tls),
+            vault,
             store,
             session.user,
             session.token,
@@ -140,42 +135,74 @@ impl Client {
     /// The session keeps its own server: `config.server_url` only stands in for sessions saved
     /// before the server was recorded.
     pub async fn resume(config: ClientConfig) -> Result<Option<Self>> {
-        let Some((server, user_id)) = last_account(&config.data_dir) else {
+        let data_dir = config.data_dir.clone();
+        let Some(last) = blocking(move || Ok(profile::last_account(&data_dir))).await? else {
             return Ok(None);
         };
-        let config = match server {
-            Some(server_url) => ClientConfig {
-                server_url,
-                ..config
-            },
-            None => config,
+        let config = ClientConfig {
+            server_url: last.server.unwrap_or(config.server_url),
+            allow_insecure: config.allow_insecure || last.allow_insecure,
+            ..config
         };
-        let store = Store::open(&database_path(&config, user_id))?;
+        let (http, tls) = transport(&config).await?;
+        let vault = TokenVault::new(config.credential_store, config.account_dir(last.user_id));
+        let path = database_path(&config, last.user_id);
+        let store = blocking(move || Store::open(&path)).await?;
         let saved = store
             .call(|conn| {
                 Ok((
-                    kv::get(conn, kv::TOKEN)?,
+                    kv::get(conn, kv::LEGACY_TOKEN)?,
                     kv::get(conn, kv::USER)?,
                     kv::get(conn, kv::DEVICE_ID)?,
                 ))
             })
             .await?;
-        let (Some(token), Some(user), Some(device_id)) = saved else {
+        let (legacy, Some(user), Some(device_id)) = saved else {
+            return Ok(None);
+        };
+        let token = match legacy {
+            // A database from before the credential store: move the token out of it.
+            Some(token) => {
+                let (kept, token) = (vault.clone(), Secret::new(token));
+                let saved = token.clone();
+                blocking(move || kept.save(&saved)).await?;
+                store
+                    .call(|conn| kv::delete(conn, kv::LEGACY_TOKEN))
+                    .await?;
+                Some(token)
+            }
+            None => {
+                let kept = vault.clone();
+                blocking(move || kept.load()).await?
+            }
+        };
+        let Some(token) = token else {
             return Ok(None);
         };
         let user: User = serde_json::from_str(&user).map_err(|e| Error::Protocol(e.to_string()))?;
-        Ok(Some(Self::start(config, store, user, token, device_id)))
+        Ok(Some(Self::start(
+            config,
+            (http, tls),
+            vault,
+            store,
+            user,
+            token,
+            device_id,
+        )))
     }
 
     fn start(
         config: ClientConfig,
+        (http, tls): (Http, Arc<rustls::ClientConfig>),
+        vault: TokenVault,
         store: Store,
         me: User,
-        token: String,
+        token: Secret,
         device_id: String,
     ) -> Self {
         let params = LinkParams {
             url: config.socket_url(),
+            tls,
             token,
             device_id,
             request_timeout: config.request_timeout,
@@ -191,7 +218,7 @@ impl Client {
             outbox_wake: Notify::new(),
             shutdown: CancellationToken::new(),
             max_text_chars: AtomicU32::new(DEFAULT_MAX_TEXT_CHARS),
-            config: config.clone(),
+            config,
         });
         let tasks = vec![
             tokio::spawn(engine::run(Arc::clone(&shared))),
@@ -199,14 +226,15 @@ impl Client {
         ];
         Self {
             shared,
-            http: Http::new(config.server_url),
+            http,
+            vault,
             tasks: Mutex::new(tasks),
         }
     }
 
     /// The server of the last account signed in from this data folder, if recorded.
     pub fn last_server(data_dir: &Path) -> Option<Url> {
-        last_account(data_dir)?.0
+        profile::last_account(data_dir)?.server
     }
 
     /// The signed-in user.
@@ -362,6 +390,22 @@ impl Client {
         Ok(message)
     }
 
+    /// Deletes a failed message (one the server never stored) from this device.
+    pub async fn delete_failed(&self, local_id: i64) -> Result<()> {
+        let me = self.shared.me_id();
+        let conversation_id = self
+            .shared
+            .store
+            .call(move |conn| messages::delete_unsent(conn, local_id, me))
+            .await?
+            .ok_or_else(|| Error::Invalid("only failed messages can be deleted".into()))?;
+        self.shared.emit(Event::MessageDeleted {
+            conversation_id,
+            local_id,
+        });
+        self.shared.emit_conversations(vec![conversation_id]).await
+    }
+
     /// Puts a failed message back in the outbox.
     pub async fn retry(&self, local_id: i64) -> Result<()> {
         let requeued = self
@@ -499,6 +543,18 @@ impl Client {
             .await
     }
 
+    /// The devices signed in to this account (this one is marked `current`).
+    pub async fn devices(&self) -> Result<Vec<Device>> {
+        self.http.devices(&self.shared.params.token).await
+    }
+
+    /// Signs another device of this account out; its connection closes within a second.
+    pub async fn sign_out_device(&self, device_id: &str) -> Result<()> {
+        self.http
+            .end_device(&self.shared.params.token, device_id)
+            .await
+    }
+
     /// Saves the composer draft of a conversation (empty clears it).
     pub async fn set_draft(&self, conversation_id: i64, text: &str) -> Result<()> {
         let text = text.to_owned();
@@ -545,14 +601,9 @@ impl Client {
     /// Ends the session on the server, forgets it locally, and stops.
     pub async fn logout(&self) -> Result<()> {
         let ended = self.http.logout(&self.shared.params.token).await;
-        self.shared
-            .store
-            .call(|conn| {
-                conn.execute("DELETE FROM kv WHERE key = ?1", [kv::TOKEN])?;
-                Ok(())
-            })
-            .await?;
-        let _ = std::fs::remove_file(self.shared.config.data_dir.join(LAST_ACCOUNT_FILE));
+        let vault = self.vault.clone();
+        blocking(move || vault.delete()).await?;
+        profile::forget_last_account(&self.shared.config.data_dir);
         self.shutdown().await;
         ended
     }

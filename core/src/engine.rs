@@ -1,8 +1,9 @@
 //! The session loop: connect, authenticate, catch up, then apply pushes until the link drops;
-//! reconnect with exponential backoff and jitter; stop for good when the session is revoked.
+//! reconnect with exponential backoff and jitter (reset only by a connection that stayed up);
+//! stop for good when the session is revoked.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::Instant;
 
 use flint_proto::ipc::{ConnectionState, Event};
 use flint_proto::wire::{self, push};
@@ -11,6 +12,8 @@ use tokio::sync::mpsc;
 
 use crate::error::Result;
 use crate::link::Link;
+use crate::rules::receipts;
+use crate::rules::reconnect::{backoff, next_attempt};
 use crate::shared::Shared;
 use crate::store::{conversations, messages};
 use crate::sync;
@@ -27,10 +30,12 @@ pub async fn run(shared: Arc<Shared>) {
             _ = shared.shutdown.cancelled() => break,
             connected = Link::connect(&shared.params) => connected,
         };
+        let mut online_for = None;
         let outcome = match connected {
             Ok((link, pushes, greeting)) => {
-                attempt = 0;
+                let since = Instant::now();
                 let outcome = session(&shared, &link, pushes, greeting).await;
+                online_for = Some(since.elapsed());
                 shared.link.send_replace(None);
                 link.close();
                 outcome
@@ -45,11 +50,12 @@ pub async fn run(shared: Arc<Shared>) {
             }
             tracing::info!(%error, "connection ended");
         }
-        attempt = attempt.saturating_add(1);
+        attempt = next_attempt(attempt, online_for);
         let delay = backoff(
             attempt,
             shared.config.reconnect_min,
             shared.config.reconnect_max,
+            rand::random_range(0.5..=1.0),
         );
         shared.set_state(ConnectionState::Reconnecting {
             attempt,
@@ -63,14 +69,6 @@ pub async fn run(shared: Arc<Shared>) {
     shared.link.send_replace(None);
 }
 
-/// `min · 2^(attempt-1)`, capped at `max`, scaled by a random factor in [0.5, 1.0] so that
-/// clients dropped together do not return together.
-pub fn backoff(attempt: u32, min: Duration, max: Duration) -> Duration {
-    let exponent = attempt.saturating_sub(1).min(20);
-    let base = min.saturating_mul(1u32 << exponent).min(max);
-    base.mul_f64(rand::random_range(0.5..=1.0))
-}
-
 async fn session(
     shared: &Shared,
     link: &Arc<Link>,
@@ -82,6 +80,7 @@ async fn session(
         std::sync::atomic::Ordering::Relaxed,
     );
     shared.set_state(ConnectionState::Syncing);
+    sync::verify(shared, link, greeting.head_seq).await?;
     shared.link.send_replace(Some(Arc::clone(link)));
     shared.outbox_wake.notify_one();
     sync::refresh_all(shared, link).await?;
@@ -153,16 +152,9 @@ async fn apply_receipt(shared: &Shared, receipt: wire::Receipt) -> Result<()> {
         .store
         .call(move |conn| {
             let (before, after) = conversations::apply_receipt(conn, &receipt, me)?;
-            let low = before.delivered.min(before.read);
-            let high = after.delivered.max(after.read);
-            let moved = messages::own_in_range(conn, conversation_id, me, low, high)?;
-            Ok(moved
-                .into_iter()
-                .filter_map(|(local_id, server_id)| {
-                    let status = after.status_of(server_id);
-                    (status != before.status_of(server_id)).then_some((local_id, server_id, status))
-                })
-                .collect::<Vec<_>>())
+            let (low, high) = before.moved_range(&after);
+            let own = messages::own_in_range(conn, conversation_id, me, low, high)?;
+            Ok(receipts::changed(&before, &after, &own))
         })
         .await?;
     for (local_id, server_id, status) in changes {
@@ -171,23 +163,8 @@ async fn apply_receipt(shared: &Shared, receipt: wire::Receipt) -> Result<()> {
             local_id,
             server_id: Some(server_id),
             status,
+            failure: None,
         });
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn backoff_grows_and_is_capped() {
-        let (min, max) = (Duration::from_millis(100), Duration::from_secs(2));
-        for _ in 0..100 {
-            let first = backoff(1, min, max);
-            assert!(first >= min / 2 && first <= min, "{first:?}");
-            let late = backoff(30, min, max);
-            assert!(late >= max / 2 && late <= max, "{late:?}");
-        }
-    }
 }

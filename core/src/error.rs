@@ -51,6 +51,10 @@ pub enum Error {
     /// The client is shut down.
     #[error("the client has shut down")]
     Closed,
+    /// The server address is plain `http://` to another machine and insecure connections are
+    /// not allowed.
+    #[error("the server address is not encrypted (http://); use https:// or allow an insecure connection")]
+    InsecureTransport,
 }
 
 impl Error {
@@ -62,6 +66,7 @@ impl Error {
                 ErrorCode::Unavailable
             }
             Self::Invalid(_) => ErrorCode::BadRequest,
+            Self::InsecureTransport => ErrorCode::InsecureTransport,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Protocol(_) | Self::Database(_) | Self::SchemaTooNew { .. } | Self::Io(_) => {
                 ErrorCode::Internal
@@ -69,9 +74,13 @@ impl Error {
         }
     }
 
-    /// The `{code, message}` shape for IPC.
+    /// The `{code, message}` shape for IPC (with the wait, for a rate limit).
     pub fn to_body(&self) -> ErrorBody {
-        ErrorBody::new(self.code(), self.to_string())
+        let mut body = ErrorBody::new(self.code(), self.to_string());
+        if let Self::Server { retry_after_ms, .. } = self {
+            body.retry_after_ms = (*retry_after_ms > 0).then_some(*retry_after_ms);
+        }
+        body
     }
 
     /// True for refusals that will not change on retry (the message must be marked failed).
@@ -99,7 +108,7 @@ impl From<ErrorBody> for Error {
         Self::Server {
             code: body.code,
             message: body.message,
-            retry_after_ms: 0,
+            retry_after_ms: body.retry_after_ms.unwrap_or(0),
         }
     }
 }

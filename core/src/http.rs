@@ -1,12 +1,20 @@
-//! The REST half of the protocol: accounts and sessions.
+//! The REST half of the protocol: accounts, sessions and devices. Every call is bounded in
+//! time: a server that accepts the connection and never answers fails the call instead of
+//! hanging sign-in or sign-out.
 
-use flint_proto::api::{LoginRequest, LoginResponse, RegisterRequest, User};
-use flint_proto::ErrorBody;
+use std::sync::Arc;
+use std::time::Duration;
+
+use flint_proto::api::{Device, LoginRequest, LoginResponse, RegisterRequest, User};
+use flint_proto::{ErrorBody, Secret};
 use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
 use url::Url;
 
 use crate::error::{Error, Result};
+
+/// How long opening a connection may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// A REST client for one server.
 #[derive(Debug, Clone)]
@@ -16,12 +24,16 @@ pub struct Http {
 }
 
 impl Http {
-    /// A client for the server at `base`.
-    pub fn new(base: Url) -> Self {
-        Self {
-            base,
-            client: reqwest::Client::new(),
-        }
+    /// A client for the server at `base`, with `tls` as its TLS settings and `timeout` as the
+    /// longest any call may take.
+    pub fn new(base: Url, tls: Arc<rustls::ClientConfig>, timeout: Duration) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .use_preconfigured_tls((*tls).clone())
+            .connect_timeout(CONNECT_TIMEOUT.min(timeout))
+            .timeout(timeout)
+            .build()
+            .map_err(|e| Error::Invalid(format!("HTTP client: {e}")))?;
+        Ok(Self { base, client })
     }
 
     fn url(&self, path: &str) -> Result<Url> {
@@ -33,6 +45,15 @@ impl Http {
     async fn call<T: DeserializeOwned>(request: RequestBuilder) -> Result<T> {
         let response = request.send().await.map_err(connection_error)?;
         decode(response).await
+    }
+
+    async fn call_empty(request: RequestBuilder) -> Result<()> {
+        let response = request.send().await.map_err(connection_error)?;
+        if response.status().is_success() {
+            Ok(())
+        } else {
+            Err(error_of(response).await)
+        }
     }
 
     /// Creates an account.
@@ -51,31 +72,49 @@ impl Http {
     }
 
     /// Ends the session of `token`.
-    pub async fn logout(&self, token: &str) -> Result<()> {
-        let response = self
-            .client
-            .post(self.url("/api/v1/logout")?)
-            .bearer_auth(token)
-            .send()
-            .await
-            .map_err(connection_error)?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(error_of(response).await)
-        }
+    pub async fn logout(&self, token: &Secret) -> Result<()> {
+        Self::call_empty(
+            self.client
+                .post(self.url("/api/v1/logout")?)
+                .bearer_auth(token.expose()),
+        )
+        .await
     }
 
     /// Users whose name contains `query`.
-    pub async fn search_users(&self, token: &str, query: &str) -> Result<Vec<User>> {
+    pub async fn search_users(&self, token: &Secret, query: &str) -> Result<Vec<User>> {
         let mut url = self.url("/api/v1/users")?;
         url.query_pairs_mut().append_pair("q", query);
-        Self::call(self.client.get(url).bearer_auth(token)).await
+        Self::call(self.client.get(url).bearer_auth(token.expose())).await
+    }
+
+    /// The signed-in devices of the token's user.
+    pub async fn devices(&self, token: &Secret) -> Result<Vec<Device>> {
+        Self::call(
+            self.client
+                .get(self.url("/api/v1/sessions")?)
+                .bearer_auth(token.expose()),
+        )
+        .await
+    }
+
+    /// Signs one of the user's devices out.
+    pub async fn end_device(&self, token: &Secret, device_id: &str) -> Result<()> {
+        let mut url = self.url("/api/v1/sessions/")?;
+        url.path_segments_mut()
+            .map_err(|()| Error::Invalid("server URL cannot take a path".into()))?
+            .pop_if_empty()
+            .push(device_id);
+        Self::call_empty(self.client.delete(url).bearer_auth(token.expose())).await
     }
 }
 
 fn connection_error(error: reqwest::Error) -> Error {
-    Error::Connection(error.to_string())
+    if error.is_timeout() {
+        Error::Timeout
+    } else {
+        Error::Connection(error.to_string())
+    }
 }
 
 async fn decode<T: DeserializeOwned>(response: Response) -> Result<T> {

@@ -4,26 +4,35 @@
 //! methods read snapshots from the database or queue intents; everything that changes is
 //! announced on one stream of [`flint_proto::ipc::Event`]s. No Tauri, no UI.
 //!
-//! Layers: `store` (SQL only) ← `sync`/`outbox` (rules) ← `engine` (session loop over a
-//! `link`) ← [`Client`] (public API).
+//! Layers: `rules` (pure decisions, no I/O) and `store` (SQL only) ← `sync`/`outbox` (carry
+//! the rules out) ← `engine` (session loop over a `link`) ← [`Client`] (public API).
+//! Around them: `http` (REST), `tls`, `secrets` (the session token in the credential store),
+//! `profile` and `files` (what a profile folder keeps, private to its owner).
 
 mod client;
 mod config;
 mod engine;
 mod error;
+mod files;
 mod http;
 mod link;
 mod outbox;
 pub mod preferences;
+mod profile;
+pub mod rules;
+mod secrets;
 mod shared;
 mod store;
 mod sync;
+mod tls;
 
 pub use client::Client;
 pub use config::ClientConfig;
 pub use error::{Error, Result};
-pub use flint_proto::api::User;
+pub use flint_proto::api::{Device, User};
 pub use flint_proto::ipc::{
     ConnectionState, ContentView, ConversationKind, ConversationView, Event, MemberView,
-    MessageStatus, MessageView, Preferences,
+    MessageStatus, MessageView, NoticeKind, Preferences, Role,
 };
+pub use flint_proto::ErrorCode;
+pub use secrets::CredentialStore;

@@ -8,6 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use flint_proto::wire::{self, frame, request, response};
+use flint_proto::Secret;
 use futures_util::stream::SplitStream;
 use futures_util::{SinkExt, StreamExt};
 use prost::Message as _;
@@ -15,7 +16,7 @@ use tokio::net::TcpStream;
 use tokio::sync::{mpsc, oneshot};
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::{Connector, MaybeTlsStream, WebSocketStream};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
@@ -34,8 +35,10 @@ const MAX_INCOMING_FRAME: usize = 16 * 1024 * 1024;
 pub struct LinkParams {
     /// `ws[s]://host/ws`.
     pub url: Url,
+    /// TLS settings for `wss://`.
+    pub tls: Arc<rustls::ClientConfig>,
     /// Session token.
-    pub token: String,
+    pub token: Secret,
     /// The device the token belongs to.
     pub device_id: String,
     /// How long a request waits for its answer.
@@ -61,15 +64,19 @@ impl Link {
         let mut config = WebSocketConfig::default();
         config.max_message_size = Some(MAX_INCOMING_FRAME);
         config.max_frame_size = Some(MAX_INCOMING_FRAME);
-        let connecting =
-            tokio_tungstenite::connect_async_with_config(params.url.as_str(), Some(config), true);
+        let connecting = tokio_tungstenite::connect_async_tls_with_config(
+            params.url.as_str(),
+            Some(config),
+            true,
+            Some(Connector::Rustls(Arc::clone(&params.tls))),
+        );
         let (socket, _) = tokio::time::timeout(params.request_timeout, connecting)
             .await
             .map_err(|_| Error::Timeout)?
             .map_err(|e| Error::Connection(e.to_string()))?;
         let (link, pushes) = Self::start(socket, params);
         let auth = request::Body::Auth(wire::Auth {
-            token: params.token.clone(),
+            token: params.token.expose().to_owned(),
             device_id: params.device_id.clone(),
             protocol_version: flint_proto::PROTOCOL_VERSION,
         });
@@ -161,6 +168,11 @@ impl Link {
         if let Ok(mut waiters) = self.waiters.lock() {
             waiters.remove(&request_id);
         }
+    }
+
+    /// True once the link is gone.
+    pub fn is_closed(&self) -> bool {
+        self.closed.is_cancelled()
     }
 
     /// Resolves when the link is gone.

@@ -4,7 +4,7 @@
 //! The invariant: `kv.last_seq` and the messages it covers are written in one transaction,
 //! so after a crash the next sync starts exactly where the stored messages end.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use flint_proto::ipc::{Event, MessageStatus, MessageView};
 use flint_proto::wire::{self, request, response, NoticeKind};
@@ -13,9 +13,10 @@ use uuid::Uuid;
 
 use crate::error::{Error, Result};
 use crate::link::{unexpected, Link};
+use crate::rules::sync::{divergence, resume, step, Divergence, Fingerprint, Resume, Step};
 use crate::shared::Shared;
 use crate::store::messages::{self, decode_content, Stored};
-use crate::store::{conversations, kv};
+use crate::store::{conversations, kv, outbox};
 
 /// Entries asked for per sync request.
 const SYNC_PAGE: u32 = 500;
@@ -48,6 +49,7 @@ fn view_of(local_id: i64, message: &wire::Message, me: i64) -> MessageView {
         content: decode_content(&message.content),
         status: MessageStatus::Sent,
         is_own: message.sender_id == me,
+        failure: None,
     }
 }
 
@@ -59,32 +61,35 @@ pub fn ingest(conn: &mut Connection, entries: &[wire::InboxEntry], me: i64) -> R
         ..Ingested::default()
     };
     for entry in entries {
-        if entry.seq <= out.last_seq {
-            continue;
-        }
-        if entry.seq != out.last_seq + 1 {
-            out.gap = true;
-            break;
+        match step(out.last_seq, entry.seq) {
+            Step::Skip => continue,
+            Step::Gap => {
+                out.gap = true;
+                break;
+            }
+            Step::Store => {}
         }
         out.last_seq = entry.seq;
         let Some(message) = &entry.message else {
             continue;
         };
-        store_message(&tx, message, me, &mut out)?;
+        store_message(&tx, message, Some(entry.seq), me, &mut out)?;
     }
-    kv::set(&tx, kv::LAST_SEQ, &out.last_seq.to_string())?;
+    kv::set_last_seq(&tx, out.last_seq)?;
     tx.commit()?;
     Ok(out)
 }
 
-/// Stores one server message (also used for the outbox's send acknowledgements).
+/// Stores one server message: from the inbox entry `seq`, or (`None`) from the answer to an
+/// own send.
 pub fn store_message(
     conn: &Connection,
     message: &wire::Message,
+    seq: Option<u64>,
     me: i64,
     out: &mut Ingested,
 ) -> Result<()> {
-    match messages::store_server_message(conn, message)? {
+    match messages::store_server_message(conn, message, seq)? {
         Stored::Added(local_id) => out.added.push(view_of(local_id, message, me)),
         Stored::Confirmed(local_id) => {
             out.confirmed
@@ -129,6 +134,7 @@ pub async fn announce(shared: &Shared, ingested: Ingested) -> Result<()> {
             local_id,
             server_id: Some(server_id),
             status: MessageStatus::Sent,
+            failure: None,
         });
     }
     shared
@@ -136,7 +142,7 @@ pub async fn announce(shared: &Shared, ingested: Ingested) -> Result<()> {
         .await
 }
 
-/// Ingests pushed entries; on a gap, pulls what is missing. Returns the newest seq stored.
+/// Ingests pushed entries; on a gap, pulls what is missing.
 pub async fn ingest_pushed(
     shared: &Shared,
     link: &Link,
@@ -157,9 +163,15 @@ pub async fn ingest_pushed(
     }
 }
 
-/// Pulls pages until the inbox is drained, storing and acknowledging each.
+/// Pulls pages until the inbox is drained, storing and acknowledging each. An own message the
+/// server confirmed before the pull and that the pull, reaching the head, did not bring back
+/// is lost on the server (restored from a backup since): it goes back into the outbox.
 pub async fn catch_up(shared: &Shared, link: &Link) -> Result<()> {
     let me = shared.me_id();
+    let unseen = shared
+        .store
+        .call(move |conn| messages::unseen_own(conn, me))
+        .await?;
     loop {
         let since_seq = shared.store.call(|conn| kv::last_seq(conn)).await?;
         let body = request::Body::Sync(wire::SyncRequest {
@@ -182,7 +194,55 @@ pub async fn catch_up(shared: &Shared, link: &Link) -> Result<()> {
             break;
         }
     }
+    resend_lost(shared, unseen).await?;
     refresh_flagged(shared, link).await
+}
+
+/// Puts back in the outbox those of `unseen` (own messages the server had confirmed) that are
+/// still not in the inbox after a full pull.
+async fn resend_lost(shared: &Shared, unseen: Vec<(i64, i64)>) -> Result<()> {
+    if unseen.is_empty() {
+        return Ok(());
+    }
+    let me = shared.me_id();
+    let lost = shared
+        .store
+        .call(move |conn| {
+            let still: HashSet<i64> = messages::unseen_own(conn, me)?
+                .into_iter()
+                .map(|(local_id, _)| local_id)
+                .collect();
+            let lost: Vec<(i64, i64)> = unseen
+                .into_iter()
+                .filter(|(local_id, _)| still.contains(local_id))
+                .collect();
+            let tx = conn.transaction()?;
+            for &(local_id, _) in &lost {
+                messages::unconfirm(&tx, local_id)?;
+                outbox::enqueue(&tx, local_id)?;
+            }
+            tx.commit()?;
+            Ok(lost)
+        })
+        .await?;
+    if lost.is_empty() {
+        return Ok(());
+    }
+    tracing::warn!(
+        count = lost.len(),
+        "the server lost own messages it had confirmed; resending"
+    );
+    for &(local_id, conversation_id) in &lost {
+        shared.emit(Event::MessageStatusChanged {
+            conversation_id,
+            local_id,
+            server_id: None,
+            status: MessageStatus::Sending,
+            failure: None,
+        });
+    }
+    shared.outbox_wake.notify_one();
+    Ok(())
 }
 
 async fn acknowledge(link: &Link, up_to_seq: u64) -> Result<()> {
@@ -231,17 +291,35 @@ pub async fn refresh_one(shared: &Shared, link: &Link, conversation_id: i64) -> 
     shared.emit_conversations(vec![conversation_id]).await
 }
 
+/// Every conversation the server lists for this account, page by page.
+async fn list_all(link: &Link) -> Result<Vec<wire::Conversation>> {
+    let mut all = Vec::new();
+    loop {
+        let after_id = all.last().map_or(0, |c: &wire::Conversation| c.id);
+        let body = request::Body::ListConversations(wire::ListConversations { after_id, limit: 0 });
+        let page = match link.request(body).await? {
+            response::Result::Conversations(page) => page,
+            other => return Err(unexpected(&other)),
+        };
+        let more = page.has_more && !page.conversations.is_empty();
+        all.extend(page.conversations);
+        if !more {
+            return Ok(all);
+        }
+    }
+}
+
 /// Replaces every conversation's metadata with the server's list (run on each connect, so
 /// markers and memberships that changed while offline are current).
 pub async fn refresh_all(shared: &Shared, link: &Link) -> Result<()> {
     let me = shared.me_id();
-    let list = match link
-        .request(request::Body::ListConversations(wire::ListConversations {}))
-        .await?
-    {
-        response::Result::Conversations(list) => list.conversations,
-        other => return Err(unexpected(&other)),
-    };
+    // Conversations known here before the list was asked for; one created meanwhile has a
+    // larger id and may be missing from the list without having been left.
+    let known_up_to = shared
+        .store
+        .call(|conn| conversations::newest_id(conn))
+        .await?;
+    let list = list_all(link).await?;
     // Only what changed is announced: a reconnect with 1,000 quiet conversations emits nothing.
     let changed = shared
         .store
@@ -254,6 +332,8 @@ pub async fn refresh_all(shared: &Shared, link: &Link) -> Result<()> {
             for conversation in &list {
                 conversations::upsert(&tx, conversation, me)?;
             }
+            let listed: HashSet<i64> = list.iter().map(|c| c.id).collect();
+            conversations::mark_unlisted_departed(&tx, &listed, known_up_to)?;
             let after = conversations::list(&tx, me)?;
             tx.commit()?;
             Ok(after
@@ -305,4 +385,194 @@ pub async fn send_read_marker(
         .store
         .call(move |conn| conversations::confirm_read(conn, conversation_id, up_to_message_id, me))
         .await
+}
+
+/// The server's entries under seqs `(after, up_to]`, by seq.
+async fn server_entries(link: &Link, after: u64, up_to: u64) -> Result<HashMap<u64, Fingerprint>> {
+    let mut found = HashMap::new();
+    let mut since = after;
+    while since < up_to {
+        let body = request::Body::Sync(wire::SyncRequest {
+            since_seq: since,
+            limit: u32::try_from(up_to - since)
+                .unwrap_or(SYNC_PAGE)
+                .min(SYNC_PAGE),
+        });
+        let page = match link.request(body).await? {
+            response::Result::SyncPage(page) => page,
+            other => return Err(unexpected(&other)),
+        };
+        let Some(last) = page.entries.last().map(|e| e.seq) else {
+            break;
+        };
+        for entry in page.entries {
+            if let (true, Some(m)) = (entry.seq <= up_to, entry.message) {
+                found.insert(
+                    entry.seq,
+                    Fingerprint {
+                        id: m.id,
+                        sender_id: m.sender_id,
+                        client_id: m.client_id,
+                    },
+                );
+            }
+        }
+        since = last;
+    }
+    Ok(found)
+}
+
+/// The seq where the server and this device part ways, at or below `up_to`: windows of seqs
+/// growing backwards from `up_to` until one starts on common ground.
+async fn find_divergence(shared: &Shared, link: &Link, up_to: u64) -> Result<u64> {
+    let mut window = 128u64;
+    loop {
+        let after = up_to.saturating_sub(window);
+        let server = server_entries(link, after, up_to).await?;
+        let local = shared
+            .store
+            .call(move |conn| messages::fingerprints(conn, after, up_to))
+            .await?;
+        match divergence(
+            after,
+            up_to,
+            |s| local.get(&s).cloned(),
+            |s| server.get(&s).cloned(),
+        ) {
+            Divergence::None => return Ok(up_to + 1),
+            Divergence::At(seq) => return Ok(seq),
+            Divergence::BeforeWindow => window = window.saturating_mul(4),
+        }
+    }
+}
+
+/// Checks, on each connect, that the server still holds what this device stored (the entry
+/// under the newest seq here). When it does not — the server lost writes, restored from a
+/// backup, and may have written other entries under the same seqs since — finds where the
+/// two part ways and rolls back to there: own messages the server lost go back into the
+/// outbox, other people's are dropped (their senders' outboxes send them again), and sync
+/// continues from the common point. Front ends are told to read history again.
+pub async fn verify(shared: &Shared, link: &Link, head_seq: u64) -> Result<()> {
+    let last = shared.store.call(|conn| kv::last_seq(conn)).await?;
+    if last == 0 {
+        return Ok(());
+    }
+    let local_tip = shared
+        .store
+        .call(move |conn| messages::fingerprints(conn, last - 1, last))
+        .await?
+        .remove(&last);
+    let server_tip = if head_seq >= last {
+        server_entries(link, last - 1, last).await?.remove(&last)
+    } else {
+        None
+    };
+    if resume(last, head_seq, local_tip.as_ref(), server_tip.as_ref()) == Resume::CatchUp {
+        return Ok(());
+    }
+    let parted_at = find_divergence(shared, link, last.min(head_seq)).await?;
+    roll_back(shared, parted_at.saturating_sub(1)).await
+}
+
+/// Rolls this device back to seq `kept` (see [`verify`]).
+async fn roll_back(shared: &Shared, kept: u64) -> Result<()> {
+    let me = shared.me_id();
+    let rolled = shared
+        .store
+        .call(move |conn| {
+            let tx = conn.transaction()?;
+            let rolled = messages::roll_back(&tx, kept, me)?;
+            for &local_id in &rolled.resent {
+                outbox::enqueue(&tx, local_id)?;
+            }
+            for &conversation_id in &rolled.conversations {
+                conversations::recount_unread(&tx, conversation_id, me)?;
+            }
+            kv::set_last_seq(&tx, kept)?;
+            tx.commit()?;
+            Ok(rolled)
+        })
+        .await?;
+    tracing::warn!(
+        kept,
+        resent = rolled.resent.len(),
+        "the server lost recent messages (restored from a backup?); resending ours"
+    );
+    shared.outbox_wake.notify_one();
+    shared.emit(Event::Reload);
+    shared
+        .emit_conversations(rolled.conversations.into_iter().collect())
+        .await
+}
+
+#[cfg(test)]
+mod properties {
+    use flint_proto::wire;
+    use proptest::prelude::*;
+    use prost::Message as _;
+
+    use super::*;
+    use crate::store::Store;
+
+    fn entry(seq: u64) -> wire::InboxEntry {
+        let content = wire::MessageContent {
+            kind: Some(wire::message_content::Kind::Text(wire::Text {
+                body: format!("m{seq}"),
+                ..Default::default()
+            })),
+        };
+        wire::InboxEntry {
+            seq,
+            message: Some(wire::Message {
+                id: seq as i64,
+                conversation_id: 1,
+                sender_id: 2,
+                client_id: u128::from(seq).to_le_bytes().to_vec(),
+                created_at_ms: seq as i64,
+                content: content.encode_to_vec(),
+            }),
+        }
+    }
+
+    /// The seqs stored, in order, and the recorded newest seq.
+    fn stored(conn: &Connection) -> (Vec<u64>, u64) {
+        let seqs = conn
+            .prepare("SELECT seq FROM messages ORDER BY seq")
+            .and_then(|mut s| {
+                s.query_map([], |r| r.get::<_, i64>(0))?
+                    .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .unwrap_or_default();
+        let last = kv::last_seq(conn).unwrap_or(0);
+        (seqs.into_iter().map(|s| s as u64).collect(), last)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(48))]
+
+        /// However pushes and pages interleave (out of order, repeated, with holes), what is
+        /// stored is always 1..=last_seq, each once; and once everything has come, all of it.
+        #[test]
+        fn ingest_stores_a_gap_free_prefix_exactly_once(
+            batches in proptest::collection::vec(proptest::collection::vec(1u64..=40, 0..15), 1..12),
+        ) {
+            let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(&dir.path().join("flint.db")).unwrap();
+            let check = |batch: Vec<u64>| {
+                runtime.block_on(store.call(move |conn| {
+                    let entries: Vec<_> = batch.into_iter().map(entry).collect();
+                    ingest(conn, &entries, 1)?;
+                    Ok(stored(conn))
+                }))
+            };
+            for batch in batches {
+                let (seqs, last) = check(batch).unwrap();
+                prop_assert_eq!(seqs, (1..=last).collect::<Vec<_>>());
+            }
+            let (seqs, last) = check((1..=40).collect()).unwrap();
+            prop_assert_eq!(last, 40);
+            prop_assert_eq!(seqs, (1..=40).collect::<Vec<_>>());
+        }
+    }
 }

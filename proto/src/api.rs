@@ -2,13 +2,16 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::Secret;
+
 /// `POST /api/v1/register`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RegisterRequest {
-    /// Login name: 3–32 characters, letters, digits, `_`, `.` or `-`.
+    /// Login name (see the README for the rules): letters, digits, `_`, `.` or `-`, compared
+    /// after Unicode NFKC normalisation and refused when it looks like an existing name.
     pub username: String,
-    /// At least 8 characters.
-    pub password: String,
+    /// 8–128 characters.
+    pub password: Secret,
     /// Shown to others; defaults to the username when empty.
     #[serde(default)]
     pub display_name: String,
@@ -20,16 +23,19 @@ pub struct LoginRequest {
     /// Login name.
     pub username: String,
     /// Password.
-    pub password: String,
+    pub password: Secret,
     /// The device the session is for; one session per device.
     pub device_id: String,
+    /// What the user calls the device ("Flint on LAPTOP-7 (Windows)"), for the device list.
+    #[serde(default)]
+    pub device_name: String,
 }
 
 /// Answer to a successful login.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LoginResponse {
     /// Bearer token for REST and the WebSocket `Auth` frame.
-    pub token: String,
+    pub token: Secret,
     /// The signed-in user.
     pub user: User,
 }
@@ -45,10 +51,25 @@ pub struct User {
     pub display_name: String,
 }
 
+/// One signed-in device of the caller (`GET /api/v1/sessions`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Device {
+    /// The device's id (what `DELETE /api/v1/sessions/{device_id}` takes).
+    pub device_id: String,
+    /// Its name as it signed in.
+    pub device_name: String,
+    /// When it signed in, ms since the epoch.
+    pub created_at_ms: i64,
+    /// When it last connected, ms since the epoch.
+    pub last_seen_ms: i64,
+    /// True for the device asking.
+    pub current: bool,
+}
+
 /// `GET /health`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Health {
-    /// `"ok"` when the store answers.
+    /// `"ok"` when the store answers and its writer runs.
     pub status: String,
     /// The server's version.
     pub version: String,

@@ -1,9 +1,12 @@
 //! Views and events the client engine hands to front ends (the desktop UI over Tauri IPC, the
 //! CLI, tests). Plain serde data: no I/O, builds for wasm32.
 
+use std::cmp::Ordering;
+
 use serde::{Deserialize, Serialize};
 
 use crate::api::User;
+use crate::ErrorCode;
 
 /// Where an own message stands. Messages from others are always `Sent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -34,8 +37,8 @@ pub enum ContentView {
     },
     /// A notice written by the server about the group.
     System {
-        /// What happened, e.g. `members_added`.
-        kind: String,
+        /// What happened.
+        kind: NoticeKind,
         /// Who did it.
         actor_id: i64,
         /// Whom it concerns.
@@ -48,6 +51,50 @@ pub enum ContentView {
         /// The kind's name when known (`image`, `file`, …), else `unknown`.
         kind: String,
     },
+}
+
+/// What a server notice says happened in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum NoticeKind {
+    /// The actor created the group.
+    GroupCreated,
+    /// The actor added the targets.
+    MembersAdded,
+    /// The actor removed the targets.
+    MembersRemoved,
+    /// The actor left.
+    MemberLeft,
+    /// The actor renamed the group.
+    GroupRenamed,
+    /// A kind newer than this client.
+    Unknown,
+}
+
+impl From<crate::wire::NoticeKind> for NoticeKind {
+    fn from(kind: crate::wire::NoticeKind) -> Self {
+        use crate::wire::NoticeKind as Wire;
+        match kind {
+            Wire::GroupCreated => Self::GroupCreated,
+            Wire::MembersAdded => Self::MembersAdded,
+            Wire::MembersRemoved => Self::MembersRemoved,
+            Wire::MemberLeft => Self::MemberLeft,
+            Wire::GroupRenamed => Self::GroupRenamed,
+            Wire::Unspecified => Self::Unknown,
+        }
+    }
+}
+
+/// A one-line summary of a message, for the conversation list and notifications; front ends
+/// put it in words (notices are localised there).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Preview<'a> {
+    /// The first line of a text.
+    Text(&'a str),
+    /// A server notice.
+    Notice(NoticeKind),
+    /// A kind this client cannot show (its name).
+    Unsupported(&'a str),
 }
 
 /// A message as a front end shows it.
@@ -71,6 +118,9 @@ pub struct MessageView {
     pub status: MessageStatus,
     /// True for messages this account sent.
     pub is_own: bool,
+    /// Why a `Failed` message was not sent.
+    #[serde(default)]
+    pub failure: Option<ErrorCode>,
 }
 
 /// Sort keys at or above this belong to messages still in the outbox (above every server id).
@@ -82,20 +132,32 @@ impl MessageView {
     pub fn sort_key(&self) -> i64 {
         self.server_id.unwrap_or(PENDING_SORT_BASE + self.local_id)
     }
+
+    /// What the message says in one line.
+    pub fn preview(&self) -> Preview<'_> {
+        match &self.content {
+            ContentView::Text { body, .. } => {
+                Preview::Text(body.lines().find(|l| !l.trim().is_empty()).unwrap_or(""))
+            }
+            ContentView::System { kind, .. } => Preview::Notice(*kind),
+            ContentView::Unsupported { kind } => Preview::Unsupported(kind),
+        }
+    }
 }
 
 /// Direct or group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ConversationKind {
     /// Two users.
+    #[default]
     Direct,
     /// A named group.
     Group,
 }
 
 /// A conversation as the list shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConversationView {
     /// Its id.
     pub id: i64,
@@ -121,13 +183,47 @@ pub struct ConversationView {
     pub is_member: bool,
 }
 
+impl ConversationView {
+    /// The order of the conversation list: pinned first, then the latest activity, then the
+    /// newer conversation. The one definition every front end and the engine use.
+    pub fn list_order(a: &Self, b: &Self) -> Ordering {
+        b.pinned
+            .cmp(&a.pinned)
+            .then(b.last_activity_ms.cmp(&a.last_activity_ms))
+            .then(b.id.cmp(&a.id))
+    }
+}
+
+/// A member's role in a group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Created the group.
+    Owner,
+    /// May add and remove members.
+    Admin,
+    /// Everyone else (and both users of a direct conversation).
+    Member,
+}
+
+impl From<crate::wire::MemberRole> for Role {
+    fn from(role: crate::wire::MemberRole) -> Self {
+        use crate::wire::MemberRole as Wire;
+        match role {
+            Wire::Owner => Self::Owner,
+            Wire::Admin => Self::Admin,
+            Wire::Member => Self::Member,
+        }
+    }
+}
+
 /// A member of a conversation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MemberView {
     /// The user.
     pub user: User,
-    /// `owner`, `admin` or `member`.
-    pub role: String,
+    /// Their role.
+    pub role: Role,
 }
 
 /// The state of the connection to the server.
@@ -170,6 +266,16 @@ pub enum Event {
         server_id: Option<i64>,
         /// The new status.
         status: MessageStatus,
+        /// Why, when the new status is `Failed`.
+        #[serde(default)]
+        failure: Option<ErrorCode>,
+    },
+    /// A message is gone from this device (an unsent one the user deleted).
+    MessageDeleted {
+        /// The conversation.
+        conversation_id: i64,
+        /// The message.
+        local_id: i64,
     },
     /// A conversation's summary changed (new message, unread, name, members).
     ConversationUpdated {
@@ -194,6 +300,10 @@ pub enum Event {
         /// The conversation to show.
         conversation_id: i64,
     },
+    /// History changed under the front end: events were lost on the way (it fell behind; the
+    /// shell raises this) or the server was restored from a backup (the engine raises this).
+    /// Read the conversation list and the open window again.
+    Reload,
 }
 
 /// Settings of one desktop profile, kept across restarts.
@@ -214,5 +324,61 @@ impl Default for Preferences {
             close_to_tray: true,
             hardware_acceleration: false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn conversation(id: i64, pinned: bool, last_activity_ms: i64) -> ConversationView {
+        ConversationView {
+            id,
+            last_activity_ms,
+            pinned,
+            ..ConversationView::default()
+        }
+    }
+
+    #[test]
+    fn list_order_is_pinned_then_activity_then_newer() {
+        let mut list = [
+            conversation(1, false, 10),
+            conversation(2, true, 1),
+            conversation(3, false, 10),
+            conversation(4, false, 50),
+        ];
+        list.sort_by(ConversationView::list_order);
+        let ids: Vec<i64> = list.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [2, 4, 3, 1]);
+    }
+
+    #[test]
+    fn preview_is_the_first_written_line() {
+        let message = MessageView {
+            local_id: 1,
+            server_id: None,
+            conversation_id: 1,
+            sender_id: 1,
+            client_id: String::new(),
+            created_at_ms: 0,
+            content: ContentView::Text {
+                body: "\n  \n你好\nsecond".into(),
+                mentions: vec![],
+            },
+            status: MessageStatus::Sent,
+            is_own: false,
+            failure: None,
+        };
+        assert_eq!(message.preview(), Preview::Text("你好"));
+    }
+
+    #[test]
+    fn roles_and_notices_cross_ipc_as_snake_case() {
+        assert_eq!(serde_json::to_string(&Role::Admin).unwrap(), "\"admin\"");
+        let kind = NoticeKind::from(crate::wire::NoticeKind::MembersAdded);
+        assert_eq!(serde_json::to_string(&kind).unwrap(), "\"members_added\"");
+        let reload = serde_json::to_string(&Event::Reload).unwrap();
+        assert_eq!(reload, r#"{"type":"reload"}"#);
     }
 }

@@ -7,12 +7,13 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
 use flint_proto::api::RegisterRequest;
+use flint_proto::Secret;
 
-use crate::app::{AppState, Server};
+use crate::accounts;
+use crate::app::Server;
 use crate::config::{Config, Registration};
-use crate::credentials::{hash_password, off_thread};
 use crate::error::AppError;
-use crate::validate;
+use crate::state::AppState;
 
 /// Flint's IM server. With no arguments it serves on 127.0.0.1:7800 with an SQLite database
 /// in ./flint-data.
@@ -31,6 +32,12 @@ pub struct Cli {
     /// Who may create accounts.
     #[arg(long, env = "FLINT_REGISTRATION", global = true)]
     pub registration: Option<Registration>,
+    /// PEM certificate chain: serve HTTPS/WSS (with --tls-key).
+    #[arg(long, env = "FLINT_TLS_CERT", global = true)]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert.
+    #[arg(long, env = "FLINT_TLS_KEY", global = true)]
+    pub tls_key: Option<PathBuf>,
     /// What to do.
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -67,6 +74,12 @@ pub enum AdminCommand {
         /// The password; read from standard input when absent.
         #[arg(long, env = "FLINT_PASSWORD")]
         password: Option<String>,
+    },
+    /// Sign the user out everywhere: every session ends and open sockets close (within a
+    /// second on a running server).
+    RevokeSessions {
+        /// Login name.
+        username: String,
     },
     /// Print every account.
     ListUsers,
@@ -105,6 +118,13 @@ impl Cli {
         if let Some(registration) = self.registration {
             config.registration = registration;
         }
+        if let Some(cert) = &self.tls_cert {
+            config.tls_cert = Some(cert.clone());
+        }
+        if let Some(key) = &self.tls_key {
+            config.tls_key = Some(key.clone());
+        }
+        config.validate()?;
         Ok(config)
     }
 
@@ -152,19 +172,19 @@ async fn wait_for_signal() {
     }
 }
 
-fn password_or_stdin(password: Option<String>) -> Result<String, CliError> {
+fn password_or_stdin(password: Option<String>) -> Result<Secret, CliError> {
     match password {
-        Some(password) => Ok(password),
+        Some(password) => Ok(Secret::new(password)),
         None => {
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
-            Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+            Ok(Secret::new(line.trim_end_matches(['\r', '\n'])))
         }
     }
 }
 
 async fn run_admin(command: AdminCommand, config: Config) -> Result<(), CliError> {
-    let state = AppState::open(config).map_err(AppError::from)?;
+    let state = AppState::open(config)?;
     match command {
         AdminCommand::CreateUser {
             username,
@@ -176,22 +196,23 @@ async fn run_admin(command: AdminCommand, config: Config) -> Result<(), CliError
                 password: password_or_stdin(password)?,
                 display_name,
             };
-            let user = crate::rest::create_account(&state, &request).await?;
+            let user = accounts::create(&state, &request, None).await?;
             println!(
                 "created user {} ({}) with id {}",
                 user.username, user.display_name, user.id
             );
         }
         AdminCommand::ResetPassword { username, password } => {
-            let password = password_or_stdin(password)?;
-            validate::password(&password)?;
-            let hash = off_thread(move || hash_password(&password)).await??;
-            state
+            accounts::reset_password(&state, &username, password_or_stdin(password)?).await?;
+            println!("password of {username} reset; their sessions are ended");
+        }
+        AdminCommand::RevokeSessions { username } => {
+            let ended = state
                 .store
-                .set_password(&username, &hash)
+                .revoke_user_sessions(&username)
                 .await
                 .map_err(AppError::from)?;
-            println!("password of {username} reset; their sessions are ended");
+            println!("{ended} session(s) of {username} ended");
         }
         AdminCommand::ListUsers => {
             let users = state.store.list_users().await.map_err(AppError::from)?;

@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
@@ -16,8 +17,19 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// Who may create accounts.
     pub registration: Registration,
+    /// PEM certificate chain: with `tls_key`, the server speaks HTTPS/WSS itself.
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of `tls_cert`.
+    pub tls_key: Option<PathBuf>,
+    /// Take the client's address from the last `X-Forwarded-For` entry (set this only behind
+    /// a reverse proxy that writes it; otherwise clients could pick their own address).
+    pub trust_forwarded_for: bool,
     /// Input bounds.
     pub limits: Limits,
+    /// How sessions end.
+    pub sessions: Sessions,
+    /// Brakes on signing in and signing up.
+    pub throttle: Throttle,
 }
 
 impl Default for Config {
@@ -26,7 +38,12 @@ impl Default for Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 7800)),
             data_dir: PathBuf::from("flint-data"),
             registration: Registration::Open,
+            tls_cert: None,
+            tls_key: None,
+            trust_forwarded_for: false,
             limits: Limits::default(),
+            sessions: Sessions::default(),
+            throttle: Throttle::default(),
         }
     }
 }
@@ -47,6 +64,36 @@ impl Config {
     /// The database file inside the data folder.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("flint.db")
+    }
+
+    /// Checks what the types cannot: both or neither TLS file, rates above zero, and times
+    /// within a day (beyond that they are mistakes, and would overflow clocks).
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |what: &str| Err(ConfigError::Invalid(what.to_owned()));
+        if self.tls_cert.is_some() != self.tls_key.is_some() {
+            return invalid("tls_cert and tls_key go together");
+        }
+        let (limits, throttle) = (&self.limits, &self.throttle);
+        let rates = [
+            limits.requests_per_second,
+            limits.user_sends_per_second,
+            throttle.registrations_per_hour,
+        ];
+        if rates.contains(&0) {
+            return invalid(
+                "requests_per_second, user_sends_per_second and registrations_per_hour must be \
+                 at least 1 (close registration with registration = \"closed\")",
+            );
+        }
+        const DAY_SECS: u64 = 86_400;
+        if limits.idle_timeout_secs > DAY_SECS
+            || throttle.delay_base_ms > DAY_SECS * 1000
+            || throttle.delay_max_ms > DAY_SECS * 1000
+            || self.sessions.idle_days > 3650
+        {
+            return invalid("idle_timeout_secs and the throttle's delays are at most a day, idle_days at most 3650");
+        }
+        Ok(())
     }
 }
 
@@ -80,6 +127,40 @@ pub struct Limits {
     pub max_rate_violations: u32,
     /// Largest REST body, in bytes.
     pub max_body_bytes: usize,
+    /// Byte budget of one answer (a sync page, a page of conversations): a page stops early
+    /// and says `has_more` rather than grow past it.
+    pub max_response_bytes: usize,
+    /// Sustained messages per second one user may send, over all their connections.
+    pub user_sends_per_second: u32,
+    /// Messages a user may send in a burst above the sustained rate.
+    pub user_send_burst: u32,
+    /// Seconds a connection may stay silent (the server pings it at a third of this) before
+    /// it is dropped as gone.
+    pub idle_timeout_secs: u64,
+}
+
+/// Encoded size of the largest member entry of a conversation: ids, a 32-character username
+/// and a 64-character display name of 4-byte characters, role and markers, with tags.
+const MAX_MEMBER_WIRE_BYTES: usize = 440;
+/// Room for a frame's envelope around its payload (tags, lengths, request id).
+const ENVELOPE_BYTES: usize = 1024;
+
+impl Limits {
+    /// The largest frame the server can write: a budgeted page, or a page holding one item
+    /// larger than the budget (a message as big as the largest frame accepted, or the largest
+    /// group with every member). The socket's write buffer is sized from this.
+    pub fn largest_outgoing_frame(&self) -> usize {
+        let largest_group = self.max_group_members.saturating_mul(MAX_MEMBER_WIRE_BYTES);
+        self.max_response_bytes
+            .max(self.max_frame_bytes)
+            .max(largest_group)
+            .saturating_add(ENVELOPE_BYTES)
+    }
+
+    /// How long a silent connection is kept.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout_secs.max(1))
+    }
 }
 
 impl Default for Limits {
@@ -93,6 +174,69 @@ impl Default for Limits {
             request_burst: 500,
             max_rate_violations: 100,
             max_body_bytes: 16 * 1024,
+            max_response_bytes: 256 * 1024,
+            user_sends_per_second: 200,
+            user_send_burst: 500,
+            idle_timeout_secs: 90,
+        }
+    }
+}
+
+/// When sessions end on their own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Sessions {
+    /// A session unused for this many days ends (the device signs in again).
+    pub idle_days: u32,
+    /// Signed-in devices per user; signing in on one more ends the least recently used.
+    pub max_per_user: u32,
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self {
+            idle_days: 30,
+            max_per_user: 20,
+        }
+    }
+}
+
+impl Sessions {
+    /// How long an unused session lasts.
+    pub fn idle_timeout(&self) -> Duration {
+        Duration::from_secs(u64::from(self.idle_days.max(1)) * 24 * 3600)
+    }
+}
+
+/// Brakes on password guessing and mass sign-ups. After the free failures, each further
+/// failure doubles the wait before the next attempt, from `delay_base_ms` up to
+/// `delay_max_ms`; failures are forgotten an hour after the last one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Throttle {
+    /// Wrong passwords for one account before it must wait.
+    pub account_free_failures: u32,
+    /// Failed sign-ins from one client address before it must wait.
+    pub address_free_failures: u32,
+    /// The first wait.
+    pub delay_base_ms: u64,
+    /// The longest wait.
+    pub delay_max_ms: u64,
+    /// Accounts one client address may create per hour (in a burst of as many).
+    pub registrations_per_hour: u32,
+    /// Threads hashing passwords (argon2id, 19 MiB each); 0 for one per core.
+    pub hashing_threads: usize,
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Self {
+            account_free_failures: 5,
+            address_free_failures: 20,
+            delay_base_ms: 1_000,
+            delay_max_ms: 15 * 60 * 1_000,
+            registrations_per_hour: 20,
+            hashing_threads: 0,
         }
     }
 }
@@ -116,6 +260,9 @@ pub enum ConfigError {
         /// What is wrong.
         source: toml::de::Error,
     },
+    /// The settings contradict each other.
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
 }
 
 #[cfg(test)]
@@ -133,6 +280,28 @@ mod tests {
             Limits::default().max_frame_bytes
         );
         assert_eq!(config.listen, Config::default().listen);
+    }
+
+    #[test]
+    fn the_write_buffer_bound_covers_the_largest_group() {
+        let limits = Limits {
+            max_group_members: 5_000,
+            ..Limits::default()
+        };
+        assert!(limits.largest_outgoing_frame() > 5_000 * 400);
+        let small = Limits::default();
+        assert!(small.largest_outgoing_frame() > small.max_response_bytes);
+    }
+
+    #[test]
+    fn rates_of_zero_and_absurd_times_are_refused() {
+        let mut config = Config::default();
+        assert!(config.validate().is_ok());
+        config.throttle.registrations_per_hour = 0;
+        assert!(config.validate().is_err());
+        let mut config = Config::default();
+        config.limits.idle_timeout_secs = u64::MAX;
+        assert!(config.validate().is_err());
     }
 
     #[test]

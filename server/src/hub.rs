@@ -1,6 +1,7 @@
 //! Who is online: each connected device's outgoing queue, by user. Pushes are encoded here and
 //! queued without waiting; a device whose queue is full is disconnected (it will reconnect and
-//! sync), so one slow client never holds up the others.
+//! sync), so one slow client never holds up the others. A device whose session ends (sign-out,
+//! password reset, revocation) is told to close.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -21,8 +22,10 @@ pub const DEVICE_QUEUE: usize = 1024;
 #[derive(Clone)]
 struct Device {
     id: u64,
+    session: Arc<[u8]>,
     frames: mpsc::Sender<Bytes>,
     too_slow: CancellationToken,
+    ended: CancellationToken,
 }
 
 impl Device {
@@ -41,11 +44,15 @@ pub struct Hub {
     next_id: AtomicU64,
 }
 
-/// Removes its device from the hub when dropped.
+/// A device's place in the hub; removes it when dropped.
 pub struct Registration {
     hub: Arc<Hub>,
     user_id: UserId,
     id: u64,
+    /// Cancelled when the device's queue overflows: it must reconnect and sync.
+    pub too_slow: CancellationToken,
+    /// Cancelled when the device's session ends: it must close.
+    pub ended: CancellationToken,
 }
 
 impl Drop for Registration {
@@ -70,27 +77,53 @@ pub fn push_frame(body: push::Body) -> Bytes {
 }
 
 impl Hub {
-    /// Registers a device; pushes for `user_id` go to `frames` until the registration drops.
-    /// `too_slow` is cancelled if the device's queue overflows.
+    /// Registers a device of `user_id` signed in with the session `token_hash`; pushes for the
+    /// user go to `frames` until the registration drops.
     pub fn register(
         self: &Arc<Self>,
         user_id: UserId,
+        token_hash: &[u8],
         frames: mpsc::Sender<Bytes>,
-        too_slow: CancellationToken,
     ) -> Registration {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (too_slow, ended) = (CancellationToken::new(), CancellationToken::new());
         if let Ok(mut devices) = self.devices.write() {
             devices.entry(user_id).or_default().push(Device {
                 id,
+                session: Arc::from(token_hash),
                 frames,
-                too_slow,
+                too_slow: too_slow.clone(),
+                ended: ended.clone(),
             });
         }
         Registration {
             hub: Arc::clone(self),
             user_id,
             id,
+            too_slow,
+            ended,
         }
+    }
+
+    /// Tells every device signed in with the session `token_hash` to close. Sessions end
+    /// rarely, so a scan of the connected devices is fine.
+    pub fn end_session(&self, token_hash: &[u8]) {
+        let Ok(devices) = self.devices.read() else {
+            return;
+        };
+        for device in devices.values().flatten() {
+            if *device.session == *token_hash {
+                device.ended.cancel();
+            }
+        }
+    }
+
+    /// Devices connected now.
+    pub fn connected(&self) -> usize {
+        self.devices
+            .read()
+            .map(|devices| devices.values().map(Vec::len).sum())
+            .unwrap_or(0)
     }
 
     /// Queues a frame to every device of `user_id`.

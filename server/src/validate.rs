@@ -3,19 +3,71 @@
 
 use flint_proto::wire::{self, message_content::Kind};
 use prost::Message as _;
+use unicode_normalization::UnicodeNormalization;
+use unicode_security::GeneralSecurityProfile;
+use unicode_width::UnicodeWidthStr;
 
 use crate::config::Limits;
 use crate::error::AppError;
 
-/// 2–32 letters (any script), digits, `_`, `.` or `-`.
+/// A username as it is stored: NFKC-normalised (so `ａｄｍｉｎ` is `admin`), 3 to 32
+/// characters wide (a CJK character counts as two, so `张伟` is allowed and `ab` is not) and at
+/// most 32 characters; letters, digits, `_`, `.` or `-`, none of the characters Unicode's
+/// security profile sets aside as obsolete or confusing in identifiers.
 pub fn username(raw: &str) -> Result<String, AppError> {
-    let name = raw.trim();
-    let length = name.chars().count();
-    let allowed = |c: char| c.is_alphanumeric() || matches!(c, '_' | '.' | '-');
-    if !(2..=32).contains(&length) || !name.chars().all(allowed) {
+    let name = normal_username(raw);
+    let allowed =
+        |c: char| (c.is_alphanumeric() || matches!(c, '_' | '.' | '-')) && c.identifier_allowed();
+    let fits = name.width() >= 3 && name.chars().count() <= 32;
+    if !fits || !name.chars().all(allowed) {
         return Err(AppError::BadRequest(
-            "username must be 2–32 letters, digits, '_', '.' or '-'".into(),
+            "username must be 3–32 characters (2 CJK) of letters, digits, '_', '.' or '-'".into(),
         ));
+    }
+    Ok(name)
+}
+
+/// A username as typed, in the form names are stored in (NFKC, trimmed): what sign-in looks
+/// up, so a name typed in full-width letters finds its account.
+pub fn normal_username(raw: &str) -> String {
+    raw.trim().nfkc().collect()
+}
+
+/// What two usernames share when they look alike: the Unicode confusable skeleton (UTS #39)
+/// of the normalised name, lower-cased and taken again (capitals have look-alikes of their own:
+/// `M`, Cyrillic `М` and Greek `Μ` all become `m`, which the second pass turns into `rn` like
+/// every `m`). So `alice`, `Alice`, `аlice` (Cyrillic `а`), `aIice` and `a1ice` share one key,
+/// and so do `mike` and `Мike`. Registration refuses a name whose key is taken.
+pub fn username_key(name: &str) -> String {
+    let normal: String = name.nfkc().collect();
+    let once: String = unicode_security::skeleton(&normal).collect();
+    unicode_security::skeleton(&once.to_lowercase()).collect()
+}
+
+/// Characters that change text direction or draw nothing: a name made of them (or hiding
+/// behind them) misleads.
+fn is_invisible_or_bidi(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{034F}' | '\u{061C}' | '\u{115F}' | '\u{1160}' | '\u{17B4}' | '\u{17B5}'
+        | '\u{180B}'..='\u{180F}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{206F}' | '\u{3164}' | '\u{FEFF}' | '\u{FFA0}' | '\u{FFF0}'..='\u{FFFB}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0000}'..='\u{E0FFF}')
+}
+
+/// A name shown to people (display name, group name): 1–64 characters after trimming, no
+/// control or direction-changing characters, and something visible in it. A zero-width
+/// joiner is allowed between visible characters (emoji sequences use it).
+fn shown_name(raw: &str, what: &str) -> Result<String, AppError> {
+    let name = raw.trim();
+    let count = name.chars().count();
+    let forbidden = |c: char| c.is_control() || (is_invisible_or_bidi(c) && c != '\u{200D}');
+    let visible = name
+        .chars()
+        .any(|c| !c.is_whitespace() && !is_invisible_or_bidi(c) && !c.is_control());
+    if count == 0 || count > 64 || name.chars().any(forbidden) || !visible {
+        return Err(AppError::BadRequest(format!(
+            "{what} must be 1–64 visible characters, without control or direction marks"
+        )));
     }
     Ok(name.to_owned())
 }
@@ -30,18 +82,12 @@ pub fn password(raw: &str) -> Result<(), AppError> {
     Ok(())
 }
 
-/// Up to 64 printable characters; the username when empty.
+/// A shown name (see [`shown_name`]); the username when empty.
 pub fn display_name(raw: &str, username: &str) -> Result<String, AppError> {
-    let name = raw.trim();
-    if name.is_empty() {
+    if raw.trim().is_empty() {
         return Ok(username.to_owned());
     }
-    if name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(AppError::BadRequest(
-            "display name must be at most 64 printable characters".into(),
-        ));
-    }
-    Ok(name.to_owned())
+    shown_name(raw, "display name")
 }
 
 /// 1–64 characters of `[A-Za-z0-9_-]`.
@@ -69,15 +115,18 @@ pub fn search_query(raw: &str) -> Result<String, AppError> {
     Ok(query.to_owned())
 }
 
-/// 1–64 characters, no control characters.
+/// A shown name (see [`shown_name`]).
 pub fn group_name(raw: &str) -> Result<String, AppError> {
-    let name = raw.trim();
-    if name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control) {
-        return Err(AppError::BadRequest(
-            "group name must be 1–64 printable characters".into(),
-        ));
-    }
-    Ok(name.to_owned())
+    shown_name(raw, "group name")
+}
+
+/// What a device calls itself: up to 64 characters, control characters dropped.
+pub fn device_name(raw: &str) -> String {
+    raw.trim()
+        .chars()
+        .filter(|c| !c.is_control() && !is_invisible_or_bidi(*c))
+        .take(64)
+        .collect()
 }
 
 /// A client id is a 16-byte UUID.
@@ -99,9 +148,16 @@ pub fn user_ids(raw: &[i64], limit: usize) -> Result<Vec<i64>, AppError> {
     Ok(ids)
 }
 
+/// What the store must check about valid content beyond membership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Checked {
+    /// The message a recall withdraws (the store checks it is the sender's own).
+    pub recalls: Option<i64>,
+}
+
 /// Content a client may send: decodable, not a system notice, text within the limit.
 /// Kinds this server does not know are accepted as they are and stored unchanged.
-pub fn content(raw: &[u8], limits: &Limits) -> Result<(), AppError> {
+pub fn content(raw: &[u8], limits: &Limits) -> Result<Checked, AppError> {
     if raw.is_empty() {
         return Err(AppError::BadRequest("message content is empty".into()));
     }
@@ -121,10 +177,13 @@ pub fn content(raw: &[u8], limits: &Limits) -> Result<(), AppError> {
                     limits.max_text_chars
                 )))
             } else {
-                Ok(())
+                Ok(Checked::default())
             }
         }
-        _ => Ok(()),
+        Some(Kind::Recall(recall)) => Ok(Checked {
+            recalls: Some(recall.message_id),
+        }),
+        _ => Ok(Checked::default()),
     }
 }
 
@@ -133,11 +192,53 @@ mod tests {
     use super::*;
 
     #[test]
-    fn usernames_accept_cjk_and_reject_spaces() {
+    fn usernames_accept_cjk_and_reject_spaces_and_short_names() {
         assert_eq!(username(" 张伟 ").unwrap(), "张伟");
-        assert!(username("a b").is_err());
-        assert!(username("x").is_err());
+        assert_eq!(username("bob").unwrap(), "bob");
+        for bad in ["a b", "x", "ab", "张", "", "a\u{202E}bc"] {
+            assert!(username(bad).is_err(), "{bad:?}");
+        }
         assert!(username(&"a".repeat(33)).is_err());
+        assert!(username(&"a".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn full_width_names_are_normalised_to_their_plain_form() {
+        assert_eq!(username("ａｄｍｉｎ").unwrap(), "admin");
+    }
+
+    #[test]
+    fn look_alike_names_share_a_key() {
+        let latin = username_key("alice");
+        for twin in ["аlice", "Alice", "aIice", "a1ice", "ａｌｉｃｅ"] {
+            assert_eq!(username_key(twin), latin, "{twin}");
+        }
+        for twin in ["Мike", "Μike", "Mike", "rnike"] {
+            assert_eq!(username_key(twin), username_key("mike"), "{twin}");
+        }
+        assert_ne!(username_key("alicia"), latin);
+        assert_ne!(username_key("张伟"), username_key("张三"));
+    }
+
+    #[test]
+    fn shown_names_need_something_visible_and_no_direction_marks() {
+        assert_eq!(display_name("  王芳 ", "wf").unwrap(), "王芳");
+        assert_eq!(display_name("", "wf").unwrap(), "wf");
+        assert_eq!(
+            display_name("👨\u{200D}👩\u{200D}👧", "wf").unwrap(),
+            "👨\u{200D}👩\u{200D}👧"
+        );
+        for bad in [
+            "\u{202E}",
+            "\u{200B}\u{200B}",
+            "evil\u{202E}gnp.exe",
+            "\u{2066}x",
+            "a\u{0007}",
+        ] {
+            assert!(display_name(bad, "wf").is_err(), "{bad:?}");
+            assert!(group_name(bad).is_err(), "{bad:?}");
+        }
+        assert!(group_name("   ").is_err());
     }
 
     #[test]
@@ -155,7 +256,10 @@ mod tests {
             }
             .encode_to_vec()
         };
-        assert!(content(&text("你好吗"), &limits).is_ok());
+        assert_eq!(
+            content(&text("你好吗"), &limits).unwrap(),
+            Checked::default()
+        );
         assert!(matches!(
             content(&text("你好吗?"), &limits),
             Err(AppError::TooLarge(_))
@@ -165,9 +269,46 @@ mod tests {
     }
 
     #[test]
+    fn a_recall_names_the_message_the_store_must_check() {
+        let recall = wire::MessageContent {
+            kind: Some(Kind::Recall(wire::Recall { message_id: 42 })),
+        }
+        .encode_to_vec();
+        let checked = content(&recall, &Limits::default()).unwrap();
+        assert_eq!(checked.recalls, Some(42));
+    }
+
+    #[test]
     fn unknown_content_kinds_are_kept() {
         // Field 99 of MessageContent: a kind from a newer protocol.
         let unknown = [0x9a, 0x06, 0x01, 0x41];
         assert!(content(&unknown, &Limits::default()).is_ok());
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #[test]
+        fn names_are_judged_without_panicking_and_normalise_once(raw in "\\PC{0,40}") {
+            if let Ok(name) = username(&raw) {
+                prop_assert_eq!(username(&name).ok(), Some(name.clone()));
+                prop_assert_eq!(username_key(&name), username_key(&normal_username(&raw)));
+            }
+            if let Ok(shown) = display_name(&raw, "fallback") {
+                prop_assert!(!shown.chars().any(|c| c.is_control()));
+                let bidi = shown.chars().any(|c| matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'));
+                prop_assert!(!bidi, "direction marks in {:?}", shown);
+            }
+        }
+
+        #[test]
+        fn any_bytes_as_content_get_an_answer(bytes in proptest::collection::vec(any::<u8>(), 0..256)) {
+            let _ = content(&bytes, &Limits::default());
+        }
     }
 }

@@ -1,141 +1,181 @@
-//! Core events become one Tauri event, `flint:event`, carrying `flint_proto::ipc::Event`; new
-//! messages may also raise an OS notification and update the tray.
+//! Core events become one Tauri event, `flint:event`, carrying `flint_proto::ipc::Event`.
+//! On the way the shell keeps the tray's unread total (from each conversation update, never by
+//! re-reading the list) and decides which new messages become OS notifications
+//! ([`crate::attention`]). If the webview falls so far behind that events are lost, it is told
+//! to reload what it shows.
 
 use std::sync::{Arc, Weak};
+use std::time::Instant;
 
-use flint_core::{Client, ContentView, Event, MessageView};
+use flint_core::{Client, Event, MessageView};
 use tauri::{AppHandle, Emitter, Manager};
-use tokio::sync::broadcast::error::RecvError;
+use tokio::sync::broadcast::{self, error::RecvError};
 
+use crate::attention::{Coalescer, Notice, UnreadTotal};
 use crate::state::Desktop;
-use crate::tray;
+use crate::{notifications, tray};
 
 /// The one event name the UI listens to.
 pub const EVENT: &str = "flint:event";
 
-/// Forwards `client`'s events to the webview until the client is gone. Holds only a weak
-/// handle, so signing out really drops the client (and ends this loop).
+/// The forwarder of one signed-in client: what it keeps between events.
+struct Forwarder {
+    app: AppHandle,
+    /// Weak, so signing out really drops the client (and ends the forwarder).
+    client: Weak<Client>,
+    unread: UnreadTotal,
+    notices: Coalescer<MessageView>,
+}
+
+/// Forwards `client`'s events to the webview until the client is gone.
 pub fn forward(app: AppHandle, client: &Arc<Client>) {
-    let mut events = client.events();
-    let client: Weak<Client> = Arc::downgrade(client);
+    let events = client.events();
+    let weak: Weak<Client> = Arc::downgrade(client);
     tauri::async_runtime::spawn(async move {
+        if let Some(forwarder) = Forwarder::start(app, weak).await {
+            forwarder.run(events).await;
+        }
+    });
+}
+
+impl Forwarder {
+    async fn start(app: AppHandle, weak: Weak<Client>) -> Option<Self> {
+        let client = weak.upgrade()?;
+        let unread = UnreadTotal::from_list(&client.conversations().await.unwrap_or_default());
+        let mut notices = Coalescer::default();
+        notices.connection(&client.connection().borrow().clone(), Instant::now());
+        tray::show_unread(&app, unread.total());
+        Some(Self {
+            app,
+            client: weak,
+            unread,
+            notices,
+        })
+    }
+
+    async fn run(mut self, mut events: broadcast::Receiver<Event>) {
         loop {
-            let event = match events.recv().await {
-                Ok(event) => event,
-                // Only possible under a flood (thousands of events unread); later events carry
-                // the current state of what they touch.
-                Err(RecvError::Lagged(missed)) => {
-                    tracing::warn!(missed, "the webview fell behind on events");
+            let due = self.notices.due();
+            let wake = due.map_or_else(tokio::time::Instant::now, Into::into);
+            let received = tokio::select! {
+                received = events.recv() => received,
+                _ = tokio::time::sleep_until(wake), if due.is_some() => {
+                    let notice = self.notices.flush(Instant::now());
+                    self.raise(notice).await;
                     continue;
                 }
-                Err(RecvError::Closed) => break,
             };
-            if let Err(error) = app.emit(EVENT, &event) {
-                tracing::warn!(%error, "cannot emit to the webview");
+            match step(received) {
+                Step::Forward(event) => {
+                    emit(&self.app, &event);
+                    if self.client.strong_count() == 0 {
+                        return;
+                    }
+                    let notice = self.take_in(&event);
+                    self.raise(notice).await;
+                }
+                Step::Reload => self.reload().await,
+                Step::Stop => return,
             }
-            let Some(client) = client.upgrade() else {
-                break;
-            };
-            match &event {
-                Event::MessageAdded { message } => notify_if_unseen(&app, &client, message).await,
-                Event::ConversationUpdated { .. } => tray::refresh(&app, &client).await,
-                _ => {}
+        }
+    }
+
+    /// Keeps the tray and the notifications up to date with one event.
+    fn take_in(&mut self, event: &Event) -> Option<Notice<MessageView>> {
+        match event {
+            Event::ConversationUpdated { conversation } => {
+                if let Some(total) = self.unread.update(conversation) {
+                    tray::show_unread(&self.app, total);
+                }
+                None
             }
+            Event::ConnectionChanged { state } => self.notices.connection(state, Instant::now()),
+            Event::MessageAdded { message } if self.wants_notice(message) => {
+                let now = Instant::now();
+                self.notices
+                    .message(message.conversation_id, message.clone(), now)
+            }
+            _ => None,
         }
-    });
-}
+    }
 
-fn preview(message: &MessageView) -> String {
-    match &message.content {
-        ContentView::Text { body, .. } => body.chars().take(140).collect(),
-        ContentView::System { .. } => String::new(),
-        ContentView::Unsupported { kind } => format!("[{kind}]"),
-    }
-}
-
-/// Notifies of a message from someone else unless its conversation is on screen or muted.
-async fn notify_if_unseen(app: &AppHandle, client: &Client, message: &MessageView) {
-    if message.is_own || message.sender_id == 0 {
-        return;
-    }
-    let window_focused = app
-        .get_webview_window("main")
-        .and_then(|w| w.is_focused().ok())
-        .unwrap_or(false);
-    let on_screen = app
-        .state::<Desktop>()
-        .focused
-        .lock()
-        .map(|focused| *focused == Some(message.conversation_id))
-        .unwrap_or(false);
-    if window_focused && on_screen {
-        return;
-    }
-    let Ok(Some(conversation)) = client.conversation(message.conversation_id).await else {
-        return;
-    };
-    if conversation.muted {
-        return;
-    }
-    let sender = client
-        .members(message.conversation_id)
-        .await
-        .ok()
-        .and_then(|members| members.into_iter().find(|m| m.user.id == message.sender_id))
-        .map(|m| m.user.display_name)
-        .unwrap_or_else(|| conversation.title.clone());
-    let summary = match conversation.kind {
-        flint_core::ConversationKind::Direct => sender,
-        flint_core::ConversationKind::Group => format!("{sender} · {}", conversation.title),
-    };
-    let body = preview(message);
-    let shown = tauri::async_runtime::spawn_blocking(move || {
-        notify_rust::Notification::new()
-            .appname("Flint")
-            .summary(&summary)
-            .body(&body)
-            .action("default", "Open")
-            .show()
-    })
-    .await;
-    match shown {
-        // Waiting for the click blocks a thread of its own, never this event loop.
-        Ok(Ok(handle)) => {
-            let (app, conversation_id) = (app.clone(), message.conversation_id);
-            tauri::async_runtime::spawn_blocking(move || {
-                open_on_click(app, handle, conversation_id)
-            });
+    async fn raise(&self, notice: Option<Notice<MessageView>>) {
+        if let (Some(notice), Some(client)) = (notice, self.client.upgrade()) {
+            notifications::raise(&self.app, &client, notice).await;
         }
-        Ok(Err(error)) => tracing::info!(%error, "no notification daemon"),
-        Err(error) => tracing::warn!(%error, "the notification task failed"),
     }
-}
 
-/// Most notifications waiting for a click at once (each waits on a blocking thread).
-#[cfg(all(unix, not(target_os = "macos")))]
-const MAX_WAITING_NOTIFICATIONS: usize = 16;
-
-/// Where the platform reports clicks (freedesktop): a click shows the window and asks the UI
-/// to open the conversation. Runs on a blocking thread until the notification is acted on
-/// or closed.
-#[cfg(all(unix, not(target_os = "macos")))]
-fn open_on_click(app: AppHandle, handle: notify_rust::NotificationHandle, conversation_id: i64) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    static WAITING: AtomicUsize = AtomicUsize::new(0);
-    if WAITING.fetch_add(1, Ordering::SeqCst) >= MAX_WAITING_NOTIFICATIONS {
-        WAITING.fetch_sub(1, Ordering::SeqCst);
-        return;
-    }
-    handle.wait_for_action(|action| {
-        if action == "default" {
-            tray::show_main(&app);
-            crate::links::open_conversation(&app, conversation_id);
+    /// Events were lost: the webview reads everything again, and so does the tray.
+    async fn reload(&mut self) {
+        emit(&self.app, &Event::Reload);
+        if let Some(client) = self.client.upgrade() {
+            let list = client.conversations().await.unwrap_or_default();
+            self.unread = UnreadTotal::from_list(&list);
+            tray::show_unread(&self.app, self.unread.total());
         }
-    });
-    WAITING.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// A message from someone else, in a conversation that is neither muted nor on screen.
+    fn wants_notice(&self, message: &MessageView) -> bool {
+        if message.is_own || message.sender_id == 0 || self.unread.is_muted(message.conversation_id)
+        {
+            return false;
+        }
+        let window_focused = self
+            .app
+            .get_webview_window("main")
+            .and_then(|w| w.is_focused().ok())
+            .unwrap_or(false);
+        let on_screen = self
+            .app
+            .state::<Desktop>()
+            .focused
+            .lock()
+            .map(|focused| *focused == Some(message.conversation_id))
+            .unwrap_or(false);
+        !(window_focused && on_screen)
+    }
 }
 
-/// Windows and macOS report no clicks through notify-rust.
-#[cfg(not(all(unix, not(target_os = "macos"))))]
-fn open_on_click(_app: AppHandle, _handle: notify_rust::NotificationHandle, _conversation_id: i64) {
+/// What the forwarder does with what the event stream gave it.
+#[derive(Debug, PartialEq)]
+enum Step {
+    /// Pass the event on.
+    Forward(Box<Event>),
+    /// Events were lost on the way: the webview must read its state again.
+    Reload,
+    /// The client is gone.
+    Stop,
+}
+
+fn step(received: Result<Event, RecvError>) -> Step {
+    match received {
+        Ok(event) => Step::Forward(Box::new(event)),
+        Err(RecvError::Lagged(missed)) => {
+            tracing::warn!(missed, "the webview fell behind on events; reloading it");
+            Step::Reload
+        }
+        Err(RecvError::Closed) => Step::Stop,
+    }
+}
+
+fn emit(app: &AppHandle, event: &Event) {
+    if let Err(error) = app.emit(EVENT, event) {
+        tracing::warn!(%error, "cannot emit to the webview");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lost_events_make_the_webview_reload() {
+        assert_eq!(step(Err(RecvError::Lagged(12))), Step::Reload);
+        assert_eq!(step(Err(RecvError::Closed)), Step::Stop);
+        assert_eq!(
+            step(Ok(Event::Reload)),
+            Step::Forward(Box::new(Event::Reload))
+        );
+    }
 }

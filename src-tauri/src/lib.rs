@@ -1,9 +1,11 @@
 //! Flint's desktop shell: plugins, state, commands and the tray, wired over `flint-core`.
 //! Business logic lives in the core; this crate only translates.
 
+mod attention;
 mod commands;
 mod events;
 mod links;
+mod notifications;
 mod rendering;
 mod state;
 mod tray;
@@ -80,12 +82,15 @@ pub fn run() {
             session::connection_state,
             session::preferences,
             session::set_preferences,
+            session::devices,
+            session::sign_out_device,
             chat::conversations,
             chat::conversation,
             chat::messages,
             chat::messages_after,
             chat::send_text,
             chat::retry,
+            chat::delete_failed,
             chat::mark_read,
             chat::set_draft,
             chat::draft,

@@ -21,6 +21,8 @@ pub struct Desktop {
     preferences: Mutex<Preferences>,
     /// A conversation asked for (link, notification) that the UI has not opened yet.
     pending_open: Mutex<Option<i64>>,
+    /// What this computer is called in the user's device list.
+    device_name: String,
 }
 
 /// The error for commands that need a signed-in user.
@@ -37,6 +39,7 @@ impl Desktop {
             client: RwLock::new(None),
             focused: Mutex::new(None),
             pending_open: Mutex::new(None),
+            device_name: device_name(),
         }
     }
 
@@ -72,11 +75,19 @@ impl Desktop {
         Ok(())
     }
 
-    /// The client configuration for a server.
-    pub fn config(&self, server_url: &str) -> Result<ClientConfig, ErrorBody> {
+    /// The client configuration for a server; `allow_insecure` accepts plain http to another
+    /// machine (the user ticked "allow insecure connection").
+    pub fn config(
+        &self,
+        server_url: &str,
+        allow_insecure: bool,
+    ) -> Result<ClientConfig, ErrorBody> {
         let url = Url::parse(server_url.trim())
             .map_err(|e| ErrorBody::new(ErrorCode::BadRequest, format!("server address: {e}")))?;
-        Ok(ClientConfig::new(url, self.data_dir.clone()))
+        let mut config = ClientConfig::new(url, self.data_dir.clone());
+        config.allow_insecure = allow_insecure;
+        config.device_name = self.device_name.clone();
+        Ok(config)
     }
 
     /// The signed-in client.
@@ -91,6 +102,20 @@ impl Desktop {
             previous.shutdown().await;
         }
         previous
+    }
+}
+
+/// What this computer is called in the user's device list: "Flint · HOST (OS)".
+fn device_name() -> String {
+    let host = std::env::var("COMPUTERNAME")
+        .or_else(|_| std::env::var("HOSTNAME"))
+        .ok()
+        .or_else(|| std::fs::read_to_string("/etc/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty());
+    match host {
+        Some(host) => format!("Flint · {host} ({})", std::env::consts::OS),
+        None => format!("Flint ({})", std::env::consts::OS),
     }
 }
 

@@ -1,7 +1,6 @@
 //! The tray icon: total unread in its tooltip, and a menu (Linux trays often report no clicks,
 //! so "Open Flint" is a menu item as well as a left click).
 
-use flint_core::Client;
 use tauri::menu::{Menu, MenuItem};
 use tauri::tray::{MouseButton, TrayIconBuilder, TrayIconEvent};
 use tauri::{AppHandle, Manager, Window, WindowEvent};
@@ -70,15 +69,7 @@ pub fn show_main(app: &AppHandle) {
 }
 
 /// Puts the total unread count in the tooltip and window title.
-pub async fn refresh(app: &AppHandle, client: &Client) {
-    let Ok(conversations) = client.conversations().await else {
-        return;
-    };
-    let unread: u32 = conversations
-        .iter()
-        .filter(|c| !c.muted)
-        .map(|c| c.unread)
-        .sum();
+pub fn show_unread(app: &AppHandle, unread: u32) {
     let label = if unread == 0 {
         "Flint".to_owned()
     } else {

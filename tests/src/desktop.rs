@@ -217,6 +217,28 @@ impl App {
         self.find(".shell").await;
     }
 
+    /// Starts recording what the page writes to `console.error` (a Rust panic in the UI lands
+    /// there): read it with [`App::console_errors`].
+    pub async fn watch_console(&self) {
+        let hook = "window.__flintErrors = [];
+            const original = console.error.bind(console);
+            console.error = (...args) => {
+                window.__flintErrors.push(args.map(String).join(' '));
+                original(...args);
+            };";
+        self.client.execute(hook, vec![]).await.unwrap();
+    }
+
+    /// What the page wrote to `console.error` since [`App::watch_console`].
+    pub async fn console_errors(&self) -> Vec<String> {
+        let errors = self
+            .client
+            .execute("return window.__flintErrors || [];", vec![])
+            .await
+            .unwrap();
+        serde_json::from_value(errors).unwrap_or_default()
+    }
+
     /// Saves a PNG of the window.
     pub async fn screenshot(&self, name: &str) {
         // WebKitWebDriver takes the picture after the page's next drawing, and an idle page
@@ -360,7 +382,14 @@ impl Scene {
 
     /// Starts the server again on the same port and data.
     pub async fn restart_server(&mut self) {
-        if let Some(config) = self.stopped.take() {
+        self.restart_server_with(|_| {}).await;
+    }
+
+    /// Starts the server again on the same port and data, with `change` made to its
+    /// configuration.
+    pub async fn restart_server_with(&mut self, change: impl FnOnce(&mut flint_server::Config)) {
+        if let Some(mut config) = self.stopped.take() {
+            change(&mut config);
             self.server = Some(crate::TestServer::start(config).await);
         }
     }

@@ -7,6 +7,7 @@
 #[cfg(feature = "desktop")]
 pub mod desktop;
 pub mod raw;
+pub mod scripted;
 pub mod seed;
 pub mod server;
 pub mod users;

@@ -36,6 +36,7 @@ pub async fn login(url: &Url, username: &str, password: &str, device_id: &str) -
             username: username.into(),
             password: password.into(),
             device_id: device_id.into(),
+            device_name: "raw".into(),
         })
         .send()
         .await
@@ -74,7 +75,7 @@ impl RawSocket {
     pub async fn signed_in(url: &Url, session: &LoginResponse, device_id: &str) -> Self {
         let mut socket = Self::connect(url).await;
         let auth = request::Body::Auth(wire::Auth {
-            token: session.token.clone(),
+            token: session.token.expose().to_owned(),
             device_id: device_id.into(),
             protocol_version: flint_proto::PROTOCOL_VERSION,
         });

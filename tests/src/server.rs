@@ -19,13 +19,26 @@ pub struct TestServer {
     task: JoinHandle<()>,
 }
 
-/// Default test configuration: loopback port 0, data in `data_dir`.
+/// Default test configuration: loopback port 0, data in `data_dir`, and room for the many
+/// accounts a test creates from one address (the sign-up brake is tested on its own).
 pub fn test_config(data_dir: &Path) -> Config {
-    Config {
+    let mut config = Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data_dir.to_owned(),
         ..Config::default()
-    }
+    };
+    config.throttle.registrations_per_hour = 100_000;
+    config
+}
+
+/// A configuration with every brake lifted, for load (the brakes would measure themselves).
+pub fn unbraked(mut config: Config) -> Config {
+    config.limits.requests_per_second = 10_000_000;
+    config.limits.request_burst = 10_000_000;
+    config.limits.user_sends_per_second = 10_000_000;
+    config.limits.user_send_burst = 10_000_000;
+    config.throttle.registrations_per_hour = 10_000_000;
+    config
 }
 
 impl TestServer {

@@ -4,7 +4,7 @@ use std::future::Future;
 use std::ops::Deref;
 use std::time::Duration;
 
-use flint_core::{Client, ClientConfig, ContentView, MessageView};
+use flint_core::{Client, ClientConfig, ContentView, CredentialStore, MessageView};
 use tempfile::TempDir;
 use url::Url;
 
@@ -28,11 +28,14 @@ impl Deref for TestClient {
     }
 }
 
-/// A configuration for tests: fast reconnects.
+/// A configuration for tests: fast reconnects, the token in a private file (never in the
+/// developer's own credential store).
 pub fn client_config(url: &Url, dir: &TempDir) -> ClientConfig {
     let mut config = ClientConfig::new(url.clone(), dir.path());
     config.reconnect_min = Duration::from_millis(50);
     config.reconnect_max = Duration::from_millis(500);
+    config.credential_store = CredentialStore::File;
+    config.device_name = "test".into();
     config
 }
 
@@ -102,7 +105,10 @@ pub fn texts(messages: &[MessageView]) -> Vec<String> {
         .iter()
         .map(|m| match &m.content {
             ContentView::Text { body, .. } => body.clone(),
-            ContentView::System { kind, .. } => format!("[{kind}]"),
+            ContentView::System { kind, .. } => {
+                let name = serde_json::to_value(kind).expect("notice kinds serialise");
+                format!("[{}]", name.as_str().unwrap_or_default())
+            }
             ContentView::Unsupported { kind } => format!("[unsupported {kind}]"),
         })
         .collect()

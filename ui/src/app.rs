@@ -2,9 +2,12 @@
 
 use flint_proto::api::User;
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 
 use crate::i18n::Locale;
+use crate::ipc;
 use crate::routes::{main_view::MainView, sign_in::SignIn};
+use crate::state::EventRouter;
 
 /// Whether dark mode is on.
 #[derive(Clone, Copy)]
@@ -26,6 +29,13 @@ pub fn App() -> impl IntoView {
     provide_context(locale);
     provide_context(Dark(dark));
     provide_context(me);
+    // One listener for the app's life: it hands events to whichever signed-in window is
+    // mounted (none after a sign-out), so no closure outlives the state it writes to.
+    let router = EventRouter::default();
+    provide_context(router);
+    spawn_local(async move {
+        let _ = ipc::listen(move |event| router.deliver(event)).await;
+    });
     Effect::new(move |_| {
         if let Some(root) = web_sys::window()
             .and_then(|w| w.document())

@@ -1,7 +1,7 @@
 //! Every call into the Tauri shell, and the one event stream. Nothing else in the UI touches
 //! `__TAURI_INTERNALS__`.
 
-use flint_proto::api::User;
+use flint_proto::api::{Device, User};
 use flint_proto::ipc::{
     ConnectionState, ConversationView, Event, MemberView, MessageView, Preferences,
 };
@@ -47,13 +47,20 @@ struct ServerArgs<'a> {
     server_url: &'a str,
 }
 
+/// What the sign-in form sends.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct SignInArgs<'a> {
-    server_url: &'a str,
-    username: &'a str,
-    password: &'a str,
-    display_name: &'a str,
+pub struct SignInArgs<'a> {
+    /// The server's address.
+    pub server_url: &'a str,
+    /// Login name.
+    pub username: &'a str,
+    /// Password.
+    pub password: &'a str,
+    /// Shown name (registration only).
+    pub display_name: &'a str,
+    /// The user accepted plain http to another machine.
+    pub allow_insecure: bool,
 }
 
 #[derive(Serialize)]
@@ -145,30 +152,29 @@ pub async fn resume(server_url: &str) -> Reply<Option<User>> {
 }
 
 /// Signs in.
-pub async fn sign_in(server_url: &str, username: &str, password: &str) -> Reply<User> {
-    let args = SignInArgs {
-        server_url,
-        username,
-        password,
-        display_name: "",
-    };
-    call("sign_in", &args).await
+pub async fn sign_in(args: &SignInArgs<'_>) -> Reply<User> {
+    call("sign_in", args).await
 }
 
 /// Creates an account and signs in.
-pub async fn register(
-    server_url: &str,
-    username: &str,
-    password: &str,
-    display_name: &str,
-) -> Reply<User> {
-    let args = SignInArgs {
-        server_url,
-        username,
-        password,
-        display_name,
-    };
-    call("register", &args).await
+pub async fn register(args: &SignInArgs<'_>) -> Reply<User> {
+    call("register", args).await
+}
+
+/// The devices signed in to this account.
+pub async fn devices() -> Reply<Vec<Device>> {
+    call("devices", &NoArgs {}).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeviceArgs<'a> {
+    device_id: &'a str,
+}
+
+/// Signs another device out.
+pub async fn sign_out_device(device_id: &str) -> Reply<()> {
+    call("sign_out_device", &DeviceArgs { device_id }).await
 }
 
 /// Signs out.
@@ -264,6 +270,11 @@ pub async fn send_text(conversation_id: i64, text: &str) -> Reply<MessageView> {
         },
     )
     .await
+}
+
+/// Deletes a failed message.
+pub async fn delete_failed(local_id: i64) -> Reply<()> {
+    call("delete_failed", &LocalIdArgs { local_id }).await
 }
 
 /// Retries a failed message.

@@ -1,9 +1,10 @@
 //! Flint's developer tasks, run as `cargo xtask <task>` (`USAGE` lists them). `test` is what
-//! CI runs: formatting, clippy (workspace and ui/), every workspace test, actionlint on the
-//! workflows, then the UI suites in the real app under Xvfb. Every task installs the tools it
+//! CI runs: formatting, clippy (workspace and ui/), every workspace test, the UI's native unit
+//! tests, actionlint on the workflows, then the UI suites in the real app under Xvfb. Every task installs the tools it
 //! needs first (Debian packages as root, cargo and npm tools at pinned versions).
 
 mod dist;
+mod fuzz;
 mod release;
 mod run;
 mod tools;
@@ -13,6 +14,7 @@ use std::process::{Command, ExitCode};
 const USAGE: &str = "  run [--second]     local server + demo accounts + the app (a second window)
   test               everything CI runs
   bench [which]      latency|throughput|ingest|idle|desktop (default: the server's four)
+  fuzz [secs] [name] the libFuzzer targets (or one), each for [secs] (default 300)
   build-ui           the UI into ui/dist
   icons              every platform icon from icons/flint.png
   dist               the .deb and .rpm here, with their sizes
@@ -25,6 +27,7 @@ fn main() -> ExitCode {
         Some("run") => run::run(&args[1..]),
         Some("test") => test(),
         Some("bench") => bench(&args[1..]),
+        Some("fuzz") => fuzz::fuzz(&args[1..]),
         Some("build-ui") => tools::build_ui(),
         Some("icons") => icons(),
         Some("dist") => dist::dist().map(|_| ()),
@@ -75,12 +78,9 @@ fn test() -> Result<(), String> {
     tools::ensure_all()?;
     tools::build_ui()?;
     exec(&mut cargo(&["fmt", "--all", "--check"]))?;
-    exec(&mut cargo(&[
-        "fmt",
-        "--manifest-path",
-        "ui/Cargo.toml",
-        "--check",
-    ]))?;
+    for manifest in ["ui/Cargo.toml", "fuzz/Cargo.toml"] {
+        exec(&mut cargo(&["fmt", "--manifest-path", manifest, "--check"]))?;
+    }
     exec(&mut cargo(&[
         "clippy",
         "--workspace",
@@ -93,6 +93,7 @@ fn test() -> Result<(), String> {
     ]))?;
     tools::clippy_ui()?;
     exec(&mut cargo(&["test", "--workspace", "--locked"]))?;
+    tools::test_ui()?;
     tools::lint_workflows()?;
     let app = tools::build_desktop(false)?;
     exec(

@@ -93,7 +93,8 @@ fn wasm_bindgen_version() -> Result<String, String> {
     Err("wasm-bindgen is not in ui/Cargo.lock".into())
 }
 
-fn cargo_install(binary: &str, version_probe: &str, args: &[&str]) -> Result<(), String> {
+/// `cargo install` unless `binary` is there (at `version_probe`, when given).
+pub fn cargo_install(binary: &str, version_probe: &str, args: &[&str]) -> Result<(), String> {
     let installed = output_of(Command::new(binary).arg("--version"));
     if !version_probe.is_empty() && installed.contains(version_probe) {
         return Ok(());
@@ -185,6 +186,16 @@ pub fn clippy_ui() -> Result<(), String> {
             "warnings",
         ])
         .env("CARGO_TARGET_DIR", ui_target_dir()),
+    )
+}
+
+/// The UI's state and rules as native unit tests (they need no browser).
+pub fn test_ui() -> Result<(), String> {
+    exec(
+        cargo(&["test", "--manifest-path", "ui/Cargo.toml", "--locked"]).env(
+            "CARGO_TARGET_DIR",
+            absolute(&target_dir()).join("ui-native"),
+        ),
     )
 }
 

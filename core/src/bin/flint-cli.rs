@@ -34,6 +34,12 @@ struct Args {
     /// Sign in, keep the session in the data folder and exit (prepares a desktop profile).
     #[arg(long)]
     sign_in_only: bool,
+    /// Allow a plain http:// server on another machine (passwords cross the network in clear).
+    #[arg(long)]
+    allow_insecure: bool,
+    /// A PEM file of CA certificates to trust besides the system's (a private CA).
+    #[arg(long, env = "FLINT_CA_FILE")]
+    ca_file: Option<PathBuf>,
 }
 
 #[tokio::main]
@@ -72,7 +78,12 @@ async fn run(args: Args) -> flint_core::Result<()> {
         .data_dir
         .clone()
         .unwrap_or_else(|| default_data_dir(&args.user));
-    let config = ClientConfig::new(args.server.clone(), data_dir);
+    let mut config = ClientConfig::new(args.server.clone(), data_dir);
+    config.allow_insecure = args.allow_insecure;
+    config.device_name = "flint-cli".into();
+    if let Some(ca_file) = &args.ca_file {
+        config.extra_roots_pem = std::fs::read(ca_file)?;
+    }
     let password = match args.password.clone() {
         Some(password) => password,
         None => read_password()?,
@@ -100,7 +111,7 @@ async fn run(args: Args) -> flint_core::Result<()> {
 fn describe(message: &MessageView) -> String {
     match &message.content {
         ContentView::Text { body, .. } => body.clone(),
-        ContentView::System { kind, .. } => format!("[{kind}]"),
+        ContentView::System { kind, .. } => format!("[{kind:?}]"),
         ContentView::Unsupported { kind } => format!("[{kind}: not supported here yet]"),
     }
 }

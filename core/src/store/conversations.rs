@@ -1,12 +1,15 @@
 //! SQL for conversations, members, read markers and drafts.
 
 use flint_proto::api::User;
-use flint_proto::ipc::{ConversationKind, ConversationView, MemberView};
+use std::collections::HashSet;
+
+use flint_proto::ipc::{ConversationKind, ConversationView, MemberView, Role};
 use flint_proto::wire::{self, MemberRole};
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::messages::{self, Markers, PENDING_BASE};
+use super::messages::{self, PENDING_BASE};
 use crate::error::{Error, Result};
+use crate::rules::receipts::Markers;
 
 /// Records a conversation the server described, with its members.
 pub fn upsert(conn: &Connection, conversation: &wire::Conversation, me: i64) -> Result<()> {
@@ -80,6 +83,35 @@ pub fn needing_refresh(conn: &Connection) -> Result<Vec<i64>> {
     Ok(ids)
 }
 
+/// The largest conversation id known here (0 for none).
+pub fn newest_id(conn: &Connection) -> Result<i64> {
+    Ok(conn
+        .prepare_cached("SELECT COALESCE(MAX(id), 0) FROM conversations")?
+        .query_row([], |row| row.get(0))?)
+}
+
+/// Marks departed every conversation this account is a member of locally, with an id up to
+/// `known_up_to`, that the server did not list (`listed`: every id of the server's full list).
+/// Returns those it marked.
+pub fn mark_unlisted_departed(
+    conn: &Connection,
+    listed: &HashSet<i64>,
+    known_up_to: i64,
+) -> Result<Vec<i64>> {
+    let local: Vec<i64> = conn
+        .prepare_cached("SELECT id FROM conversations WHERE is_member = 1 AND id <= ?1")?
+        .query_map([known_up_to], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let gone: Vec<i64> = local
+        .into_iter()
+        .filter(|id| !listed.contains(id))
+        .collect();
+    for &id in &gone {
+        mark_departed(conn, id)?;
+    }
+    Ok(gone)
+}
+
 /// Records that this account is no longer a member.
 pub fn mark_departed(conn: &Connection, conversation_id: i64) -> Result<()> {
     conn.prepare_cached("UPDATE conversations SET is_member = 0, needs_refresh = 0 WHERE id = ?1")?
@@ -98,7 +130,7 @@ pub fn count_unread(conn: &Connection, conversation_id: i64, server_id: i64) -> 
 
 /// Recounts the unread messages after the read marker moved (cheap: it counts only what is
 /// after the marker).
-fn recount_unread(conn: &Connection, conversation_id: i64, me: i64) -> Result<()> {
+pub fn recount_unread(conn: &Connection, conversation_id: i64, me: i64) -> Result<()> {
     conn.prepare_cached(
         "UPDATE conversations SET unread =
             (SELECT COUNT(*) FROM messages x
@@ -212,15 +244,15 @@ fn view_from_row(conn: &Connection, row: &rusqlite::Row<'_>, me: i64) -> Result<
     })
 }
 
-/// Every conversation, pinned first, then by latest activity.
+/// Every conversation, in list order ([`ConversationView::list_order`]).
 pub fn list(conn: &Connection, me: i64) -> Result<Vec<ConversationView>> {
-    let sql = format!("{VIEW_SQL} ORDER BY c.pinned DESC, c.last_activity_ms DESC, c.id DESC");
-    let mut stmt = conn.prepare_cached(&sql)?;
+    let mut stmt = conn.prepare_cached(VIEW_SQL)?;
     let mut rows = stmt.query(params![me])?;
     let mut views = Vec::new();
     while let Some(row) = rows.next()? {
         views.push(view_from_row(conn, row, me)?);
     }
+    views.sort_by(ConversationView::list_order);
     Ok(views)
 }
 
@@ -251,7 +283,7 @@ pub fn members(conn: &Connection, conversation_id: i64) -> Result<Vec<MemberView
                     username: row.get(1)?,
                     display_name: row.get(2)?,
                 },
-                role: role.as_str_name().to_lowercase(),
+                role: Role::from(role),
             })
         })?
         .collect::<rusqlite::Result<_>>()?;

@@ -1,12 +1,15 @@
 //! SQL for messages: local echoes, ingesting synced entries, windows of history.
 
 use flint_proto::ipc::{ContentView, MessageStatus, MessageView};
-use flint_proto::wire::{self, message_content::Kind, NoticeKind};
+use flint_proto::wire::{self, message_content::Kind};
+use flint_proto::ErrorCode;
 use prost::Message as _;
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use uuid::Uuid;
 
 use crate::error::Result;
+use crate::rules::receipts::Markers;
+use crate::rules::sync::{after_rollback, AfterRollback, Fingerprint};
 
 /// Sort keys at or above this belong to messages still sending (shared with front ends).
 pub const PENDING_BASE: i64 = flint_proto::ipc::PENDING_SORT_BASE;
@@ -28,7 +31,7 @@ pub fn decode_content(bytes: &[u8]) -> ContentView {
             mentions: text.mentions,
         },
         Some(Kind::System(notice)) => ContentView::System {
-            kind: notice_name(notice.kind()).into(),
+            kind: notice.kind().into(),
             actor_id: notice.actor_id,
             targets: notice.targets,
             name: notice.name,
@@ -42,39 +45,6 @@ pub fn decode_content(bytes: &[u8]) -> ContentView {
         Some(Kind::MergedForward(_)) => unsupported("merged_forward"),
         Some(Kind::Recall(_)) => unsupported("recall"),
         None => unsupported("unknown"),
-    }
-}
-
-fn notice_name(kind: NoticeKind) -> &'static str {
-    match kind {
-        NoticeKind::GroupCreated => "group_created",
-        NoticeKind::MembersAdded => "members_added",
-        NoticeKind::MembersRemoved => "members_removed",
-        NoticeKind::MemberLeft => "member_left",
-        NoticeKind::GroupRenamed => "group_renamed",
-        NoticeKind::Unspecified => "unknown",
-    }
-}
-
-/// The delivery and read markers every other member has reached in a conversation.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Markers {
-    /// Lowest `delivered_up_to` among the other members.
-    pub delivered: i64,
-    /// Lowest `read_up_to` among the other members.
-    pub read: i64,
-}
-
-impl Markers {
-    /// The status of an own message with this server id.
-    pub fn status_of(&self, server_id: i64) -> MessageStatus {
-        if server_id <= self.read {
-            MessageStatus::Read
-        } else if server_id <= self.delivered {
-            MessageStatus::Delivered
-        } else {
-            MessageStatus::Sent
-        }
     }
 }
 
@@ -93,8 +63,8 @@ pub fn markers(conn: &Connection, conversation_id: i64, me: i64) -> Result<Marke
         })?)
 }
 
-const VIEW_COLUMNS: &str =
-    "local_id, server_id, conversation_id, sender_id, client_id, created_at_ms, content, state";
+const VIEW_COLUMNS: &str = "local_id, server_id, conversation_id, sender_id, client_id, \
+                            created_at_ms, content, state, failure";
 
 fn view_from_row(row: &Row<'_>, me: i64, markers: &Markers) -> rusqlite::Result<MessageView> {
     let server_id: Option<i64> = row.get(1)?;
@@ -121,6 +91,9 @@ fn view_from_row(row: &Row<'_>, me: i64, markers: &Markers) -> rusqlite::Result<
         content: decode_content(&content),
         status,
         is_own,
+        failure: row
+            .get::<_, Option<i32>>(8)?
+            .map(|code| ErrorCode::try_from(code).unwrap_or(ErrorCode::Internal)),
     })
 }
 
@@ -233,8 +206,14 @@ pub enum Stored {
     Known,
 }
 
-/// Stores a message the server has, merging it with its local echo if there is one.
-pub fn store_server_message(conn: &Connection, message: &wire::Message) -> Result<Stored> {
+/// Stores a message the server has, merging it with its local echo if there is one. `seq` is
+/// the inbox entry it came in (`None` for the answer to a send).
+pub fn store_server_message(
+    conn: &Connection,
+    message: &wire::Message,
+    seq: Option<u64>,
+) -> Result<Stored> {
+    let seq = seq.map(seq_param);
     let existing: Option<(i64, Option<i64>)> = conn
         .prepare_cached(
             "SELECT local_id, server_id FROM messages WHERE sender_id = ?1 AND client_id = ?2",
@@ -244,17 +223,25 @@ pub fn store_server_message(conn: &Connection, message: &wire::Message) -> Resul
         })
         .optional()?;
     match existing {
-        Some((_, Some(_))) => Ok(Stored::Known),
+        Some((local_id, Some(_))) => {
+            if seq.is_some() {
+                conn.prepare_cached("UPDATE messages SET seq = ?2 WHERE local_id = ?1")?
+                    .execute(params![local_id, seq])?;
+            }
+            Ok(Stored::Known)
+        }
         Some((local_id, None)) => {
             conn.prepare_cached(
-                "UPDATE messages SET server_id = ?2, sort_key = ?2, created_at_ms = ?3, state = ?4
+                "UPDATE messages SET server_id = ?2, sort_key = ?2, created_at_ms = ?3, state = ?4,
+                                     seq = ?5, failure = NULL
                  WHERE local_id = ?1",
             )?
             .execute(params![
                 local_id,
                 message.id,
                 message.created_at_ms,
-                STATE_SENT
+                STATE_SENT,
+                seq
             ])?;
             conn.prepare_cached("DELETE FROM outbox WHERE local_id = ?1")?
                 .execute([local_id])?;
@@ -263,8 +250,8 @@ pub fn store_server_message(conn: &Connection, message: &wire::Message) -> Resul
         None => {
             conn.prepare_cached(
                 "INSERT INTO messages (conversation_id, server_id, sender_id, client_id, sort_key,
-                                       created_at_ms, content, state)
-                 VALUES (?1, ?2, ?3, ?4, ?2, ?5, ?6, ?7)",
+                                       created_at_ms, content, state, seq)
+                 VALUES (?1, ?2, ?3, ?4, ?2, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 message.conversation_id,
@@ -273,26 +260,124 @@ pub fn store_server_message(conn: &Connection, message: &wire::Message) -> Resul
                 message.client_id,
                 message.created_at_ms,
                 message.content,
-                STATE_SENT
+                STATE_SENT,
+                seq
             ])?;
             Ok(Stored::Added(conn.last_insert_rowid()))
         }
     }
 }
 
-/// Marks an own message refused.
-pub fn mark_failed(conn: &Connection, local_id: i64) -> Result<()> {
-    conn.prepare_cached("UPDATE messages SET state = ?2 WHERE local_id = ?1")?
-        .execute(params![local_id, STATE_FAILED])?;
+/// Marks an own message failed, with the reason.
+pub fn mark_failed(conn: &Connection, local_id: i64, reason: ErrorCode) -> Result<()> {
+    conn.prepare_cached("UPDATE messages SET state = ?2, failure = ?3 WHERE local_id = ?1")?
+        .execute(params![local_id, STATE_FAILED, reason as i32])?;
     Ok(())
 }
 
 /// Puts a failed message back to sending; false if it was not failed.
 pub fn mark_sending(conn: &Connection, local_id: i64) -> Result<bool> {
     let changed = conn
-        .prepare_cached("UPDATE messages SET state = ?2 WHERE local_id = ?1 AND state = ?3")?
+        .prepare_cached(
+            "UPDATE messages SET state = ?2, failure = NULL WHERE local_id = ?1 AND state = ?3",
+        )?
         .execute(params![local_id, STATE_SENDING, STATE_FAILED])?;
     Ok(changed > 0)
+}
+
+/// Deletes an own message the server never stored (a failed one); returns its conversation,
+/// or `None` when there is no such message.
+pub fn delete_unsent(conn: &Connection, local_id: i64, me: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "DELETE FROM messages WHERE local_id = ?1 AND sender_id = ?2 AND server_id IS NULL
+                                     AND state = ?3
+             RETURNING conversation_id",
+        )?
+        .query_row(params![local_id, me, STATE_FAILED], |row| row.get(0))
+        .optional()?)
+}
+
+/// What a rollback changed.
+#[derive(Debug, Default)]
+pub struct RolledBack {
+    /// Own messages put back in the outbox (local ids).
+    pub resent: Vec<i64>,
+    /// Conversations whose history changed.
+    pub conversations: std::collections::BTreeSet<i64>,
+}
+
+/// A seq as SQLite's integer (seqs past `i64::MAX` clamp to it).
+fn seq_param(seq: u64) -> i64 {
+    i64::try_from(seq).unwrap_or(i64::MAX)
+}
+
+/// Who the messages stored under inbox seqs `(after, up_to]` are, by seq.
+pub fn fingerprints(
+    conn: &Connection,
+    after: u64,
+    up_to: u64,
+) -> Result<std::collections::HashMap<u64, Fingerprint>> {
+    let seq = seq_param;
+    let mut stmt = conn.prepare_cached(
+        "SELECT seq, server_id, sender_id, client_id FROM messages
+         WHERE seq > ?1 AND seq <= ?2 AND server_id IS NOT NULL",
+    )?;
+    let rows = stmt
+        .query_map(params![seq(after), seq(up_to)], |row| {
+            Ok((
+                u64::try_from(row.get::<_, i64>(0)?).unwrap_or(0),
+                Fingerprint {
+                    id: row.get(1)?,
+                    sender_id: row.get(2)?,
+                    client_id: row.get(3)?,
+                },
+            ))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Applies a rollback: the server agrees with this device only up to seq `kept` (see
+/// [`crate::rules::sync::after_rollback`]). Own messages it may have lost become unsent again
+/// (the caller queues them); other people's are dropped.
+pub fn roll_back(conn: &Connection, kept: u64, me: i64) -> Result<RolledBack> {
+    let tracked = super::kv::seq_tracked_after(conn)?;
+    let candidates: Vec<(i64, i64, i64, Option<i64>)> = conn
+        .prepare_cached(
+            "SELECT local_id, conversation_id, sender_id, seq FROM messages
+             WHERE server_id IS NOT NULL
+               AND (seq > ?1 OR (seq IS NULL AND sender_id = ?2 AND local_id > ?3))",
+        )?
+        .query_map(params![seq_param(kept), me, tracked], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
+        })?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut out = RolledBack::default();
+    for (local_id, conversation_id, sender_id, seq) in candidates {
+        let seq = seq.map(|s| u64::try_from(s).unwrap_or(0));
+        match after_rollback(kept, sender_id == me, seq, true) {
+            AfterRollback::Keep => continue,
+            AfterRollback::Resend => {
+                conn.prepare_cached(
+                    "UPDATE messages SET server_id = NULL, seq = NULL, sort_key = ?2, state = ?3
+                     WHERE local_id = ?1",
+                )?
+                .execute(params![
+                    local_id,
+                    PENDING_BASE + local_id,
+                    STATE_SENDING
+                ])?;
+                out.resent.push(local_id);
+            }
+            AfterRollback::Drop => {
+                conn.prepare_cached("DELETE FROM messages WHERE local_id = ?1")?
+                    .execute([local_id])?;
+            }
+        }
+        out.conversations.insert(conversation_id);
+    }
+    Ok(out)
 }
 
 /// The system notice in `content`, if it is one.
@@ -320,6 +405,32 @@ pub fn own_in_range(
         .query_map(params![conversation_id, me, after, up_to], |row| {
             Ok((row.get(0)?, row.get(1)?))
         })?
+        .collect::<rusqlite::Result<_>>()?;
+    Ok(rows)
+}
+
+/// Makes a confirmed own message unsent again (the caller queues it): the server no longer has
+/// it, so its server id means nothing.
+pub fn unconfirm(conn: &Connection, local_id: i64) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE messages SET server_id = NULL, seq = NULL, sort_key = ?2, state = ?3
+         WHERE local_id = ?1",
+    )?
+    .execute(params![local_id, PENDING_BASE + local_id, STATE_SENDING])?;
+    Ok(())
+}
+
+/// Own messages the server confirmed that have not come back through the inbox yet (local
+/// id, conversation). After a catch-up to the server's head, any of these that were already
+/// unseen before it are lost on the server.
+pub fn unseen_own(conn: &Connection, me: i64) -> Result<Vec<(i64, i64)>> {
+    let tracked = super::kv::seq_tracked_after(conn)?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT local_id, conversation_id FROM messages
+         WHERE sender_id = ?1 AND seq IS NULL AND server_id IS NOT NULL AND local_id > ?2",
+    )?;
+    let rows = stmt
+        .query_map(params![me, tracked], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
 }

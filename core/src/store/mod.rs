@@ -14,8 +14,19 @@ use rusqlite::Connection;
 
 use crate::error::{Error, Result};
 
+/// Milliseconds since the Unix epoch, as stored times are kept.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
 /// The migrations, in order; migration N brings `user_version` from N-1 to N.
-const MIGRATIONS: &[&str] = &[include_str!("migrations/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("migrations/001_init.sql"),
+    include_str!("migrations/002_rollback_failures_backoff.sql"),
+];
 
 /// A handle on the account database; cheap to clone.
 #[derive(Clone)]
@@ -24,15 +35,20 @@ pub struct Store {
 }
 
 impl Store {
-    /// Opens (creating and migrating) the database at `path`.
+    /// Opens (creating and migrating) the database at `path`, in a folder and a file only
+    /// their owner can read.
     pub fn open(path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)?;
+            crate::files::private_dir(dir)?;
         }
+        crate::files::private_file(path)?;
         let mut conn = Connection::open(path)?;
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "synchronous", "NORMAL")?;
         conn.pragma_update(None, "foreign_keys", "ON")?;
+        // Deleted rows are overwritten, not left in free pages: a token moved out of an old
+        // database (and a deleted message) does not linger in the file.
+        conn.pragma_update(None, "secure_delete", "ON")?;
         migrate(&mut conn)?;
         Ok(Self {
             conn: Arc::new(Mutex::new(conn)),

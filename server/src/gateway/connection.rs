@@ -1,5 +1,7 @@
 //! One device's socket: authenticate, then read requests in order and answer each, while a
-//! writer task sends answers and pushes from the device's queue.
+//! writer task sends answers, pushes and pings from the device's queue. A socket ends when
+//! either side closes it, the server shuts down, the device's session ends, it falls too far
+//! behind, or it stays silent past the idle timeout (a half-open connection).
 
 use std::time::Duration;
 
@@ -10,13 +12,14 @@ use futures_util::stream::{SplitSink, SplitStream};
 use futures_util::{SinkExt, StreamExt};
 use prost::Message as _;
 use tokio::sync::{mpsc, oneshot};
-use tokio_util::sync::CancellationToken;
+use tokio::time::Instant;
 
 use super::dispatch::Dispatcher;
-use crate::app::AppState;
 use crate::credentials::token_hash;
 use crate::error::AppError;
 use crate::hub::DEVICE_QUEUE;
+use crate::sessions::idle_since_ms;
+use crate::state::AppState;
 use crate::store::Session;
 
 /// How long a new socket has to authenticate.
@@ -25,13 +28,16 @@ const AUTH_TIMEOUT: Duration = Duration::from_secs(10);
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// How long one frame may take to leave before the peer counts as gone.
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often a connected session's last use is recorded (it must not expire while in use).
+const TOUCH_EVERY: Duration = Duration::from_secs(3600);
 
 /// Serves one socket until either side closes it or the server shuts down.
 pub async fn run(socket: WebSocket, state: AppState) {
     let (sink, mut stream) = socket.split();
     let (frames, queue) = mpsc::channel(DEVICE_QUEUE);
     let (close_tx, close_rx) = oneshot::channel();
-    let writer = tokio::spawn(write_loop(sink, queue, close_rx));
+    let ping_every = state.config.limits.idle_timeout() / 3;
+    let writer = tokio::spawn(write_loop(sink, queue, close_rx, ping_every));
     let close = read_loop(&mut stream, frames, &state).await;
     tracing::debug!(code = close.code, reason = %close.reason, "closing socket");
     let _ = close_tx.send(close);
@@ -49,15 +55,37 @@ fn close_frame(code: u16, reason: &'static str) -> CloseFrame {
     }
 }
 
+/// Sends queued frames and a ping every `ping_every` (so a silent peer is noticed); a frame
+/// that cannot be written ends the socket, and says why in the log.
 async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
     mut queue: mpsc::Receiver<Bytes>,
     close: oneshot::Receiver<CloseFrame>,
+    ping_every: Duration,
 ) {
-    while let Some(frame) = queue.recv().await {
-        match tokio::time::timeout(SEND_TIMEOUT, sink.send(Message::Binary(frame))).await {
+    let mut pings = tokio::time::interval_at(Instant::now() + ping_every, ping_every);
+    loop {
+        let message = tokio::select! {
+            frame = queue.recv() => match frame {
+                Some(frame) => Message::Binary(frame),
+                None => break,
+            },
+            _ = pings.tick() => Message::Ping(Bytes::new()),
+        };
+        let size = match &message {
+            Message::Binary(frame) => frame.len(),
+            _ => 0,
+        };
+        match tokio::time::timeout(SEND_TIMEOUT, sink.send(message)).await {
             Ok(Ok(())) => {}
-            _ => return,
+            Ok(Err(error)) => {
+                tracing::warn!(%error, size, "socket write failed; closing");
+                return;
+            }
+            Err(_) => {
+                tracing::info!(size, "peer did not take a frame in time; closing");
+                return;
+            }
         }
     }
     if let Ok(frame) = close.await {
@@ -133,28 +161,63 @@ async fn read_loop(
     frames: mpsc::Sender<Bytes>,
     state: &AppState,
 ) -> CloseFrame {
-    let max_frame = state.config.limits.max_frame_bytes;
-    let session =
+    let limits = &state.config.limits;
+    let (max_frame, idle_timeout) = (limits.max_frame_bytes, limits.idle_timeout());
+    let (session, token_hash) =
         match tokio::time::timeout(AUTH_TIMEOUT, authenticate(stream, &frames, state)).await {
-            Ok(Ok(session)) => session,
+            Ok(Ok(authenticated)) => authenticated,
             Ok(Err(close)) => return close,
             Err(_) => return close_frame(close_code::POLICY, "authentication timed out"),
         };
-    let too_slow = CancellationToken::new();
-    let _online = state
+    let online = state
         .hub
-        .register(session.user_id, frames.clone(), too_slow.clone());
+        .register(session.user_id, &token_hash, frames.clone());
+    // A session ended between the check and the registration was revoked while no socket of
+    // it was in the hub: look once more now that this one is.
+    match state
+        .store
+        .session(token_hash.clone(), idle_since_ms(state))
+        .await
+    {
+        Ok(Some(_)) => {}
+        _ => return close_frame(close_code::POLICY, "session ended"),
+    }
     let mut dispatcher = Dispatcher::new(session, state.clone());
+    let mut heard = Instant::now();
+    let mut touched = Instant::now();
+    // One timer for the idle timeout, armed for the last sign of life it knew of: when it goes
+    // off, a peer heard from since gets it re-armed; a silent one is dropped. (Re-arming on
+    // every frame would touch the timer wheel once per request.)
+    let idle = tokio::time::sleep(idle_timeout);
+    tokio::pin!(idle);
     loop {
         let incoming = tokio::select! {
             _ = state.shutdown.cancelled() => {
                 return close_frame(close_code::AWAY, "server shutting down");
             }
-            _ = too_slow.cancelled() => {
+            _ = online.too_slow.cancelled() => {
                 return close_frame(close_code::POLICY, "too slow; reconnect and sync");
+            }
+            _ = online.ended.cancelled() => {
+                return close_frame(close_code::POLICY, "session ended");
+            }
+            () = &mut idle => {
+                if heard.elapsed() >= idle_timeout {
+                    tracing::debug!("socket silent past the idle timeout");
+                    return close_frame(close_code::AWAY, "idle timeout");
+                }
+                idle.as_mut().reset(heard + idle_timeout);
+                continue;
             }
             incoming = next_request(stream, &frames, max_frame) => incoming,
         };
+        heard = Instant::now();
+        if touched.elapsed() >= TOUCH_EVERY {
+            touched = Instant::now();
+            if let Err(error) = state.store.touch_session(token_hash.clone()).await {
+                tracing::warn!(%error, "cannot record the session's use");
+            }
+        }
         let request = match incoming {
             Incoming::Request(request) => request,
             Incoming::Close(close) => return close,
@@ -174,12 +237,13 @@ async fn read_loop(
     }
 }
 
-/// Reads the `Auth` request and checks the token, answering `AuthOk` or an error.
+/// Reads the `Auth` request and checks the token, answering `AuthOk` or an error. Returns the
+/// session and its token hash.
 async fn authenticate(
     stream: &mut SplitStream<WebSocket>,
     frames: &mpsc::Sender<Bytes>,
     state: &AppState,
-) -> Result<Session, CloseFrame> {
+) -> Result<(Session, Vec<u8>), CloseFrame> {
     let request = loop {
         match next_request(stream, frames, state.config.limits.max_frame_bytes).await {
             Incoming::Request(request) => break request,
@@ -189,11 +253,11 @@ async fn authenticate(
     };
     let request_id = request.request_id;
     match check_auth(request, state).await {
-        Ok((session, ok)) => {
+        Ok((session, token_hash, ok)) => {
             let _ = frames
                 .send(response_frame(request_id, response::Result::AuthOk(ok)))
                 .await;
-            Ok(session)
+            Ok((session, token_hash))
         }
         Err(error) => {
             let _ = frames.send(error_frame(request_id, &error)).await;
@@ -205,19 +269,21 @@ async fn authenticate(
 async fn check_auth(
     request: wire::Request,
     state: &AppState,
-) -> Result<(Session, wire::AuthOk), AppError> {
+) -> Result<(Session, Vec<u8>, wire::AuthOk), AppError> {
     let Some(request::Body::Auth(auth)) = request.body else {
         return Err(AppError::Unauthenticated);
     };
     if auth.protocol_version != flint_proto::PROTOCOL_VERSION {
         return Err(AppError::UnsupportedVersion(auth.protocol_version));
     }
+    let hash = token_hash(&auth.token);
     let session = state
         .store
-        .session(token_hash(&auth.token))
+        .session(hash.clone(), idle_since_ms(state))
         .await?
         .filter(|session| session.device_id == auth.device_id)
         .ok_or(AppError::Unauthenticated)?;
+    state.store.touch_session(hash.clone()).await?;
     let limits = &state.config.limits;
     let ok = wire::AuthOk {
         user_id: session.user_id,
@@ -226,5 +292,5 @@ async fn check_auth(
         max_text_chars: limits.max_text_chars as u32,
         server_version: env!("CARGO_PKG_VERSION").into(),
     };
-    Ok((session, ok))
+    Ok((session, hash, ok))
 }

@@ -1,12 +1,15 @@
 //! Answers the requests of one authenticated device: validate, call the store, push what the
 //! other devices must hear.
 
-use flint_proto::wire::{self, push, request, response};
+use std::time::Instant;
 
-use super::rate::RateLimiter;
-use crate::app::AppState;
+use flint_proto::wire::{self, push, request, response};
+use tracing::Instrument;
+
 use crate::error::AppError;
+use crate::state::AppState;
 use crate::store::{ConversationId, NewMessage, Session, UserId};
+use crate::throttle::TokenBucket;
 use crate::validate;
 
 /// Receipts are pushed to every member only in conversations up to this size; in larger
@@ -14,13 +17,17 @@ use crate::validate;
 const RECEIPT_FANOUT_MEMBERS: usize = 32;
 /// Page size when the client asks for 0.
 const DEFAULT_SYNC_PAGE: u32 = 200;
+/// Conversations per page when the client asks for 0, and at most.
+const DEFAULT_CONVERSATION_PAGE: u32 = 100;
+const MAX_CONVERSATION_PAGE: u32 = 500;
 
 /// The request handler of one connection.
 pub struct Dispatcher {
     session: Session,
     state: AppState,
-    limiter: RateLimiter,
+    limiter: TokenBucket,
     violations: u32,
+    span: tracing::Span,
 }
 
 type Answer = Result<response::Result, AppError>;
@@ -33,12 +40,22 @@ impl Dispatcher {
     /// A handler for `session`'s connection.
     pub fn new(session: Session, state: AppState) -> Self {
         let limits = &state.config.limits;
-        let limiter = RateLimiter::new(limits.requests_per_second, limits.request_burst);
+        let limiter = TokenBucket::new(
+            f64::from(limits.requests_per_second),
+            limits.request_burst,
+            Instant::now(),
+        );
+        let span = tracing::info_span!(
+            "device",
+            user_id = session.user_id,
+            device_id = %session.device_id
+        );
         Self {
             session,
             state,
             limiter,
             violations: 0,
+            span,
         }
     }
 
@@ -47,16 +64,26 @@ impl Dispatcher {
         self.violations > self.state.config.limits.max_rate_violations
     }
 
-    /// Answers one request.
+    /// Answers one request (in a span naming the user and device).
     pub async fn handle(&mut self, request: wire::Request) -> Answer {
-        if let Err(retry_after_ms) = self.limiter.try_take() {
+        if let Err(wait) = self.limiter.try_take(Instant::now()) {
             self.violations += 1;
-            return Err(AppError::RateLimited { retry_after_ms });
+            return Err(AppError::rate_limited(wait));
         }
         self.violations = 0;
         let body = request
             .body
             .ok_or_else(|| AppError::BadRequest("request has no body".into()))?;
+        let span = tracing::debug_span!(parent: &self.span, "request", id = request.request_id);
+        let answer = self.route(body).instrument(span).await;
+        if let Err(error) = &answer {
+            let _entered = self.span.enter();
+            tracing::debug!(code = ?error.code(), "request refused");
+        }
+        answer
+    }
+
+    async fn route(&self, body: request::Body) -> Answer {
         match body {
             request::Body::Auth(_) => Err(AppError::BadRequest("already authenticated".into())),
             request::Body::Send(send) => self.send(send).await,
@@ -70,7 +97,7 @@ impl Dispatcher {
             request::Body::RemoveMembers(remove) => self.remove_members(remove).await,
             request::Body::LeaveGroup(leave) => self.leave_group(leave).await,
             request::Body::GetConversation(get) => self.get_conversation(get).await,
-            request::Body::ListConversations(_) => self.list_conversations().await,
+            request::Body::ListConversations(list) => self.list_conversations(list).await,
         }
     }
 
@@ -80,7 +107,13 @@ impl Dispatcher {
 
     async fn send(&self, send: wire::SendMessage) -> Answer {
         validate::client_id(&send.client_id)?;
-        validate::content(&send.content, &self.state.config.limits)?;
+        let checked = validate::content(&send.content, &self.state.config.limits)?;
+        // Per user, over every connection: reconnecting does not buy a fresh allowance.
+        self.state
+            .guards
+            .sends
+            .try_take(&self.me(), Instant::now())
+            .map_err(AppError::rate_limited)?;
         let outcome = self
             .state
             .store
@@ -89,6 +122,7 @@ impl Dispatcher {
                 conversation_id: send.conversation_id,
                 client_id: send.client_id,
                 content: send.content,
+                recalls: checked.recalls,
             })
             .await?;
         Ok(response::Result::SendOk(wire::SendOk {
@@ -103,10 +137,11 @@ impl Dispatcher {
             0 => DEFAULT_SYNC_PAGE.min(max),
             asked => asked.min(max),
         };
+        let budget = self.state.config.limits.max_response_bytes;
         let page = self
             .state
             .store
-            .sync(self.me(), sync.since_seq, limit)
+            .sync(self.me(), sync.since_seq, limit, budget)
             .await?;
         Ok(response::Result::SyncPage(page))
     }
@@ -233,10 +268,17 @@ impl Dispatcher {
         Ok(response::Result::Conversation(conversation))
     }
 
-    async fn list_conversations(&self) -> Answer {
-        let conversations = self.state.store.conversations(self.me()).await?;
-        Ok(response::Result::Conversations(wire::ConversationList {
-            conversations,
-        }))
+    async fn list_conversations(&self, list: wire::ListConversations) -> Answer {
+        let limit = match list.limit {
+            0 => DEFAULT_CONVERSATION_PAGE,
+            asked => asked.min(MAX_CONVERSATION_PAGE),
+        };
+        let budget = self.state.config.limits.max_response_bytes;
+        let page = self
+            .state
+            .store
+            .conversations(self.me(), list.after_id, limit, budget)
+            .await?;
+        Ok(response::Result::Conversations(page))
     }
 }

@@ -5,9 +5,10 @@
 mod sqlite;
 
 use async_trait::async_trait;
-use flint_proto::{api::User, wire};
+use flint_proto::api::{Device, User};
+use flint_proto::wire;
 
-pub use sqlite::SqliteStore;
+pub use sqlite::{SqliteStore, WriterHealth};
 
 /// A user id.
 pub type UserId = i64;
@@ -66,6 +67,19 @@ pub struct Session {
     pub device_id: String,
 }
 
+/// A session to store.
+#[derive(Debug, Clone)]
+pub struct NewSession {
+    /// SHA-256 of the token.
+    pub token_hash: Vec<u8>,
+    /// Whose session it is.
+    pub user_id: UserId,
+    /// The device it is for.
+    pub device_id: String,
+    /// What the device calls itself.
+    pub device_name: String,
+}
+
 /// A message to store, already validated by the caller.
 #[derive(Debug, Clone)]
 pub struct NewMessage {
@@ -77,6 +91,9 @@ pub struct NewMessage {
     pub client_id: Vec<u8>,
     /// Encoded `MessageContent`.
     pub content: Vec<u8>,
+    /// For a recall: the message withdrawn, which must be the sender's own in this
+    /// conversation.
+    pub recalls: Option<i64>,
 }
 
 /// The result of storing a message.
@@ -107,7 +124,11 @@ pub trait CommitListener: Send + Sync + 'static {
 /// The server's persistence.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
-    /// Creates a user; `Conflict` when the username is taken (case-insensitively).
+    /// False once the store can no longer write (its writer died); `/health` reports it.
+    fn is_healthy(&self) -> bool;
+
+    /// Creates a user; `Conflict` when the username is taken (case-insensitively) or looks
+    /// like a taken one (same confusable skeleton).
     async fn create_user(
         &self,
         username: &str,
@@ -118,6 +139,8 @@ pub trait Store: Send + Sync + 'static {
     async fn credentials(&self, username: &str) -> Result<Option<Credentials>, StoreError>;
     /// Replaces a password hash and ends every session of the user.
     async fn set_password(&self, username: &str, password_hash: &str) -> Result<(), StoreError>;
+    /// Ends every session of the user; returns how many ended.
+    async fn revoke_user_sessions(&self, username: &str) -> Result<usize, StoreError>;
     /// Every user, by id.
     async fn list_users(&self) -> Result<Vec<User>, StoreError>;
     /// Users whose username or display name contains `query` (case-insensitive, CJK-safe).
@@ -125,26 +148,41 @@ pub trait Store: Send + Sync + 'static {
     /// One user.
     async fn user(&self, user_id: UserId) -> Result<Option<User>, StoreError>;
 
-    /// Stores a session (replacing the device's previous one).
+    /// Stores a session, ending the device's previous one and, beyond `max_per_user`
+    /// sessions, the user's least recently used ones. Every ended session is revoked.
     async fn create_session(
         &self,
-        token_hash: Vec<u8>,
-        user_id: UserId,
-        device_id: &str,
+        session: NewSession,
+        max_per_user: u32,
     ) -> Result<(), StoreError>;
-    /// The session with this token hash.
-    async fn session(&self, token_hash: Vec<u8>) -> Result<Option<Session>, StoreError>;
-    /// Ends a session.
-    async fn delete_session(&self, token_hash: Vec<u8>) -> Result<(), StoreError>;
+    /// The session with this token hash, unless unused since before `idle_since_ms`.
+    async fn session(
+        &self,
+        token_hash: Vec<u8>,
+        idle_since_ms: i64,
+    ) -> Result<Option<Session>, StoreError>;
+    /// Notes that a session is in use now.
+    async fn touch_session(&self, token_hash: Vec<u8>) -> Result<(), StoreError>;
+    /// Ends a session (its sockets are closed through the revocation log).
+    async fn end_session(&self, token_hash: Vec<u8>) -> Result<(), StoreError>;
+    /// Ends the session of one of `user_id`'s devices; false when it had none.
+    async fn end_device(&self, user_id: UserId, device_id: &str) -> Result<bool, StoreError>;
+    /// The signed-in devices of a user, most recently used first.
+    async fn devices(&self, user_id: UserId) -> Result<Vec<Device>, StoreError>;
+    /// Sessions ended after revocation `after_id`, oldest first: (revocation id, token hash).
+    async fn revocations_after(&self, after_id: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError>;
+    /// Ends the sessions unused since before `idle_since_ms`; returns how many ended.
+    async fn expire_sessions(&self, idle_since_ms: i64) -> Result<usize, StoreError>;
 
     /// Stores a message once per (sender, client id) and appends it to every member's inbox.
     async fn send(&self, message: NewMessage) -> Result<SendOutcome, StoreError>;
-    /// Up to `limit` inbox entries after `since_seq`.
+    /// Up to `limit` inbox entries after `since_seq`, within `max_bytes` encoded.
     async fn sync(
         &self,
         user_id: UserId,
         since_seq: u64,
         limit: u32,
+        max_bytes: usize,
     ) -> Result<wire::SyncPage, StoreError>;
     /// The newest seq of a user's inbox.
     async fn head_seq(&self, user_id: UserId) -> Result<u64, StoreError>;
@@ -197,8 +235,14 @@ pub trait Store: Send + Sync + 'static {
         user_id: UserId,
         conversation_id: ConversationId,
     ) -> Result<wire::Conversation, StoreError>;
-    /// Every conversation of the caller.
-    async fn conversations(&self, user_id: UserId) -> Result<Vec<wire::Conversation>, StoreError>;
+    /// A page of the caller's conversations after `after_id` (id order), within `max_bytes`.
+    async fn conversations(
+        &self,
+        user_id: UserId,
+        after_id: ConversationId,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<wire::ConversationList, StoreError>;
     /// The member ids of a conversation the caller belongs to.
     async fn member_ids(
         &self,

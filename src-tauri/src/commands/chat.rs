@@ -74,6 +74,12 @@ pub async fn retry(desktop: State<'_, Desktop>, local_id: i64) -> Result<(), Err
     ipc(desktop.client().await?.retry(local_id).await)
 }
 
+/// Deletes a failed message.
+#[tauri::command]
+pub async fn delete_failed(desktop: State<'_, Desktop>, local_id: i64) -> Result<(), ErrorBody> {
+    ipc(desktop.client().await?.delete_failed(local_id).await)
+}
+
 /// Marks a conversation read.
 #[tauri::command]
 pub async fn mark_read(desktop: State<'_, Desktop>, conversation_id: i64) -> Result<(), ErrorBody> {

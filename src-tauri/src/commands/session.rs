@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use flint_core::{Client, ConnectionState, Preferences};
+use flint_core::{Client, ConnectionState, Device, Preferences};
 use flint_proto::api::User;
 use flint_proto::ErrorBody;
 use tauri::{AppHandle, State};
@@ -39,13 +39,13 @@ pub async fn resume(
     desktop: State<'_, Desktop>,
     server_url: String,
 ) -> Result<Option<User>, ErrorBody> {
-    match ipc(Client::resume(desktop.config(&server_url)?).await)? {
+    match ipc(Client::resume(desktop.config(&server_url, false)?).await)? {
         Some(client) => Ok(Some(start(&app, &desktop, client).await)),
         None => Ok(None),
     }
 }
 
-/// Signs in.
+/// Signs in (`allow_insecure`: the user accepted plain http to another machine).
 #[tauri::command]
 pub async fn sign_in(
     app: AppHandle,
@@ -53,8 +53,10 @@ pub async fn sign_in(
     server_url: String,
     username: String,
     password: String,
+    allow_insecure: bool,
 ) -> Result<User, ErrorBody> {
-    let client = ipc(Client::login(desktop.config(&server_url)?, &username, &password).await)?;
+    let config = desktop.config(&server_url, allow_insecure)?;
+    let client = ipc(Client::login(config, &username, &password).await)?;
     Ok(start(&app, &desktop, client).await)
 }
 
@@ -67,8 +69,9 @@ pub async fn register(
     username: String,
     password: String,
     display_name: String,
+    allow_insecure: bool,
 ) -> Result<User, ErrorBody> {
-    let config = desktop.config(&server_url)?;
+    let config = desktop.config(&server_url, allow_insecure)?;
     ipc(Client::register(&config, &username, &password, &display_name).await)?;
     let client = ipc(Client::login(config, &username, &password).await)?;
     Ok(start(&app, &desktop, client).await)
@@ -81,6 +84,21 @@ pub async fn sign_out(desktop: State<'_, Desktop>) -> Result<(), ErrorBody> {
         Some(client) => ipc(client.logout().await),
         None => Ok(()),
     }
+}
+
+/// The devices signed in to this account.
+#[tauri::command]
+pub async fn devices(desktop: State<'_, Desktop>) -> Result<Vec<Device>, ErrorBody> {
+    ipc(desktop.client().await?.devices().await)
+}
+
+/// Signs another device of this account out.
+#[tauri::command]
+pub async fn sign_out_device(
+    desktop: State<'_, Desktop>,
+    device_id: String,
+) -> Result<(), ErrorBody> {
+    ipc(desktop.client().await?.sign_out_device(&device_id).await)
 }
 
 /// The connection state now (the UI then follows `ConnectionChanged` events).

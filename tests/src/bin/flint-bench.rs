@@ -34,7 +34,9 @@ impl BenchServer {
         let config = data.path().join("bench.toml");
         std::fs::write(
             &config,
-            "[limits]\nrequests_per_second = 10000000\nrequest_burst = 10000000\n",
+            "[limits]\nrequests_per_second = 10000000\nrequest_burst = 10000000\n\
+             user_sends_per_second = 10000000\nuser_send_burst = 10000000\n\
+             [throttle]\nregistrations_per_hour = 10000000\n",
         )
         .unwrap();
         let binary = sibling_binary("flint-server-process");

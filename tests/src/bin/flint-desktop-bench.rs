@@ -272,9 +272,7 @@ async fn most_rows_while_scrolling(app: &App, pages: usize) -> u64 {
 #[tokio::main]
 async fn main() {
     let data = TempDir::new().unwrap();
-    let mut config = flint_tests::server::test_config(data.path());
-    config.limits.requests_per_second = 10_000_000;
-    config.limits.request_burst = 10_000_000;
+    let config = flint_tests::server::unbraked(flint_tests::server::test_config(data.path()));
     let server = TestServer::start(config).await;
     let url = server.url();
     let long = seed(&url).await;

@@ -75,6 +75,18 @@ async fn scene_with_notifications() -> (
     mpsc::UnboundedReceiver<(String, String)>,
     tokio::process::Child,
 ) {
+    let (scene, bus, recorded, daemon, _address) = scene_on_private_bus().await;
+    (scene, bus, recorded, daemon)
+}
+
+/// Like [`scene_with_notifications`], with the bus address (to start the app again on it).
+async fn scene_on_private_bus() -> (
+    Scene,
+    zbus::Connection,
+    mpsc::UnboundedReceiver<(String, String)>,
+    tokio::process::Child,
+    String,
+) {
     let (daemon, address) = session_bus().await;
     let (calls, recorded) = mpsc::unbounded_channel();
     let bus = zbus::connection::Builder::address(address.as_str())
@@ -84,7 +96,7 @@ async fn scene_with_notifications() -> (
         .await
         .unwrap();
     let scene = Scene::start(&[("DBUS_SESSION_BUS_ADDRESS", &address)]).await;
-    (scene, bus, recorded, daemon)
+    (scene, bus, recorded, daemon, address)
 }
 
 async fn next_notification(
@@ -145,4 +157,34 @@ async fn clicking_the_notification_opens_its_conversation() {
     }
     scene.app.find_text(".message .bubble", "click me").await;
     scene.app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_catch_up_brings_is_one_summary_notification() {
+    let (scene, _bus, mut recorded, _daemon, address) = scene_on_private_bus().await;
+    scene.bob_says("first").await;
+    next_notification(&mut recorded).await;
+    // Alice's app is away while bob writes twelve messages; it comes back on the same profile.
+    let profile = scene.app.close().await;
+    for i in 0..12 {
+        let text = format!("while away {i}");
+        scene
+            .bob
+            .send_text(scene.conversation_id, &text)
+            .await
+            .unwrap();
+    }
+    let env = [("DBUS_SESSION_BUS_ADDRESS", address.as_str())];
+    let binary = flint_tests::desktop::app_binary();
+    let again = flint_tests::desktop::App::launch_binary(&binary, profile, &env).await;
+    let (summary, body) = next_notification(&mut recorded).await;
+    assert_eq!(summary, "Flint");
+    assert!(body.starts_with("12 new messages"), "{body}");
+    again.find_text(".row .row-preview", "while away 11").await;
+    // Nothing else was raised for them.
+    assert!(
+        recorded.try_recv().is_err(),
+        "one notification for the catch-up"
+    );
+    again.close().await;
 }

@@ -118,7 +118,7 @@ async fn requests_before_auth_and_bad_tokens_are_refused() {
     let (session, _client) = mallory(&pair).await;
     let mut socket = RawSocket::connect(&pair.server.url()).await;
     let future_version = request::Body::Auth(wire::Auth {
-        token: session.token.clone(),
+        token: session.token.expose().to_owned(),
         device_id: DEVICE.into(),
         protocol_version: 99,
     });
@@ -170,7 +170,7 @@ async fn outsiders_cannot_send_read_or_inspect_a_conversation() {
         ErrorCode::BadRequest
     );
     // The connection stays usable after refusals.
-    let list = request::Body::ListConversations(wire::ListConversations {});
+    let list = request::Body::ListConversations(wire::ListConversations::default());
     match socket.request(list).await {
         response::Result::Conversations(list) => assert!(list.conversations.is_empty()),
         other => panic!("expected the (empty) list, got {other:?}"),
@@ -190,7 +190,7 @@ async fn a_flood_is_rate_limited_then_disconnected() {
     let _mallory = TestClient::register(&url, "mallory").await;
     let session = login(&url, "mallory", PASSWORD, DEVICE).await;
     let mut socket = RawSocket::signed_in(&url, &session, DEVICE).await;
-    let list = || request::Body::ListConversations(wire::ListConversations {});
+    let list = || request::Body::ListConversations(wire::ListConversations::default());
     for id in 1..=200u64 {
         socket.send_bytes(request_frame(id, list())).await;
     }
@@ -225,4 +225,157 @@ async fn a_flood_is_rate_limited_then_disconnected() {
     let conversation = alice.open_direct(bob.me().id).await.unwrap();
     alice.send_text(conversation.id, "calm 0").await.unwrap();
     assert_sequence(&wait_for_count(&bob, conversation.id, 1).await, "calm", 1);
+}
+
+fn recall(message_id: i64, conversation_id: i64) -> request::Body {
+    let content = wire::MessageContent {
+        kind: Some(wire::message_content::Kind::Recall(wire::Recall {
+            message_id,
+        })),
+    };
+    request::Body::Send(wire::SendMessage {
+        client_id: uuid::Uuid::now_v7().as_bytes().to_vec(),
+        conversation_id,
+        content: content.encode_to_vec(),
+    })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_recall_must_name_the_callers_own_message() {
+    let pair = Pair::start().await;
+    pair.bob
+        .send_text(pair.conversation_id, "bob's words 0")
+        .await
+        .unwrap();
+    let bobs = wait_for_count(&pair.alice, pair.conversation_id, 1).await[0]
+        .server_id
+        .unwrap();
+    let url = pair.server.url();
+    let session = login(&url, "alice", PASSWORD, DEVICE).await;
+    let mut socket = RawSocket::signed_in(&url, &session, DEVICE).await;
+    let others = error_of(socket.request(recall(bobs, pair.conversation_id)).await);
+    let missing = error_of(
+        socket
+            .request(recall(9_999_999, pair.conversation_id))
+            .await,
+    );
+    assert_eq!(others.code(), ErrorCode::NotFound);
+    assert_eq!(
+        others, missing,
+        "someone else's message looks like a missing one"
+    );
+    let own = match socket
+        .request(crate::send_text_body(pair.conversation_id, "mine"))
+        .await
+    {
+        response::Result::SendOk(ok) => ok.message.unwrap().id,
+        other => panic!("{other:?}"),
+    };
+    let recalled = socket.request(recall(own, pair.conversation_id)).await;
+    assert!(
+        matches!(recalled, response::Result::SendOk(_)),
+        "{recalled:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_past_the_head_returns_nothing() {
+    let pair = Pair::start().await;
+    pair.alice
+        .send_text(pair.conversation_id, "one")
+        .await
+        .unwrap();
+    wait_for_count(&pair.bob, pair.conversation_id, 1).await;
+    let url = pair.server.url();
+    let session = login(&url, "bob", PASSWORD, DEVICE).await;
+    let mut socket = RawSocket::signed_in(&url, &session, DEVICE).await;
+    for since_seq in [1u64 << 63, u64::MAX, (1u64 << 63) - 1, 1_000] {
+        let sync = request::Body::Sync(wire::SyncRequest {
+            since_seq,
+            limit: 10,
+        });
+        match socket.request(sync).await {
+            response::Result::SyncPage(page) => {
+                assert!(page.entries.is_empty(), "since {since_seq}: {page:?}");
+                assert!(!page.has_more);
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_outsider_learns_nothing_about_a_direct_conversation() {
+    let pair = Pair::start().await;
+    let (session, _client) = mallory(&pair).await;
+    let mut socket = RawSocket::signed_in(&pair.server.url(), &session, DEVICE).await;
+    let add = |conversation_id| {
+        request::Body::AddMembers(wire::AddMembers {
+            conversation_id,
+            user_ids: vec![session.user.id],
+        })
+    };
+    let existing = error_of(socket.request(add(pair.conversation_id)).await);
+    let missing = error_of(socket.request(add(9_999_999)).await);
+    assert_eq!(existing.code(), ErrorCode::Forbidden);
+    assert_eq!(
+        existing, missing,
+        "an existing direct chat answers like a missing one"
+    );
+    let leave = request::Body::LeaveGroup(wire::LeaveGroup {
+        conversation_id: pair.conversation_id,
+    });
+    assert_eq!(error_of(socket.request(leave).await), existing);
+}
+
+#[cfg(unix)]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_server_keeps_its_files_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let root = TempDir::new().unwrap();
+    let data = root.path().join("fresh");
+    let server = TestServer::start(test_config(&data)).await;
+    let _alice = TestClient::register(&server.url(), "alice").await;
+    let mode =
+        |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700);
+    for name in ["flint.db", "flint.db-wal", "flint.db-shm"] {
+        assert_eq!(mode(&data.join(name)), 0o600, "{name}");
+    }
+}
+
+/// Writes raw bytes to the server's HTTP port and reads its whole answer.
+async fn raw_http(addr: std::net::SocketAddr, request: &[u8]) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    stream.write_all(request).await.unwrap();
+    let mut answer = Vec::new();
+    let read = stream.read_to_end(&mut answer);
+    tokio::time::timeout(std::time::Duration::from_secs(10), read)
+        .await
+        .expect("the server answers and closes")
+        .unwrap();
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn requests_http_itself_cannot_parse_get_the_error_shape_too() {
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let huge_uri = format!(
+        "GET /api/v1/users?q={} HTTP/1.1\r\nhost: x\r\n\r\n",
+        "a".repeat(70_000)
+    );
+    let cases: [(&[u8], &str, &str); 2] = [
+        (huge_uri.as_bytes(), "HTTP/1.1 414", "too_large"),
+        (b"NOT HTTP AT ALL\r\n\r\n", "HTTP/1.1 400", "bad_request"),
+    ];
+    for (request, status, code) in cases {
+        let answer = raw_http(server.addr, request).await;
+        assert!(answer.starts_with(status), "{answer}");
+        let body = answer.split("\r\n\r\n").nth(1).unwrap_or_default();
+        let error: serde_json::Value = serde_json::from_str(body).unwrap();
+        assert_eq!(error["code"], code, "{answer}");
+        assert!(error["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
 }

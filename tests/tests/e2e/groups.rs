@@ -74,7 +74,7 @@ async fn members_are_added_and_leave_with_notices() {
     let on_dave = wait_for_count(&dave, group.id, 1).await;
     match &on_dave[0].content {
         ContentView::System { kind, targets, .. } => {
-            assert_eq!(kind, "members_added");
+            assert_eq!(*kind, flint_core::NoticeKind::MembersAdded);
             assert_eq!(targets, &vec![dave.me().id]);
         }
         other => panic!("expected a notice, got {other:?}"),
@@ -84,7 +84,7 @@ async fn members_are_added_and_leave_with_notices() {
         (members.len() == 3).then_some(members)
     })
     .await;
-    assert_eq!(members[0].role, "owner");
+    assert_eq!(members[0].role, flint_core::Role::Owner);
 
     carol.leave_group(group.id).await.unwrap();
     let on_owner = wait_for_count(&owner, group.id, 3).await;

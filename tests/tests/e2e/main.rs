@@ -2,11 +2,17 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod abuse;
 mod bad_input;
+mod budgets;
 mod chat;
 mod devices;
 mod durability;
 mod groups;
+mod hangs;
+mod outbox;
+mod sessions;
+mod tls;
 
 use flint_tests::server::test_config;
 use flint_tests::{TestClient, TestServer};
@@ -77,6 +83,28 @@ pub async fn send_sequence(
     }
 }
 
+/// Waits until `client`'s outbox is empty.
+pub async fn drained(client: &flint_core::Client) {
+    flint_tests::until(client, "the outbox to drain", || async {
+        (client.outbox_len().await.unwrap() == 0).then_some(())
+    })
+    .await;
+}
+
+/// Waits until `client` holds exactly the texts `expected` (in any order, each once) in the
+/// conversation, with nothing left to send.
+pub async fn holds_each_once(client: &TestClient, conversation_id: i64, expected: &[String]) {
+    let mut expected = expected.to_vec();
+    expected.sort();
+    flint_tests::until(client, "every message once", || async {
+        let mut texts = flint_tests::texts(&client.all_messages(conversation_id).await);
+        texts.sort();
+        let drained = client.outbox_len().await.unwrap() == 0;
+        (drained && texts == expected).then_some(())
+    })
+    .await;
+}
+
 /// Asserts the messages are `prefix 0 .. prefix n-1`, in order, each once.
 pub fn assert_sequence(messages: &[flint_core::MessageView], prefix: &str, n: usize) {
     let expected: Vec<String> = (0..n).map(|i| format!("{prefix} {i}")).collect();
@@ -84,4 +112,9 @@ pub fn assert_sequence(messages: &[flint_core::MessageView], prefix: &str, n: us
     let mut ids: Vec<_> = messages.iter().map(|m| m.server_id).collect();
     ids.dedup();
     assert_eq!(ids.len(), n, "every message has its own server id");
+}
+
+/// A `Send` of a text message with a fresh client id.
+pub fn send_text_body(conversation_id: i64, text: &str) -> flint_proto::wire::request::Body {
+    flint_tests::seed::send_body(conversation_id, text)
 }

@@ -2,8 +2,9 @@
 //! the bottom when new messages arrive), typing line and composer.
 
 use flint_proto::ipc::{
-    ContentView, ConversationKind, ConversationView, MemberView, MessageStatus, MessageView,
+    ContentView, ConversationKind, ConversationView, MemberView, MessageStatus, MessageView, Role,
 };
+use flint_proto::ErrorCode;
 use leptos::html::Div;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -14,84 +15,13 @@ use crate::components::composer::Composer;
 use crate::components::conversation_list::notice_text;
 use crate::i18n::{self, use_tr, Locale};
 use crate::ipc;
-use crate::routes::main_view::Live;
+use crate::state::{window, Live, PAGE};
 use crate::time;
 
-/// Messages per page.
-const PAGE: u32 = 50;
-/// Most messages kept in the DOM: the window slides, dropping the far end as a page loads.
-pub const MAX_IN_DOM: usize = 300;
 /// Messages of one sender within this gap form one group.
 const GROUP_GAP_MS: i64 = 5 * 60 * 1000;
 /// How close (px) to an end of the list a page starts loading.
 const LOAD_MARGIN: i32 = 200;
-
-/// Drops the oldest messages of a window past `MAX_IN_DOM`.
-pub fn keep_newest(messages: &mut Vec<MessageView>) {
-    let excess = messages.len().saturating_sub(MAX_IN_DOM);
-    messages.drain(..excess);
-}
-
-/// Opens a conversation: loads its newest page and marks it read.
-pub fn open_conversation(live: Live, id: i64) {
-    live.selected.set(Some(id));
-    live.typing.set(None);
-    clear_window(live);
-    spawn_local(async move {
-        let members = ipc::members(id).await.unwrap_or_default();
-        if live.selected.get_untracked() == Some(id) {
-            live.members.set(members);
-        }
-        show_latest(live, id).await;
-        let _ = ipc::mark_read(id).await;
-        let _ = ipc::focus_conversation(Some(id)).await;
-    });
-}
-
-/// Empties the window; what arrives from now on is newer than any page read next.
-fn clear_window(live: Live) {
-    live.messages.set(Vec::new());
-    live.at_newest.set(true);
-    live.at_bottom.set(true);
-    live.unseen.set(0);
-}
-
-/// Fills the (just cleared) window with the newest page of a conversation.
-async fn show_latest(live: Live, id: i64) {
-    let Ok(page) = ipc::messages(id, None, PAGE).await else {
-        return;
-    };
-    if live.selected.get_untracked() != Some(id) {
-        return;
-    }
-    // Keep messages that arrived while the page was read.
-    live.messages.update(|messages| {
-        let arrived: Vec<MessageView> = messages
-            .drain(..)
-            .filter(|m| !page.iter().any(|p| p.local_id == m.local_id))
-            .collect();
-        // Events can lag behind the database: what arrived may be older than the page.
-        *messages = page;
-        messages.extend(arrived);
-        messages.sort_by_key(MessageView::sort_key);
-        keep_newest(messages);
-    });
-}
-
-/// Scrolls to the newest message, loading it first if the window slid away from it.
-pub fn jump_to_latest(live: Live) {
-    let Some(id) = live.selected.get_untracked() else {
-        return;
-    };
-    if live.at_newest.get_untracked() {
-        live.at_bottom.set(true);
-        live.unseen.set(0);
-        live.messages.update(|_| {});
-    } else {
-        clear_window(live);
-        spawn_local(show_latest(live, id));
-    }
-}
 
 fn scroll_to_bottom(list: NodeRef<Div>) {
     request_animation_frame(move || {
@@ -167,8 +97,8 @@ fn slide(live: Live, list: NodeRef<Div>, loading: RwSignal<bool>, direction: Dir
             Direction::Newer => ipc::messages_after(id, edge, PAGE).await,
         }
         .unwrap_or_default();
-        loading.set(false);
-        if live.selected.get_untracked() != Some(id) {
+        loading.try_set(false);
+        if !live.is_open(id) {
             return;
         }
         if direction == Direction::Newer && page.len() < PAGE as usize {
@@ -181,14 +111,13 @@ fn slide(live: Live, list: NodeRef<Div>, loading: RwSignal<bool>, direction: Dir
         live.messages.update(|messages| match direction {
             Direction::Older => {
                 messages.splice(0..0, page);
-                if messages.len() > MAX_IN_DOM {
-                    messages.truncate(MAX_IN_DOM);
+                if window::keep_oldest(messages) {
                     live.at_newest.set(false);
                 }
             }
             Direction::Newer => {
                 messages.extend(page);
-                keep_newest(messages);
+                window::keep_newest(messages);
             }
         });
         restore(list, anchor);
@@ -202,7 +131,7 @@ fn NewMessagesPill() -> impl IntoView {
     let live = expect_context::<Live>();
     view! {
         <Show when=move || { live.unseen.get() > 0 }>
-            <button id="new-messages" class="new-pill" on:click=move |_| jump_to_latest(live)>
+            <button id="new-messages" class="new-pill" on:click=move |_| live.jump_to_latest()>
                 {move || live.unseen.get()}" "{move || tr("chat.new_messages")}" ↓"
             </button>
         </Show>
@@ -422,7 +351,7 @@ fn MessageRow(item: Item) -> impl IntoView {
     let body = match message.content.clone() {
         ContentView::System { kind, .. } => {
             let actor = item.sender.clone();
-            return view! { {day}<div class="notice">{actor}" "{notice_text(&kind, tr)}</div> }
+            return view! { {day}<div class="notice">{actor}" "{notice_text(kind, tr)}</div> }
                 .into_any();
         }
         // Text is inserted as a text node: markup in a message is shown, never interpreted.
@@ -438,6 +367,10 @@ fn MessageRow(item: Item) -> impl IntoView {
     let clock = time::clock(message.created_at_ms);
     let show_sender = item.head && !own;
     let sender = item.sender.clone();
+    let failed = (status == MessageStatus::Failed).then(|| {
+        let reason = tr(failure_key(message.failure));
+        view! { <FailedNote local_id reason locale=item.locale/> }
+    });
     view! {
         {day}
         <div class="message" class:own=own class:head=item.head data-local-id=local_id
@@ -452,10 +385,44 @@ fn MessageRow(item: Item) -> impl IntoView {
                     <span class="meta" title=clock.clone()>{clock.clone()}</span>
                     {own.then(|| view! { <StatusIcon status local_id label=tr(status_label(status))/> })}
                 </div>
+                {failed}
             </div>
         </div>
     }
     .into_any()
+}
+
+/// The words for why a message was not sent.
+fn failure_key(failure: Option<ErrorCode>) -> &'static str {
+    match failure {
+        Some(ErrorCode::TooLarge) => "failed.too_large",
+        Some(ErrorCode::Forbidden | ErrorCode::NotFound) => "failed.forbidden",
+        Some(ErrorCode::BadRequest) => "failed.invalid",
+        _ => "failed.other",
+    }
+}
+
+/// Under a failed message: why, and what the user can do about it.
+#[component]
+fn FailedNote(local_id: i64, reason: &'static str, locale: Locale) -> impl IntoView {
+    let tr = move |key| i18n::tr(locale, key);
+    let retry = move |_| {
+        spawn_local(async move {
+            let _ = ipc::retry(local_id).await;
+        });
+    };
+    let delete = move |_| {
+        spawn_local(async move {
+            let _ = ipc::delete_failed(local_id).await;
+        });
+    };
+    view! {
+        <div class="failed-note" role="alert">
+            <span>"⚠ "{tr("failed.not_sent")}" "{reason}</span>
+            <button class="link retry" on:click=retry>{tr("failed.retry")}</button>
+            <button class="link delete" on:click=delete>{tr("failed.delete")}</button>
+        </div>
+    }
 }
 
 fn status_name(status: MessageStatus) -> &'static str {
@@ -523,6 +490,15 @@ fn ConnectionBanner() -> impl IntoView {
     }
 }
 
+/// The label of a role worth showing (plain members show none).
+fn role_key(role: Role) -> Option<&'static str> {
+    match role {
+        Role::Owner => Some("role.owner"),
+        Role::Admin => Some("role.admin"),
+        Role::Member => None,
+    }
+}
+
 /// The info drawer: who is in the open conversation.
 #[component]
 fn MembersDrawer() -> impl IntoView {
@@ -539,7 +515,7 @@ fn MembersDrawer() -> impl IntoView {
                             <Avatar name=Signal::derive(move || name.clone())/>
                             <span class="member-name">{member.user.display_name.clone()}</span>
                             <span class="muted-text">"@"{member.user.username.clone()}</span>
-                            {(member.role != "member").then(|| view! { <span class="role">{member.role.clone()}</span> })}
+                            {role_key(member.role).map(|key| view! { <span class="role">{move || tr(key)}</span> })}
                         </li>
                     }
                 }/>

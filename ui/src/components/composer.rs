@@ -7,7 +7,7 @@ use leptos::task::spawn_local;
 
 use crate::i18n::use_tr;
 use crate::ipc;
-use crate::routes::main_view::Live;
+use crate::state::Live;
 
 /// Milliseconds between typing notices.
 const TYPING_EVERY_MS: f64 = 3000.0;

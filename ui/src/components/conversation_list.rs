@@ -1,33 +1,33 @@
 //! The conversation column: search, new chat, and one row per conversation.
 
-use flint_proto::ipc::{ContentView, MessageView};
+use flint_proto::ipc::{MessageView, NoticeKind, Preview};
 use leptos::prelude::*;
 use leptos_icons::Icon;
 
 use crate::components::avatar::Avatar;
-use crate::components::chat::open_conversation;
 use crate::i18n::{self, use_tr, Locale};
-use crate::routes::main_view::Live;
+use crate::state::Live;
 use crate::time;
 
-/// A one-line preview of a message.
+/// A one-line preview of a message, in words.
 pub fn preview(message: &MessageView, tr: impl Fn(&'static str) -> &'static str) -> String {
-    match &message.content {
-        ContentView::Text { body, .. } => body.lines().next().unwrap_or_default().to_owned(),
-        ContentView::System { kind, .. } => notice_text(kind, tr).to_owned(),
-        ContentView::Unsupported { kind } => format!("[{kind}]"),
+    match message.preview() {
+        Preview::Text(text) => text.to_owned(),
+        Preview::Notice(kind) => notice_text(kind, tr).to_owned(),
+        Preview::Unsupported(kind) => format!("[{kind}]"),
     }
 }
 
 /// The words for a system notice.
-pub fn notice_text(kind: &str, tr: impl Fn(&'static str) -> &'static str) -> &'static str {
-    match kind {
-        "group_created" => tr("notice.group_created"),
-        "members_added" => tr("notice.members_added"),
-        "members_removed" => tr("notice.members_removed"),
-        "member_left" => tr("notice.member_left"),
-        _ => tr("notice.group_renamed"),
-    }
+pub fn notice_text(kind: NoticeKind, tr: impl Fn(&'static str) -> &'static str) -> &'static str {
+    tr(match kind {
+        NoticeKind::GroupCreated => "notice.group_created",
+        NoticeKind::MembersAdded => "notice.members_added",
+        NoticeKind::MembersRemoved => "notice.members_removed",
+        NoticeKind::MemberLeft => "notice.member_left",
+        NoticeKind::GroupRenamed => "notice.group_renamed",
+        NoticeKind::Unknown => "notice.unknown",
+    })
 }
 
 /// Height of a row (px); fixed, so the list can render only the rows in view.
@@ -172,8 +172,8 @@ fn Row(item: ListItem) -> impl IntoView {
     view! {
         <li class="row" class:selected=item.selected class:muted=item.muted class:pinned=item.pinned
             role="option" tabindex="0" data-id=id aria-selected=item.selected.to_string()
-            on:click=move |_| open_conversation(live, id)
-            on:keydown=move |ev| if ev.key() == "Enter" { open_conversation(live, id) }>
+            on:click=move |_| live.open(id)
+            on:keydown=move |ev| if ev.key() == "Enter" { live.open(id) }>
             <Avatar name=item.title.clone()/>
             <div class="row-main">
                 <div class="row-top">

@@ -6,10 +6,9 @@ use leptos::task::spawn_local;
 use leptos_icons::Icon;
 
 use crate::components::avatar::Avatar;
-use crate::components::chat::open_conversation;
 use crate::i18n::use_tr;
 use crate::ipc;
-use crate::routes::main_view::Live;
+use crate::state::Live;
 
 /// The panel.
 #[component]
@@ -41,7 +40,7 @@ pub fn NewChat() -> impl IntoView {
         spawn_local(async move {
             if let Ok(conversation) = ipc::open_direct(user.id).await {
                 live.new_chat.set(false);
-                open_conversation(live, conversation.id);
+                live.open(conversation.id);
             }
         });
     };
@@ -51,7 +50,7 @@ pub fn NewChat() -> impl IntoView {
         spawn_local(async move {
             if let Ok(conversation) = ipc::create_group(&name, &ids).await {
                 live.new_chat.set(false);
-                open_conversation(live, conversation.id);
+                live.open(conversation.id);
             }
         });
     };

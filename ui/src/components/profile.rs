@@ -1,6 +1,6 @@
 //! My profile and this profile's settings: who I am, language, theme, close to tray, GPU.
 
-use flint_proto::api::User;
+use flint_proto::api::{Device, User};
 use flint_proto::ipc::Preferences;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -10,7 +10,8 @@ use crate::app::Dark;
 use crate::components::avatar::Avatar;
 use crate::i18n::{use_tr, Locale};
 use crate::ipc;
-use crate::routes::main_view::Live;
+use crate::state::Live;
+use crate::time;
 
 /// The panel.
 #[component]
@@ -71,6 +72,7 @@ pub fn ProfilePanel() -> impl IntoView {
                     field=|p| &mut p.close_to_tray/>
                 <PreferenceSwitch preferences id="hardware-acceleration"
                     label="profile.hardware_acceleration" field=|p| &mut p.hardware_acceleration/>
+                <Devices/>
             </div>
         </div>
     }
@@ -111,5 +113,58 @@ fn PreferenceSwitch(
             <input type="checkbox" id=id prop:checked=checked
                 disabled=move || preferences.with(Option::is_none) on:change=toggle/>
         </label>
+    }
+}
+
+/// "My devices": every device signed in to this account; any other one can be signed out
+/// (its connection closes within a second).
+#[component]
+fn Devices() -> impl IntoView {
+    let tr = use_tr();
+    let locale = expect_context::<RwSignal<Locale>>();
+    let devices: RwSignal<Vec<Device>> = RwSignal::new(Vec::new());
+    let load = move || {
+        spawn_local(async move {
+            if let Ok(list) = ipc::devices().await {
+                devices.try_set(list);
+            }
+        });
+    };
+    load();
+    let sign_out = move |device_id: String| {
+        spawn_local(async move {
+            if ipc::sign_out_device(&device_id).await.is_ok() {
+                devices.try_update(|list| list.retain(|d| d.device_id != device_id));
+            }
+        });
+    };
+    view! {
+        <h3 class="section-title">{move || tr("devices.title")}</h3>
+        <ul class="devices" id="devices">
+            <For each=move || devices.get() key=|d| (d.device_id.clone(), d.last_seen_ms) children=move |device| {
+                let id = device.device_id.clone();
+                let name = if device.device_name.is_empty() { device.device_id.clone() } else { device.device_name.clone() };
+                let seen = device.last_seen_ms;
+                let action = if device.current {
+                    view! { <span class="role">{move || tr("devices.this")}</span> }.into_any()
+                } else {
+                    view! {
+                        <button class="link sign-out-device" on:click=move |_| sign_out(id.clone())>
+                            {move || tr("devices.sign_out")}
+                        </button>
+                    }.into_any()
+                };
+                view! {
+                    <li class="device" data-device-id=device.device_id.clone()>
+                        <div class="device-text">
+                            <div class="device-name">{name}</div>
+                            <div class="muted-text">{move || tr("devices.last_seen")}" "
+                                {move || time::list_time(seen, locale.get() == Locale::Zh)}</div>
+                        </div>
+                        {action}
+                    </li>
+                }
+            }/>
+        </ul>
     }
 }

@@ -1,146 +1,21 @@
-//! The main window: rail, conversation list, chat pane; and the live state they share.
+//! The main window: rail, conversation list, chat pane, and the panels over them. It creates
+//! the window's state ([`Live`]) and hands it to the app's event router while it is mounted.
 
 use flint_proto::api::User;
-use flint_proto::ipc::{ConnectionState, ConversationView, Event, MemberView, MessageView};
+use flint_proto::ipc::ConversationView;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_icons::Icon;
 
 use crate::app::Dark;
 use crate::components::avatar::Avatar;
-use crate::components::chat::{
-    jump_to_latest, keep_newest, open_conversation, ChatPane, MAX_IN_DOM,
-};
+use crate::components::chat::ChatPane;
 use crate::components::conversation_list::ConversationList;
 use crate::components::new_chat::NewChat;
 use crate::components::profile::ProfilePanel;
 use crate::i18n::{use_tr, Locale};
 use crate::ipc;
-
-/// Live state of the signed-in window, shared through context.
-#[derive(Clone, Copy)]
-pub struct Live {
-    /// Every conversation, in list order.
-    pub conversations: RwSignal<Vec<ConversationView>>,
-    /// The open conversation.
-    pub selected: RwSignal<Option<i64>>,
-    /// The loaded window of the open conversation, oldest first.
-    pub messages: RwSignal<Vec<MessageView>>,
-    /// The connection.
-    pub connection: RwSignal<ConnectionState>,
-    /// Whether the new-chat panel is open.
-    pub new_chat: RwSignal<bool>,
-    /// Who typed last in the open conversation (cleared after a few seconds).
-    pub typing: RwSignal<Option<i64>>,
-    /// Members of the open conversation.
-    pub members: RwSignal<Vec<MemberView>>,
-    /// Whether the info drawer (members) is open.
-    pub drawer: RwSignal<bool>,
-    /// Whether the loaded window reaches the newest message.
-    pub at_newest: RwSignal<bool>,
-    /// Whether the message list is scrolled to its end.
-    pub at_bottom: RwSignal<bool>,
-    /// New messages below the view.
-    pub unseen: RwSignal<u32>,
-    /// Whether the profile panel is open.
-    pub profile: RwSignal<bool>,
-}
-
-fn sort_conversations(list: &mut [ConversationView]) {
-    list.sort_by(|a, b| {
-        b.pinned
-            .cmp(&a.pinned)
-            .then(b.last_activity_ms.cmp(&a.last_activity_ms))
-            .then(b.id.cmp(&a.id))
-    });
-}
-
-impl Live {
-    fn apply(&self, event: Event) {
-        match event {
-            Event::ConversationUpdated { conversation } => self.conversations.update(|list| {
-                match list.iter_mut().find(|c| c.id == conversation.id) {
-                    Some(existing) => *existing = conversation,
-                    None => list.push(conversation),
-                }
-                sort_conversations(list);
-            }),
-            Event::MessageAdded { message } => {
-                if self.selected.get_untracked() == Some(message.conversation_id) {
-                    self.show_arrival(message);
-                }
-            }
-            Event::MessageStatusChanged {
-                local_id,
-                status,
-                server_id,
-                ..
-            } => {
-                self.messages.update(|messages| {
-                    if let Some(m) = messages.iter_mut().find(|m| m.local_id == local_id) {
-                        m.status = status;
-                        if server_id.is_some() {
-                            m.server_id = server_id;
-                        }
-                    }
-                });
-            }
-            Event::Typing {
-                conversation_id,
-                user_id,
-            } => {
-                if self.selected.get_untracked() == Some(conversation_id) {
-                    self.typing.set(Some(user_id));
-                    let typing = self.typing;
-                    set_timeout(move || typing.set(None), std::time::Duration::from_secs(4));
-                }
-            }
-            Event::ConnectionChanged { state } => self.connection.set(state),
-            Event::OpenRequested { conversation_id } => {
-                open_conversation(*self, conversation_id);
-                // Handled here; the shell need not keep it for later.
-                spawn_local(async move {
-                    let _ = ipc::take_pending_open().await;
-                });
-            }
-        }
-    }
-
-    /// A message arrived in the open conversation: append it when the window shows the newest
-    /// messages, count it as unseen when the user is reading further up.
-    fn show_arrival(&self, message: MessageView) {
-        let at_bottom = self.at_bottom.get_untracked() || message.is_own;
-        let full = self.messages.with_untracked(Vec::len) >= MAX_IN_DOM;
-        if !self.at_newest.get_untracked() || (full && !at_bottom) {
-            // The window ends before this message (or would outgrow the DOM bound under the
-            // reader's eyes): count it, and jump to it when it is the user's own.
-            self.at_newest.set(false);
-            if message.is_own {
-                jump_to_latest(*self);
-            } else {
-                self.unseen.update(|n| *n += 1);
-            }
-            return;
-        }
-        if !at_bottom {
-            self.unseen.update(|n| *n += 1);
-        }
-        self.at_bottom.set(at_bottom);
-        let id = message.conversation_id;
-        self.messages.update(|messages| {
-            if !messages.iter().any(|m| m.local_id == message.local_id) {
-                messages.push(message);
-            }
-            keep_newest(messages);
-        });
-        // Only what the user can see counts as read.
-        if at_bottom && document().has_focus().unwrap_or(false) {
-            spawn_local(async move {
-                let _ = ipc::mark_read(id).await;
-            });
-        }
-    }
-}
+use crate::state::{total_unread, EventRouter, Live};
 
 /// The signed-in window.
 #[component]
@@ -149,55 +24,28 @@ pub fn MainView() -> impl IntoView {
     let me = expect_context::<RwSignal<Option<User>>>();
     let locale = expect_context::<RwSignal<Locale>>();
     let Dark(dark) = expect_context::<Dark>();
-    let live = Live {
-        conversations: RwSignal::new(Vec::new()),
-        selected: RwSignal::new(None),
-        messages: RwSignal::new(Vec::new()),
-        connection: RwSignal::new(ConnectionState::Connecting),
-        new_chat: RwSignal::new(false),
-        typing: RwSignal::new(None),
-        members: RwSignal::new(Vec::new()),
-        drawer: RwSignal::new(false),
-        at_newest: RwSignal::new(true),
-        at_bottom: RwSignal::new(true),
-        unseen: RwSignal::new(0),
-        profile: RwSignal::new(false),
-    };
+    let router = expect_context::<EventRouter>();
+    let live = Live::default();
     provide_context(live);
-    // Subscribe first, then read snapshots; events that arrive before the snapshots are held
-    // back and replayed on top of them, so a late snapshot never hides a newer event.
-    let early: StoredValue<Option<Vec<Event>>> = StoredValue::new(Some(Vec::new()));
+    // Events are held from now until the snapshots are read, then replayed on top of them, so
+    // a late snapshot never hides a newer event. When the view goes (sign-out), nothing more
+    // reaches its state.
+    router.attach(live);
+    on_cleanup(move || router.detach());
     spawn_local(async move {
-        let _ = ipc::listen(move |event| {
-            let held = early.try_update_value(|held| match held {
-                Some(buffer) => {
-                    buffer.push(event.clone());
-                    true
-                }
-                None => false,
-            });
-            if held != Some(true) {
-                live.apply(event);
-            }
-        })
-        .await;
         if let Ok(state) = ipc::connection_state().await {
-            live.connection.set(state);
+            live.connection.try_set(state);
         }
         if let Ok(mut list) = ipc::conversations().await {
-            sort_conversations(&mut list);
-            live.conversations.set(list);
+            list.sort_by(ConversationView::list_order);
+            live.conversations.try_set(list);
         }
-        let held = early
-            .try_update_value(Option::take)
-            .flatten()
-            .unwrap_or_default();
-        for event in held {
-            live.apply(event);
-        }
+        router.ready(live);
         // A link or notification that started (or woke) the app before this view listened.
         if let Ok(Some(id)) = ipc::take_pending_open().await {
-            open_conversation(live, id);
+            if live.is_alive() {
+                live.open(id);
+            }
         }
     });
     // Esc closes the top panel; Ctrl/Cmd+K focuses search.
@@ -222,14 +70,7 @@ pub fn MainView() -> impl IntoView {
         }
     });
     on_cleanup(move || keys.remove());
-    let total_unread = move || {
-        live.conversations.with(|list| {
-            list.iter()
-                .filter(|c| !c.muted)
-                .map(|c| c.unread)
-                .sum::<u32>()
-        })
-    };
+    let total_unread = move || live.conversations.with(|list| total_unread(list));
     let sign_out = move |_| {
         spawn_local(async move {
             let _ = ipc::sign_out().await;

@@ -16,7 +16,20 @@ fn error_key(error: &ErrorBody) -> &'static str {
         ErrorCode::Unavailable => "error.unavailable",
         ErrorCode::RegistrationClosed => "error.registration_closed",
         ErrorCode::BadRequest => "error.bad_request",
+        ErrorCode::RateLimited => "error.rate_limited",
+        ErrorCode::InsecureTransport => "error.insecure",
         _ => "error.other",
+    }
+}
+
+/// The error as the form shows it: its words, and the wait for a rate limit.
+fn error_text(error: &ErrorBody, tr: impl Fn(&'static str) -> &'static str) -> String {
+    let words = tr(error_key(error));
+    match error.retry_after_ms {
+        Some(ms) if error.code == ErrorCode::RateLimited => {
+            format!("{words} ({}s)", ms.div_ceil(1000).max(1))
+        }
+        _ => words.to_owned(),
     }
 }
 
@@ -31,8 +44,18 @@ pub fn SignIn() -> impl IntoView {
     let password = RwSignal::new(String::new());
     let display_name = RwSignal::new(String::new());
     let registering = RwSignal::new(false);
+    let allow_insecure = RwSignal::new(false);
     let busy = RwSignal::new(false);
-    let error: RwSignal<Option<(&'static str, String)>> = RwSignal::new(None);
+    let error: RwSignal<Option<ErrorBody>> = RwSignal::new(None);
+    // The insecure-connection switch is offered once the server refused plain http (or the
+    // user turned it on).
+    let offer_insecure = move || {
+        allow_insecure.get()
+            || error.with(|e| {
+                e.as_ref()
+                    .is_some_and(|e| e.code == ErrorCode::InsecureTransport)
+            })
+    };
 
     // Pre-fill the server and reopen the last session if there is one.
     spawn_local(async move {
@@ -51,20 +74,28 @@ pub fn SignIn() -> impl IntoView {
         busy.set(true);
         error.set(None);
         spawn_local(async move {
-            let (url, user, pass) = (
+            let (url, user, pass, name) = (
                 server.get_untracked(),
                 username.get_untracked(),
                 password.get_untracked(),
+                display_name.get_untracked(),
             );
+            let args = ipc::SignInArgs {
+                server_url: &url,
+                username: &user,
+                password: &pass,
+                display_name: &name,
+                allow_insecure: allow_insecure.get_untracked(),
+            };
             let result = if registering.get_untracked() {
-                ipc::register(&url, &user, &pass, &display_name.get_untracked()).await
+                ipc::register(&args).await
             } else {
-                ipc::sign_in(&url, &user, &pass).await
+                ipc::sign_in(&args).await
             };
             busy.set(false);
             match result {
                 Ok(user) => me.set(Some(user)),
-                Err(e) => error.set(Some((error_key(&e), e.message))),
+                Err(e) => error.set(Some(e)),
             }
         });
     };
@@ -96,10 +127,17 @@ pub fn SignIn() -> impl IntoView {
                             on:input=move |ev| display_name.set(event_target_value(&ev))/>
                     </label>
                 </Show>
+                <Show when=offer_insecure>
+                    <label class="setting insecure">
+                        <input type="checkbox" id="allow-insecure" prop:checked=move || allow_insecure.get()
+                            on:change=move |_| allow_insecure.update(|a| *a = !*a)/>
+                        <span>{move || tr("signin.allow_insecure")}</span>
+                    </label>
+                </Show>
                 <Show when=move || error.get().is_some()>
                     <p class="form-error" role="alert" id="signin-error"
-                        title=move || error.get().map(|e| e.1).unwrap_or_default()>
-                        {move || error.get().map(|e| tr(e.0)).unwrap_or_default()}
+                        title=move || error.get().map(|e| e.message).unwrap_or_default()>
+                        {move || error.get().map(|e| error_text(&e, tr)).unwrap_or_default()}
                     </p>
                 </Show>
                 <button id="submit" class="primary" type="submit" disabled=move || busy.get()>

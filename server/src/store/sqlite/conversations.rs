@@ -89,15 +89,39 @@ fn load_unchecked(
     })
 }
 
-pub(super) fn list(
+/// Up to `limit` conversations of `user_id` with ids after `after_id`, in id order, stopping
+/// early before their encoded size passes `max_bytes` (a page always holds at least one).
+pub(super) fn page(
     conn: &Connection,
     user_id: UserId,
-) -> Result<Vec<wire::Conversation>, StoreError> {
-    let mut stmt = conn.prepare_cached("SELECT conversation_id FROM members WHERE user_id = ?1")?;
+    after_id: ConversationId,
+    limit: u32,
+    max_bytes: usize,
+) -> Result<wire::ConversationList, StoreError> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT conversation_id FROM members WHERE user_id = ?1 AND conversation_id > ?2
+         ORDER BY conversation_id LIMIT ?3",
+    )?;
     let ids: Vec<ConversationId> = stmt
-        .query_map([user_id], |row| row.get(0))?
+        .query_map(params![user_id, after_id, i64::from(limit) + 1], |row| {
+            row.get(0)
+        })?
         .collect::<Result<_, _>>()?;
-    ids.into_iter().map(|id| load_unchecked(conn, id)).collect()
+    let mut conversations = Vec::new();
+    let mut bytes = 0usize;
+    for &id in ids.iter().take(limit as usize) {
+        let conversation = load_unchecked(conn, id)?;
+        let size = conversation.encoded_len() + 4;
+        if !conversations.is_empty() && bytes + size > max_bytes {
+            break;
+        }
+        bytes += size;
+        conversations.push(conversation);
+    }
+    Ok(wire::ConversationList {
+        has_more: conversations.len() < ids.len(),
+        conversations,
+    })
 }
 
 fn insert_conversation(
@@ -177,6 +201,7 @@ fn notice(
         conversation_id,
         client_id: uuid_like_id(),
         content,
+        recalls: None,
     };
     insert_message(ctx, new, &recipients)?;
     Ok(())
@@ -199,13 +224,16 @@ fn require_group(conn: &Connection, conversation_id: ConversationId) -> Result<(
     }
 }
 
+/// Membership first, then the kind: an outsider learns nothing about the conversation, not
+/// even that it exists or that it is not a group.
 fn require_manager(
     conn: &Connection,
     conversation_id: ConversationId,
     actor_id: UserId,
 ) -> Result<(), StoreError> {
+    let role = require_member(conn, conversation_id, actor_id)?;
     require_group(conn, conversation_id)?;
-    match require_member(conn, conversation_id, actor_id)? {
+    match role {
         MemberRole::Owner | MemberRole::Admin => Ok(()),
         MemberRole::Member => Err(StoreError::Forbidden(
             "only the owner or an admin may do this",
@@ -323,8 +351,9 @@ pub(super) fn leave_group(
     user_id: UserId,
     conversation_id: ConversationId,
 ) -> Result<wire::Conversation, StoreError> {
+    let role = require_member(ctx.conn, conversation_id, user_id)?;
     require_group(ctx.conn, conversation_id)?;
-    if require_member(ctx.conn, conversation_id, user_id)? == MemberRole::Owner {
+    if role == MemberRole::Owner {
         return Err(StoreError::Invalid(
             "the owner cannot leave the group".into(),
         ));

@@ -11,13 +11,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use flint_proto::{api::User, wire};
+use flint_proto::api::{Device, User};
+use flint_proto::wire;
 use rusqlite::Connection;
 
 use self::writer::Writer;
+pub use self::writer::WriterHealth;
 use super::{
-    CommitListener, ConversationId, Credentials, NewMessage, SendOutcome, Session, Store,
-    StoreError, UserId,
+    CommitListener, ConversationId, Credentials, NewMessage, NewSession, SendOutcome, Session,
+    Store, StoreError, UserId,
 };
 
 /// Readers kept open for reuse.
@@ -28,6 +30,7 @@ pub struct SqliteStore {
     writer: Writer,
     readers: Arc<Readers>,
     max_group_members: usize,
+    health: Arc<WriterHealth>,
     writer_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
 }
 
@@ -56,15 +59,16 @@ impl Readers {
 
 impl SqliteStore {
     /// Opens (creating and migrating) the database at `path`. `listener` hears of every
-    /// committed inbox append, in commit order.
+    /// committed inbox append, in commit order; `health` tracks the writer thread.
     pub fn open(
         path: &Path,
         listener: Arc<dyn CommitListener>,
         max_group_members: usize,
+        health: Arc<WriterHealth>,
     ) -> Result<Self, StoreError> {
         let mut conn = schema::connect(path)?;
         schema::migrate(&mut conn)?;
-        let (writer, handle) = Writer::spawn(conn, listener)?;
+        let (writer, handle) = Writer::spawn(conn, listener, Arc::clone(&health))?;
         Ok(Self {
             writer,
             readers: Arc::new(Readers {
@@ -72,6 +76,7 @@ impl SqliteStore {
                 idle: Mutex::new(Vec::new()),
             }),
             max_group_members,
+            health,
             writer_thread: Mutex::new(Some(handle)),
         })
     }
@@ -108,6 +113,10 @@ impl Drop for SqliteStore {
 
 #[async_trait]
 impl Store for SqliteStore {
+    fn is_healthy(&self) -> bool {
+        self.health.is_alive()
+    }
+
     async fn create_user(
         &self,
         username: &str,
@@ -137,6 +146,13 @@ impl Store for SqliteStore {
             .await
     }
 
+    async fn revoke_user_sessions(&self, username: &str) -> Result<usize, StoreError> {
+        let username = username.to_owned();
+        self.writer
+            .write(move |ctx| users::revoke_user_sessions(ctx.conn, &username))
+            .await
+    }
+
     async fn list_users(&self) -> Result<Vec<User>, StoreError> {
         self.read(users::list_users).await
     }
@@ -153,24 +169,54 @@ impl Store for SqliteStore {
 
     async fn create_session(
         &self,
-        token_hash: Vec<u8>,
-        user_id: UserId,
-        device_id: &str,
+        session: NewSession,
+        max_per_user: u32,
     ) -> Result<(), StoreError> {
+        self.writer
+            .write(move |ctx| users::create_session(ctx.conn, &session, max_per_user))
+            .await
+    }
+
+    async fn session(
+        &self,
+        token_hash: Vec<u8>,
+        idle_since_ms: i64,
+    ) -> Result<Option<Session>, StoreError> {
+        self.read(move |conn| users::session(conn, &token_hash, idle_since_ms))
+            .await
+    }
+
+    async fn touch_session(&self, token_hash: Vec<u8>) -> Result<(), StoreError> {
+        self.writer
+            .write(move |ctx| users::touch_session(ctx.conn, &token_hash))
+            .await
+    }
+
+    async fn end_session(&self, token_hash: Vec<u8>) -> Result<(), StoreError> {
+        self.writer
+            .write(move |ctx| users::end_session(ctx.conn, &token_hash))
+            .await
+    }
+
+    async fn end_device(&self, user_id: UserId, device_id: &str) -> Result<bool, StoreError> {
         let device_id = device_id.to_owned();
         self.writer
-            .write(move |ctx| users::create_session(ctx.conn, &token_hash, user_id, &device_id))
+            .write(move |ctx| users::end_device(ctx.conn, user_id, &device_id))
             .await
     }
 
-    async fn session(&self, token_hash: Vec<u8>) -> Result<Option<Session>, StoreError> {
-        self.read(move |conn| users::session(conn, &token_hash))
+    async fn devices(&self, user_id: UserId) -> Result<Vec<Device>, StoreError> {
+        self.read(move |conn| users::devices(conn, user_id)).await
+    }
+
+    async fn revocations_after(&self, after_id: i64) -> Result<Vec<(i64, Vec<u8>)>, StoreError> {
+        self.read(move |conn| users::revocations_after(conn, after_id))
             .await
     }
 
-    async fn delete_session(&self, token_hash: Vec<u8>) -> Result<(), StoreError> {
+    async fn expire_sessions(&self, idle_since_ms: i64) -> Result<usize, StoreError> {
         self.writer
-            .write(move |ctx| users::delete_session(ctx.conn, &token_hash))
+            .write(move |ctx| users::expire_sessions(ctx.conn, idle_since_ms))
             .await
     }
 
@@ -185,8 +231,9 @@ impl Store for SqliteStore {
         user_id: UserId,
         since_seq: u64,
         limit: u32,
+        max_bytes: usize,
     ) -> Result<wire::SyncPage, StoreError> {
-        self.read(move |conn| messages::sync(conn, user_id, since_seq, limit))
+        self.read(move |conn| messages::sync(conn, user_id, since_seq, limit, max_bytes))
             .await
     }
 
@@ -284,8 +331,14 @@ impl Store for SqliteStore {
             .await
     }
 
-    async fn conversations(&self, user_id: UserId) -> Result<Vec<wire::Conversation>, StoreError> {
-        self.read(move |conn| conversations::list(conn, user_id))
+    async fn conversations(
+        &self,
+        user_id: UserId,
+        after_id: ConversationId,
+        limit: u32,
+        max_bytes: usize,
+    ) -> Result<wire::ConversationList, StoreError> {
+        self.read(move |conn| conversations::page(conn, user_id, after_id, limit, max_bytes))
             .await
     }
 
@@ -299,5 +352,146 @@ impl Store for SqliteStore {
             conversations::member_ids(conn, conversation_id)
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_read_marker_is_checked_by_primary_key_not_by_a_scan() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = schema::connect(&dir.path().join("flint.db")).unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                messages::MESSAGE_IN_CONVERSATION
+            ))
+            .unwrap()
+            .query_map([1, 1], |row| row.get::<_, String>(3))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let plan = plan.join(" | ");
+        assert!(plan.contains("INTEGER PRIMARY KEY"), "{plan}");
+        assert!(!plan.contains("SCAN"), "{plan}");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn database_files_are_private_to_their_owner() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flint.db");
+        let conn = schema::connect(&path).unwrap();
+        conn.execute_batch("CREATE TABLE t (x); INSERT INTO t VALUES (1);")
+            .unwrap();
+        for suffix in ["", "-wal", "-shm"] {
+            let file = dir.path().join(format!("flint.db{suffix}"));
+            let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", file.display());
+        }
+        drop(conn);
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        drop(schema::connect(&path).unwrap());
+        let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "a file opened too wide is narrowed");
+    }
+
+    struct Quiet;
+    impl CommitListener for Quiet {
+        fn committed(&self, _fanout: &crate::store::Fanout) {}
+    }
+
+    fn store(dir: &tempfile::TempDir) -> SqliteStore {
+        let health = Arc::new(WriterHealth::new(|| {}));
+        SqliteStore::open(&dir.path().join("flint.db"), Arc::new(Quiet), 500, health).unwrap()
+    }
+
+    #[tokio::test]
+    async fn sessions_unused_past_the_idle_time_end_and_are_revoked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = store(&dir);
+        let user = store.create_user("alice", "Alice", "hash").await.unwrap();
+        let session = NewSession {
+            token_hash: vec![1; 32],
+            user_id: user.id,
+            device_id: "laptop".into(),
+            device_name: String::new(),
+        };
+        store.create_session(session, 20).await.unwrap();
+        let now = crate::store::now_ms();
+        assert!(store
+            .session(vec![1; 32], now - 1000)
+            .await
+            .unwrap()
+            .is_some());
+        // Seen from a day later, unused since: the session no longer counts…
+        let later = now + 1000;
+        assert!(store.session(vec![1; 32], later).await.unwrap().is_none());
+        // …and the sweep ends it, recording the revocation for open sockets.
+        assert_eq!(store.expire_sessions(later).await.unwrap(), 1);
+        let revoked = store.revocations_after(0).await.unwrap();
+        assert_eq!(revoked.len(), 1);
+        assert_eq!(revoked[0].1, vec![1; 32]);
+        assert!(store.session(vec![1; 32], 0).await.unwrap().is_none());
+    }
+
+    #[test]
+    fn names_from_before_look_alike_keys_keep_working() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("flint.db");
+        {
+            let conn = schema::connect(&path).unwrap();
+            conn.execute_batch(include_str!("migrations/001_init.sql"))
+                .unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            for name in ["alice", "\u{0430}lice", "bob"] {
+                conn.execute(
+                    "INSERT INTO users (username, display_name, password_hash, created_at_ms)
+                     VALUES (?1, ?1, 'x', 0)",
+                    [name],
+                )
+                .unwrap();
+            }
+        }
+        let mut conn = schema::connect(&path).unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let keys: Vec<String> = conn
+            .prepare("SELECT name_key FROM users ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(keys, ["alice", "alice#2", "bob"]);
+    }
+
+    #[test]
+    fn revocation_ids_never_go_back_when_pruning_empties_the_log() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = schema::connect(&dir.path().join("flint.db")).unwrap();
+        schema::migrate(&mut conn).unwrap();
+        let insert = "INSERT INTO revocations (token_hash, at_ms) VALUES (x'01', 0)";
+        conn.execute_batch(&format!(
+            "{insert}; {insert}; DELETE FROM revocations; {insert};"
+        ))
+        .unwrap();
+        let id: i64 = conn
+            .query_row("SELECT id FROM revocations", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(id, 3, "the watcher's cursor (2) still sees the new one");
+    }
+
+    #[test]
+    fn full_sync_is_in_force() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = schema::connect(&dir.path().join("flint.db")).unwrap();
+        let sync: i64 = conn
+            .pragma_query_value(None, "synchronous", |row| row.get(0))
+            .unwrap();
+        assert_eq!(sync, 2, "synchronous=FULL");
     }
 }

@@ -5,8 +5,13 @@
 //! each in its own savepoint inside one transaction, commits once, and only then answers the
 //! callers and tells the [`CommitListener`] — in commit order, so pushes leave in seq order.
 //! A job that fails rolls back only its savepoint; a failed commit fails the whole group.
+//! A job that panics is a failed job (its caller gets an internal error, the others go on);
+//! a panic anywhere else stops the writer for good: [`WriterHealth`] says so, `/health`
+//! reports it, and the server exits non-zero so its supervisor restarts it.
 
 use std::collections::HashMap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
 use rusqlite::{Connection, TransactionBehavior};
@@ -40,6 +45,33 @@ pub(super) struct WriteContext<'a> {
     pub fanouts: Vec<Fanout>,
 }
 
+/// Whether the writer thread still runs, and whom to tell when it dies.
+pub struct WriterHealth {
+    alive: AtomicBool,
+    on_death: Box<dyn Fn() + Send + Sync>,
+}
+
+impl WriterHealth {
+    /// A live writer; `on_death` runs once if it dies.
+    pub fn new(on_death: impl Fn() + Send + Sync + 'static) -> Self {
+        Self {
+            alive: AtomicBool::new(true),
+            on_death: Box::new(on_death),
+        }
+    }
+
+    /// False once the writer has died.
+    pub fn is_alive(&self) -> bool {
+        self.alive.load(Ordering::SeqCst)
+    }
+
+    fn died(&self) {
+        if self.alive.swap(false, Ordering::SeqCst) {
+            (self.on_death)();
+        }
+    }
+}
+
 /// The handle callers use to queue writes.
 #[derive(Clone)]
 pub(super) struct Writer {
@@ -51,11 +83,18 @@ impl Writer {
     pub fn spawn(
         conn: Connection,
         listener: Arc<dyn CommitListener>,
+        health: Arc<WriterHealth>,
     ) -> Result<(Self, std::thread::JoinHandle<()>), StoreError> {
         let (jobs, queue) = mpsc::channel(QUEUE_DEPTH);
         let handle = std::thread::Builder::new()
             .name("flint-store-writer".into())
-            .spawn(move || run(conn, queue, listener))
+            .spawn(move || {
+                let ran = catch_unwind(AssertUnwindSafe(|| run(conn, queue, listener)));
+                if ran.is_err() {
+                    tracing::error!("the store writer panicked; writes stop and the server exits");
+                    health.died();
+                }
+            })
             .map_err(|e| StoreError::Task(e.to_string()))?;
         Ok((Self { jobs }, handle))
     }
@@ -90,7 +129,10 @@ impl Writer {
             (finish, status)
         });
         self.jobs.send(job).await.map_err(|_| StoreError::Closed)?;
-        answer.await.map_err(|_| StoreError::Closed)?
+        // A dropped answer means the job panicked (or the writer died under it).
+        answer
+            .await
+            .map_err(|_| StoreError::Task("the write failed inside the store".into()))?
     }
 }
 
@@ -128,9 +170,18 @@ fn commit_group(
                 seqs,
                 fanouts: Vec::new(),
             };
-            let (finish, status) = job(&mut ctx);
+            let ran = catch_unwind(AssertUnwindSafe(|| job(&mut ctx)));
             let job_fanouts = std::mem::take(&mut ctx.fanouts);
-            finishes.push(finish);
+            let status = match ran {
+                Ok((finish, status)) => {
+                    finishes.push(finish);
+                    status
+                }
+                Err(_) => {
+                    tracing::error!("a store job panicked; it is rolled back");
+                    JobStatus::Failed
+                }
+            };
             if status == JobStatus::Done {
                 savepoint.commit()?;
                 fanouts.extend(job_fanouts);
@@ -203,5 +254,92 @@ impl SeqCounters {
         self.journal.push((user, previous));
         self.last.insert(user, current + 1);
         Ok(current + 1)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicUsize;
+
+    use super::*;
+
+    struct Quiet;
+    impl CommitListener for Quiet {
+        fn committed(&self, _fanout: &Fanout) {}
+    }
+
+    struct Panics;
+    impl CommitListener for Panics {
+        fn committed(&self, _fanout: &Fanout) {
+            panic!("listener bug");
+        }
+    }
+
+    /// A writer over an in-memory table, its health, how often it died, and a signal of
+    /// its death.
+    fn writer(
+        listener: Arc<dyn CommitListener>,
+    ) -> (
+        Writer,
+        Arc<WriterHealth>,
+        Arc<AtomicUsize>,
+        Arc<tokio::sync::Notify>,
+    ) {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE t (x INTEGER)").unwrap();
+        let deaths = Arc::new(AtomicUsize::new(0));
+        let died = Arc::new(tokio::sync::Notify::new());
+        let (counted, signal) = (Arc::clone(&deaths), Arc::clone(&died));
+        let health = Arc::new(WriterHealth::new(move || {
+            counted.fetch_add(1, Ordering::SeqCst);
+            signal.notify_one();
+        }));
+        let (writer, _thread) = Writer::spawn(conn, listener, Arc::clone(&health)).unwrap();
+        (writer, health, deaths, died)
+    }
+
+    #[tokio::test]
+    async fn a_panicking_job_fails_alone_and_the_writer_goes_on() {
+        let (writer, health, _, _) = writer(Arc::new(Quiet));
+        let panicked = writer
+            .write(|ctx| -> Result<(), StoreError> {
+                ctx.conn.execute("INSERT INTO t VALUES (1)", [])?;
+                panic!("job bug")
+            })
+            .await;
+        assert!(matches!(panicked, Err(StoreError::Task(_))), "{panicked:?}");
+        let count = writer
+            .write(|ctx| {
+                ctx.conn.execute("INSERT INTO t VALUES (2)", [])?;
+                Ok(ctx
+                    .conn
+                    .query_row("SELECT COUNT(*) FROM t", [], |r| r.get::<_, i64>(0))?)
+            })
+            .await
+            .unwrap();
+        assert_eq!(count, 1, "the panicking job's row was rolled back");
+        assert!(health.is_alive());
+    }
+
+    #[tokio::test]
+    async fn a_panic_outside_a_job_stops_the_writer_and_says_so() {
+        let (writer, health, deaths, died) = writer(Arc::new(Panics));
+        let first = writer
+            .write(|ctx| {
+                ctx.fanouts.push(Fanout {
+                    message: Default::default(),
+                    recipients: vec![(1, 1)],
+                });
+                Ok(())
+            })
+            .await;
+        assert!(first.is_err());
+        tokio::time::timeout(std::time::Duration::from_secs(10), died.notified())
+            .await
+            .expect("the writer's death is reported");
+        assert!(!health.is_alive());
+        assert_eq!(deaths.load(Ordering::SeqCst), 1);
+        let next = writer.write(|_| Ok(())).await;
+        assert!(matches!(next, Err(StoreError::Closed)), "{next:?}");
     }
 }
