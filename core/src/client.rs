@@ -5,9 +5,11 @@ use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 
 use flint_proto::api::{Device, LoginRequest, RegisterRequest, User};
-use flint_proto::ipc::{ConnectionState, ConversationView, Event, MemberView, MessageView};
+use flint_proto::ipc::{
+    ConnectionState, ConversationView, Event, MemberView, MessageStatus, MessageView,
+};
 use flint_proto::wire::{self, message_content, request, response};
-use flint_proto::Secret;
+use flint_proto::{ErrorCode, Secret};
 use prost::Message as _;
 use tokio::sync::{broadcast, watch, Notify};
 use tokio::task::JoinHandle;
@@ -18,13 +20,15 @@ use uuid::Uuid;
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::http::Http;
+use crate::library::{self, Media, Want};
 use crate::link::{unexpected, LinkParams};
 use crate::profile;
 use crate::secrets::TokenVault;
 use crate::shared::{Shared, EVENT_BUFFER};
 use crate::store::messages::Page;
-use crate::store::{conversations, kv, messages, now_ms, outbox, Store};
-use crate::{engine, sync, tls};
+use crate::store::{self, conversations, kv, messages, now_ms, outbox, uploads, Store};
+use crate::uploads::Uploads;
+use crate::{attachment, engine, media, sync, tls};
 
 /// Text limit assumed before the server's greeting says otherwise.
 const DEFAULT_MAX_TEXT_CHARS: u32 = 8_000;
@@ -58,8 +62,8 @@ async fn transport(config: &ClientConfig) -> Result<(Http, Arc<rustls::ClientCon
     Ok((http, tls))
 }
 
-/// Runs blocking work (the credential store, files) off the async threads.
-async fn blocking<R: Send + 'static>(
+/// Runs blocking work (the credential store, files, pictures) off the async threads.
+pub(crate) async fn blocking<R: Send + 'static>(
     work: impl FnOnce() -> Result<R> + Send + 'static,
 ) -> Result<R> {
     tokio::task::spawn_blocking(work)
@@ -216,6 +220,7 @@ impl Client {
             link: watch::channel(None).0,
             state: watch::channel(ConnectionState::Connecting).0,
             outbox_wake: Notify::new(),
+            uploads: Uploads::default(),
             shutdown: CancellationToken::new(),
             max_text_chars: AtomicU32::new(DEFAULT_MAX_TEXT_CHARS),
             config,
@@ -223,6 +228,7 @@ impl Client {
         let tasks = vec![
             tokio::spawn(engine::run(Arc::clone(&shared))),
             tokio::spawn(crate::outbox::run(Arc::clone(&shared))),
+            tokio::spawn(crate::uploads::run(Arc::clone(&shared))),
         ];
         Self {
             shared,
@@ -351,10 +357,109 @@ impl Client {
                 ..Default::default()
             })),
         };
-        self.enqueue(conversation_id, content.encode_to_vec()).await
+        self.enqueue(conversation_id, content.encode_to_vec(), None)
+            .await
     }
 
-    async fn enqueue(&self, conversation_id: i64, content: Vec<u8>) -> Result<MessageView> {
+    /// Sends a file — a picture (JPEG, PNG, GIF, WebP) as an image with its size, a tiny
+    /// preview and a thumbnail made here, anything else as a file. The message shows at once
+    /// as "sending" while the file uploads (resumed after a lost connection or a restart,
+    /// [`Event::UploadProgress`] on the way), and enters the outbox once the server holds it.
+    pub async fn send_file(&self, conversation_id: i64, path: &Path) -> Result<MessageView> {
+        let meta = tokio::fs::metadata(path).await?;
+        if !meta.is_file() {
+            return Err(Error::Invalid("only files can be sent".into()));
+        }
+        if meta.len() == 0 {
+            return Err(Error::Invalid("the file is empty".into()));
+        }
+        let path = std::path::absolute(path)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".into());
+        let inspected = path.clone();
+        let (mime, picture) =
+            blocking(move || Ok((media::sniff(&inspected)?, media::picture(&inspected)?))).await?;
+        let content = attachment::content(name, meta.len(), mime, picture.as_ref());
+        let source = path.to_string_lossy().into_owned();
+        let message = self.enqueue(conversation_id, content, Some(source)).await?;
+        if let Some(picture) = picture {
+            library::keep_own_thumbnail(&self.shared, message.local_id, picture.thumbnail).await?;
+        }
+        Ok(message)
+    }
+
+    /// Keeps bytes pasted into the composer as a file named `name` in the media folder, to
+    /// be sent like any file; returns where.
+    pub async fn keep_pasted(&self, name: &str, bytes: Vec<u8>) -> Result<PathBuf> {
+        let path = library::pasted_path(&self.shared, name).await?;
+        tokio::fs::write(&path, bytes).await?;
+        Ok(path)
+    }
+
+    /// The tiny preview (JPEG) a picture's message carries, if it has one.
+    pub async fn preview(&self, local_id: i64) -> Result<Option<Vec<u8>>> {
+        let content = self
+            .shared
+            .store
+            .call(move |conn| messages::content(conn, local_id))
+            .await?;
+        Ok(content.as_deref().and_then(attachment::preview))
+    }
+
+    /// A message's file on this device — its thumbnail (pictures) or the original —
+    /// downloaded first when needed.
+    pub async fn media(&self, local_id: i64, want: Want) -> Result<Media> {
+        library::media(&self.shared, local_id, want).await
+    }
+
+    /// Stops the upload of an own message's file; the message shows failed (retry starts
+    /// the upload again).
+    pub async fn cancel_upload(&self, local_id: i64) -> Result<()> {
+        if self.shared.uploads.cancel(local_id) {
+            return Ok(());
+        }
+        let stopped = self
+            .shared
+            .store
+            .call(move |conn| {
+                let tx = conn.transaction()?;
+                let view = messages::view(&tx, local_id, 0)?;
+                let waiting = view
+                    .as_ref()
+                    .is_some_and(|v| v.status == MessageStatus::Sending)
+                    && uploads::deactivate(&tx, local_id, true)?;
+                if waiting {
+                    messages::mark_failed(&tx, local_id, ErrorCode::Cancelled)?;
+                }
+                tx.commit()?;
+                Ok(view.filter(|_| waiting))
+            })
+            .await?
+            .ok_or_else(|| Error::Invalid("no upload of this message is under way".into()))?;
+        self.shared.emit(Event::MessageStatusChanged {
+            conversation_id: stopped.conversation_id,
+            local_id,
+            server_id: None,
+            status: MessageStatus::Failed,
+            failure: Some(ErrorCode::Cancelled),
+        });
+        Ok(())
+    }
+
+    /// Downloads the file of a message into this account's media folder (continuing an
+    /// earlier partial download); returns where it is.
+    pub async fn download_file(&self, local_id: i64) -> Result<PathBuf> {
+        Ok(self.media(local_id, Want::Original).await?.path)
+    }
+
+    async fn enqueue(
+        &self,
+        conversation_id: i64,
+        content: Vec<u8>,
+        upload: Option<String>,
+    ) -> Result<MessageView> {
         let me = self.shared.me_id();
         let client_id = Uuid::now_v7().as_bytes().to_vec();
         let message = self
@@ -373,14 +478,23 @@ impl Client {
                     &content,
                     now_ms(),
                 )?;
-                outbox::enqueue(&tx, local_id)?;
-                conversations::set_draft(&tx, conversation_id, "", now_ms())?;
+                match &upload {
+                    Some(path) => {
+                        uploads::insert(&tx, local_id, path)?;
+                        store::media::set_source(&tx, local_id, path)?;
+                    }
+                    None => outbox::enqueue(&tx, local_id)?,
+                }
+                if upload.is_none() {
+                    conversations::set_draft(&tx, conversation_id, "", now_ms())?;
+                }
                 conversations::touch(&tx, conversation_id, now_ms())?;
                 tx.commit()?;
                 messages::view(conn, local_id, me)?.ok_or(Error::NotFound("message"))
             })
             .await?;
         self.shared.outbox_wake.notify_one();
+        self.shared.uploads.wake.notify_one();
         self.shared.emit(Event::MessageAdded {
             message: message.clone(),
         });
@@ -414,7 +528,7 @@ impl Client {
             .call(move |conn| {
                 let tx = conn.transaction()?;
                 let requeued = messages::mark_sending(&tx, local_id)?;
-                if requeued {
+                if requeued && !uploads::reactivate(&tx, local_id)? {
                     outbox::enqueue(&tx, local_id)?;
                 }
                 tx.commit()?;
@@ -425,6 +539,7 @@ impl Client {
             return Err(Error::Invalid("only failed messages can be retried".into()));
         }
         self.shared.outbox_wake.notify_one();
+        self.shared.uploads.wake.notify_one();
         Ok(())
     }
 

@@ -33,6 +33,9 @@ pub struct ClientConfig {
     pub reconnect_max: Duration,
     /// How long a request may wait for its answer (also each REST call's whole time).
     pub request_timeout: Duration,
+    /// Bytes the media folder (downloads, thumbnails) may hold before the least recently
+    /// used files go.
+    pub media_cache_bytes: u64,
     /// Interval of WebSocket pings; a socket silent for three intervals is dropped.
     pub heartbeat: Duration,
     /// How the outbox retries a send that failed for a passing reason.
@@ -52,6 +55,7 @@ impl ClientConfig {
             reconnect_min: Duration::from_millis(300),
             reconnect_max: Duration::from_secs(30),
             request_timeout: Duration::from_secs(15),
+            media_cache_bytes: 2 << 30,
             heartbeat: Duration::from_secs(15),
             outbox_retry: RetryPolicy::default(),
         }

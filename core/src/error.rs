@@ -48,6 +48,9 @@ pub enum Error {
     /// A file operation failed.
     #[error("file system: {0}")]
     Io(#[from] std::io::Error),
+    /// The user cancelled the operation.
+    #[error("cancelled")]
+    Cancelled,
     /// The client is shut down.
     #[error("the client has shut down")]
     Closed,
@@ -67,6 +70,7 @@ impl Error {
             }
             Self::Invalid(_) => ErrorCode::BadRequest,
             Self::InsecureTransport => ErrorCode::InsecureTransport,
+            Self::Cancelled => ErrorCode::Cancelled,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Protocol(_) | Self::Database(_) | Self::SchemaTooNew { .. } | Self::Io(_) => {
                 ErrorCode::Internal
@@ -91,6 +95,9 @@ impl Error {
                 | ErrorCode::Forbidden
                 | ErrorCode::NotFound
                 | ErrorCode::TooLarge
+                | ErrorCode::QuotaExceeded
+                | ErrorCode::TypeNotAllowed
+                | ErrorCode::Cancelled
         )
     }
 

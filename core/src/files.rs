@@ -85,3 +85,41 @@ mod tests {
         assert_eq!(std::fs::read(&file).unwrap(), b"x");
     }
 }
+
+/// A name safe to create in a folder of ours, from a name someone else chose: no path (a
+/// separator or a `..` cannot leave the folder), no control characters, nothing Windows
+/// refuses, at most 200 bytes; `file` when nothing is left.
+pub fn safe_name(raw: &str) -> String {
+    let cleaned: String = raw
+        .chars()
+        .map(|c| match c {
+            '/' | '\\' | '<' | '>' | ':' | '"' | '|' | '?' | '*' => '_',
+            c if c.is_control() => '_',
+            c => c,
+        })
+        .collect();
+    let mut name = cleaned.trim().trim_end_matches('.').to_owned();
+    while name.len() > 200 {
+        name.pop();
+    }
+    if name.is_empty() || name.chars().all(|c| c == '.' || c == '_') {
+        "file".into()
+    } else {
+        name
+    }
+}
+
+#[cfg(test)]
+mod safe_name_tests {
+    use super::safe_name;
+
+    #[test]
+    fn names_from_others_stay_inside_the_folder() {
+        assert_eq!(safe_name("../../etc/passwd"), ".._.._etc_passwd");
+        assert_eq!(safe_name(".."), "file");
+        assert_eq!(safe_name("a\0b"), "a_b");
+        assert_eq!(safe_name("报告 📄.pdf"), "报告 📄.pdf");
+        assert_eq!(safe_name("C:\\x.txt"), "C__x.txt");
+        assert!(safe_name(&"长".repeat(100)).len() <= 200);
+    }
+}

@@ -9,13 +9,16 @@
 //! Around them: `http` (REST), `tls`, `secrets` (the session token in the credential store),
 //! `profile` and `files` (what a profile folder keeps, private to its owner).
 
+mod attachment;
 mod client;
 mod config;
 mod engine;
 mod error;
 mod files;
 mod http;
+pub mod library;
 mod link;
+pub mod media;
 mod outbox;
 pub mod preferences;
 mod profile;
@@ -25,6 +28,8 @@ mod shared;
 mod store;
 mod sync;
 mod tls;
+pub mod transfer;
+mod uploads;
 
 pub use client::Client;
 pub use config::ClientConfig;

@@ -12,6 +12,8 @@ use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::link::{Link, LinkParams};
 use crate::store::{conversations, Store};
+use crate::transfer::FileService;
+use crate::uploads::Uploads;
 
 /// Events buffered per subscriber before a slow one starts missing them.
 pub const EVENT_BUFFER: usize = 8192;
@@ -34,6 +36,8 @@ pub struct Shared {
     pub state: watch::Sender<ConnectionState>,
     /// Woken when a message enters the outbox.
     pub outbox_wake: Notify,
+    /// Files of own messages on their way to the server.
+    pub uploads: Uploads,
     /// Cancelled when the client shuts down.
     pub shutdown: CancellationToken,
     /// Longest text the server accepts (from its greeting).
@@ -57,6 +61,15 @@ impl Shared {
     /// The live link, or `Offline`.
     pub fn current_link(&self) -> Result<Arc<Link>> {
         self.link.borrow().clone().ok_or(Error::Offline)
+    }
+
+    /// The file service of the server, signed in as this session.
+    pub fn file_service(&self) -> Result<FileService> {
+        FileService::new(
+            self.config.server_url.clone(),
+            self.params.token.clone(),
+            Arc::clone(&self.params.tls),
+        )
     }
 
     /// The signed-in user's id.

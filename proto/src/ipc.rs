@@ -46,6 +46,44 @@ pub enum ContentView {
         /// The group name, where it applies.
         name: String,
     },
+    /// A file.
+    File {
+        /// The server's id of the file ('' while it is still being uploaded).
+        file_id: String,
+        /// Its name.
+        name: String,
+        /// Size in bytes.
+        size: u64,
+    },
+    /// A picture; its thumbnail and full size come through the shell's media scheme.
+    Image {
+        /// Pixels across, as shown (0 when unknown).
+        width: u32,
+        /// Pixels down, as shown.
+        height: u32,
+        /// Size in bytes.
+        size: u64,
+        /// An animation (GIF) that plays where it is visible.
+        animated: bool,
+    },
+    /// A voice clip.
+    Voice {
+        /// Length in milliseconds.
+        duration_ms: u32,
+        /// Loudness per bar, 0–255.
+        waveform: Vec<u8>,
+    },
+    /// A video clip.
+    Video {
+        /// Pixels across.
+        width: u32,
+        /// Pixels down.
+        height: u32,
+        /// Length in milliseconds.
+        duration_ms: u32,
+        /// Size in bytes.
+        size: u64,
+    },
     /// A kind this client cannot show yet (kept, shown as "unsupported").
     Unsupported {
         /// The kind's name when known (`image`, `file`, …), else `unknown`.
@@ -93,6 +131,14 @@ pub enum Preview<'a> {
     Text(&'a str),
     /// A server notice.
     Notice(NoticeKind),
+    /// A file (its name).
+    File(&'a str),
+    /// A picture.
+    Image,
+    /// A voice clip (its length in milliseconds).
+    Voice(u32),
+    /// A video clip.
+    Video,
     /// A kind this client cannot show (its name).
     Unsupported(&'a str),
 }
@@ -140,6 +186,10 @@ impl MessageView {
                 Preview::Text(body.lines().find(|l| !l.trim().is_empty()).unwrap_or(""))
             }
             ContentView::System { kind, .. } => Preview::Notice(*kind),
+            ContentView::File { name, .. } => Preview::File(name),
+            ContentView::Image { .. } => Preview::Image,
+            ContentView::Voice { duration_ms, .. } => Preview::Voice(*duration_ms),
+            ContentView::Video { .. } => Preview::Video,
             ContentView::Unsupported { kind } => Preview::Unsupported(kind),
         }
     }
@@ -289,10 +339,27 @@ pub enum Event {
         /// Who is typing.
         user_id: i64,
     },
+    /// A file of an own message is on its way to the server (at most ten a second per file).
+    UploadProgress {
+        /// The conversation.
+        conversation_id: i64,
+        /// The message the file belongs to.
+        local_id: i64,
+        /// Bytes the server holds.
+        sent: u64,
+        /// Bytes of the file.
+        total: u64,
+    },
     /// The connection changed state.
     ConnectionChanged {
         /// The new state.
         state: ConnectionState,
+    },
+    /// Files were dropped on the window and wait, staged, for the user to send them. Raised by
+    /// the desktop shell, never by the engine.
+    FilesStaged {
+        /// Every staged file, in order.
+        files: Vec<StagedFile>,
     },
     /// The user asked the shell to show a conversation (a notification was clicked). Raised
     /// by the desktop shell, never by the engine.
@@ -304,6 +371,20 @@ pub enum Event {
     /// shell raises this) or the server was restored from a backup (the engine raises this).
     /// Read the conversation list and the open window again.
     Reload,
+}
+
+/// A file chosen to send (picked, dropped or pasted), shown in the sheet before sending. The
+/// page never sees its path: it names it by `index`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StagedFile {
+    /// Its place among the staged files.
+    pub index: u32,
+    /// Its name.
+    pub name: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Whether it goes as a picture (its thumbnail is at `staged/{index}` of the media scheme).
+    pub is_picture: bool,
 }
 
 /// Settings of one desktop profile, kept across restarts.

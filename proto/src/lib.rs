@@ -2,6 +2,7 @@
 //!
 //! - [`wire`]: the WebSocket protocol generated from `flint.proto` (binary protobuf frames).
 //! - [`api`]: the JSON bodies of the REST API (`/api/v1`).
+//! - [`files`]: the file service's HTTP contract (tus uploads, downloads, possession proofs).
 //! - [`ipc`]: the views and events the client engine gives front ends.
 //! - [`ErrorCode`] / [`ErrorBody`]: the one error vocabulary shared by the wire, REST and IPC.
 //!
@@ -9,6 +10,7 @@
 
 pub mod api;
 mod error;
+pub mod files;
 pub mod ipc;
 mod secret;
 

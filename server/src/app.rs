@@ -6,9 +6,10 @@ use std::net::SocketAddr;
 use axum::extract::Request;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post};
+use axum::routing::{delete, get, head, post};
 use axum::serve::ListenerExt;
 use axum::Router;
+use flint_proto::files;
 use tokio::net::TcpListener;
 use tokio_util::sync::CancellationToken;
 use tower_http::limit::RequestBodyLimitLayer;
@@ -16,6 +17,7 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::error::{json_errors, AppError};
+use crate::files::{collect, downloads, uploads};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::tls::{self, TlsListener};
@@ -27,6 +29,24 @@ const MAX_URI_BYTES: usize = 8 * 1024;
 /// Every route of the server.
 pub fn app(state: AppState) -> Router {
     let body_limit = state.config.limits.max_body_bytes;
+    let upload = format!("{}/{{id}}", files::UPLOADS_PATH);
+    // Chunks are bounded by their upload's length, not by the body limit of other requests.
+    let file_routes = Router::new()
+        .route(
+            files::UPLOADS_PATH,
+            post(uploads::create).options(uploads::options),
+        )
+        .route(
+            &upload,
+            head(uploads::head)
+                .patch(uploads::patch)
+                .delete(uploads::delete),
+        )
+        .route(&format!("{upload}/proof"), post(uploads::prove))
+        .route(
+            &format!("{}/{{id}}", files::FILES_PATH),
+            get(downloads::download),
+        );
     Router::new()
         .route("/health", get(rest::health))
         .route("/api/v1/register", post(rest::register))
@@ -38,6 +58,7 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/sessions/{device_id}", delete(rest::end_device))
         .route("/ws", get(gateway::upgrade))
         .layer(RequestBodyLimitLayer::new(body_limit))
+        .merge(file_routes)
         .layer(middleware::from_fn(bounded_uri))
         .layer(middleware::map_response(json_errors))
         .layer(TraceLayer::new_for_http())
@@ -97,6 +118,7 @@ impl Server {
         tracing::info!(addr = %listener.local_addr()?, tls = state.config.tls_cert.is_some(), "flint-server listening");
         let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let watcher = tokio::spawn(sessions::watch(state.clone()));
+        let collector = tokio::spawn(collect::run(state.clone()));
         let stop = {
             let shutdown = shutdown.clone();
             async move {
@@ -134,6 +156,7 @@ impl Server {
             }
         }
         let _ = watcher.await;
+        let _ = collector.await;
         state.sockets.close();
         state.sockets.wait().await;
         let store_failed = state.failed.is_cancelled();
@@ -212,6 +235,7 @@ mod tests {
                 client_id: vec![7; 16],
                 content: vec![0x0a, 0x03, 0x0a, 0x01, 0x78],
                 recalls: None,
+                files: Vec::new(),
             })
             .await;
         assert!(sent.is_err());

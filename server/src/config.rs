@@ -30,6 +30,8 @@ pub struct Config {
     pub sessions: Sessions,
     /// Brakes on signing in and signing up.
     pub throttle: Throttle,
+    /// Bounds on files and how long unused ones are kept.
+    pub files: FileLimits,
 }
 
 impl Default for Config {
@@ -44,6 +46,7 @@ impl Default for Config {
             limits: Limits::default(),
             sessions: Sessions::default(),
             throttle: Throttle::default(),
+            files: FileLimits::default(),
         }
     }
 }
@@ -64,6 +67,16 @@ impl Config {
     /// The database file inside the data folder.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("flint.db")
+    }
+
+    /// The folder of uploads in progress (bytes received so far, one file per upload).
+    pub fn staging_dir(&self) -> PathBuf {
+        self.data_dir.join("uploads")
+    }
+
+    /// The folder of the local blob store (content by SHA-256).
+    pub fn blobs_dir(&self) -> PathBuf {
+        self.data_dir.join("blobs")
     }
 
     /// Checks what the types cannot: both or neither TLS file, rates above zero, and times
@@ -93,7 +106,7 @@ impl Config {
         {
             return invalid("idle_timeout_secs and the throttle's delays are at most a day, idle_days at most 3650");
         }
-        Ok(())
+        self.files.validate()
     }
 }
 
@@ -241,6 +254,74 @@ impl Default for Throttle {
     }
 }
 
+/// Bounds on files, and how long files nobody sent are kept.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct FileLimits {
+    /// Largest file, in bytes.
+    pub max_file_bytes: u64,
+    /// Bytes one user's files and unfinished uploads may take (a file sent by several users
+    /// counts for each, though the server stores it once).
+    pub quota_bytes: u64,
+    /// Types accepted, as decided from the content: `*/*`, `image/*` or `application/pdf`.
+    /// Content no type is recognised for is `application/octet-stream`.
+    pub allowed_types: Vec<String>,
+    /// Most pixels (width × height) an image may claim: a small file claiming more is a
+    /// decompression bomb.
+    pub max_image_pixels: u64,
+    /// Seconds an unfinished upload is kept.
+    pub upload_expiry_secs: u64,
+    /// Seconds a finished upload no message refers to is kept.
+    pub unsent_expiry_secs: u64,
+    /// Seconds between collections of expired uploads and files.
+    pub collect_interval_secs: u64,
+}
+
+impl Default for FileLimits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 2 << 30,
+            quota_bytes: 20 << 30,
+            allowed_types: vec!["*/*".into()],
+            max_image_pixels: 200_000_000,
+            upload_expiry_secs: 24 * 3600,
+            unsent_expiry_secs: 24 * 3600,
+            collect_interval_secs: 600,
+        }
+    }
+}
+
+impl FileLimits {
+    /// Whether content of type `mime` is accepted.
+    pub fn allows(&self, mime: &str) -> bool {
+        let family = mime.split('/').next().unwrap_or_default();
+        self.allowed_types.iter().any(|pattern| {
+            pattern == "*/*"
+                || pattern.eq_ignore_ascii_case(mime)
+                || pattern
+                    .strip_suffix("/*")
+                    .is_some_and(|f| f.eq_ignore_ascii_case(family))
+        })
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        const YEAR_SECS: u64 = 366 * 86_400;
+        let times = [
+            self.upload_expiry_secs,
+            self.unsent_expiry_secs,
+            self.collect_interval_secs,
+        ];
+        if self.max_file_bytes == 0 || times.iter().any(|&t| t == 0 || t > YEAR_SECS) {
+            return Err(ConfigError::Invalid(
+                "files: max_file_bytes must be at least 1, and the expiry and collection times \
+                 between a second and a year"
+                    .into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// Why the configuration could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -302,6 +383,19 @@ mod tests {
         let mut config = Config::default();
         config.limits.idle_timeout_secs = u64::MAX;
         assert!(config.validate().is_err());
+    }
+
+    #[test]
+    fn file_types_match_exactly_by_family_or_all() {
+        let limits = FileLimits {
+            allowed_types: vec!["image/*".into(), "application/pdf".into()],
+            ..FileLimits::default()
+        };
+        assert!(limits.allows("image/png"));
+        assert!(limits.allows("application/pdf"));
+        assert!(!limits.allows("application/zip"));
+        assert!(!limits.allows("imagex/png"));
+        assert!(FileLimits::default().allows("application/x-executable"));
     }
 
     #[test]

@@ -41,6 +41,12 @@ pub enum AppError {
     /// The server cannot serve now (its store stopped writing, it is shutting down).
     #[error("{0}")]
     Unavailable(&'static str),
+    /// Content that does not match the checksum sent with it.
+    #[error("{0}")]
+    ChecksumMismatch(String),
+    /// A file type the server does not accept.
+    #[error("{0}")]
+    TypeNotAllowed(String),
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -72,6 +78,9 @@ impl AppError {
             Self::Store(StoreError::Forbidden(_)) => ErrorCode::Forbidden,
             Self::Store(StoreError::Conflict(_)) => ErrorCode::Conflict,
             Self::Store(StoreError::Invalid(_)) => ErrorCode::BadRequest,
+            Self::Store(StoreError::QuotaExceeded { .. }) => ErrorCode::QuotaExceeded,
+            Self::ChecksumMismatch(_) => ErrorCode::ChecksumMismatch,
+            Self::TypeNotAllowed(_) => ErrorCode::TypeNotAllowed,
             Self::Store(StoreError::Closed) => ErrorCode::Unavailable,
             Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
@@ -102,12 +111,19 @@ impl AppError {
 
     fn status(&self) -> StatusCode {
         match self.code() {
-            ErrorCode::BadRequest | ErrorCode::InsecureTransport => StatusCode::BAD_REQUEST,
+            ErrorCode::BadRequest | ErrorCode::InsecureTransport | ErrorCode::Cancelled => {
+                StatusCode::BAD_REQUEST
+            }
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden | ErrorCode::RegistrationClosed => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
             ErrorCode::Conflict => StatusCode::CONFLICT,
-            ErrorCode::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TooLarge | ErrorCode::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::TypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::ChecksumMismatch => {
+                StatusCode::from_u16(flint_proto::files::CHECKSUM_MISMATCH_STATUS)
+                    .unwrap_or(StatusCode::BAD_REQUEST)
+            }
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::UnsupportedVersion => StatusCode::UPGRADE_REQUIRED,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,

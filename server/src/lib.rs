@@ -12,12 +12,13 @@ pub mod cli;
 pub mod config;
 pub mod credentials;
 pub mod error;
+pub mod files;
 #[cfg(fuzzing)]
 pub mod fuzzing;
 mod gateway;
 pub mod hub;
 mod passwords;
-mod rest;
+pub mod rest;
 mod sessions;
 pub mod state;
 pub mod store;

@@ -10,6 +10,7 @@ use tokio_util::task::TaskTracker;
 
 use crate::config::Config;
 use crate::error::AppError;
+use crate::files::Files;
 use crate::hub::Hub;
 use crate::passwords::Hasher;
 use crate::store::{SqliteStore, Store, StoreError, UserId, WriterHealth};
@@ -34,6 +35,8 @@ pub struct AppState {
     pub failed: CancellationToken,
     /// Every live socket task, so shutdown can wait for them.
     pub sockets: TaskTracker,
+    /// Uploads in progress and stored content.
+    pub files: Arc<Files>,
 }
 
 /// The brakes, keyed by account, client address or user.
@@ -92,7 +95,9 @@ impl AppState {
             config.limits.max_group_members,
             health,
         )?;
+        let files = Files::open(&config).map_err(crate::files::io_error)?;
         Ok(Self {
+            files: Arc::new(files),
             store: Arc::new(store),
             hub,
             hasher: Hasher::start(config.throttle.hashing_threads)?,

@@ -9,6 +9,8 @@ use unicode_width::UnicodeWidthStr;
 
 use crate::config::Limits;
 use crate::error::AppError;
+use crate::store::FileRef;
+use flint_proto::files;
 
 /// A username as it is stored: NFKC-normalised (so `ａｄｍｉｎ` is `admin`), 3 to 32
 /// characters wide (a CJK character counts as two, so `张伟` is allowed and `ab` is not) and at
@@ -149,10 +151,12 @@ pub fn user_ids(raw: &[i64], limit: usize) -> Result<Vec<i64>, AppError> {
 }
 
 /// What the store must check about valid content beyond membership.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Checked {
     /// The message a recall withdraws (the store checks it is the sender's own).
     pub recalls: Option<i64>,
+    /// The files the message refers to (the store checks the sender may send them).
+    pub files: Vec<FileRef>,
 }
 
 /// Content a client may send: decodable, not a system notice, text within the limit.
@@ -182,8 +186,112 @@ pub fn content(raw: &[u8], limits: &Limits) -> Result<Checked, AppError> {
         }
         Some(Kind::Recall(recall)) => Ok(Checked {
             recalls: Some(recall.message_id),
+            files: Vec::new(),
+        }),
+        Some(Kind::Image(image)) => {
+            preview(&image.preview)?;
+            shown_file_name_or_empty(&image.name)?;
+            attachments(&image.file_id, image.size, &image.thumbnail_id)
+        }
+        Some(Kind::File(file)) => {
+            file_name(&file.name)?;
+            attachments(&file.file_id, file.size, "")
+        }
+        Some(Kind::Voice(voice)) => {
+            if voice.waveform.len() > files::MAX_WAVEFORM_BARS {
+                return Err(AppError::TooLarge(format!(
+                    "a waveform has at most {} bars",
+                    files::MAX_WAVEFORM_BARS
+                )));
+            }
+            attachments(&voice.file_id, voice.size, "")
+        }
+        Some(Kind::Video(video)) => {
+            preview(&video.preview)?;
+            shown_file_name_or_empty(&video.name)?;
+            attachments(&video.file_id, video.size, &video.thumbnail_id)
+        }
+        Some(Kind::Sticker(sticker)) => Ok(Checked {
+            recalls: None,
+            files: vec![file_ref(&sticker.file_id, None)?],
         }),
         _ => Ok(Checked::default()),
+    }
+}
+
+/// An inline preview within its size.
+fn preview(bytes: &[u8]) -> Result<(), AppError> {
+    if bytes.len() > files::MAX_PREVIEW_BYTES {
+        return Err(AppError::TooLarge(format!(
+            "an inline preview is {} bytes; the limit is {}",
+            bytes.len(),
+            files::MAX_PREVIEW_BYTES
+        )));
+    }
+    Ok(())
+}
+
+/// A file a message names, with the size it states.
+fn file_ref(file_id: &str, size: Option<u64>) -> Result<FileRef, AppError> {
+    Ok(FileRef {
+        file_id: object_id(file_id, "file")?,
+        size,
+    })
+}
+
+/// The files of an attachment: the file itself, and its thumbnail when it has one.
+fn attachments(file_id: &str, size: u64, thumbnail_id: &str) -> Result<Checked, AppError> {
+    let mut files = vec![file_ref(file_id, Some(size))?];
+    if !thumbnail_id.is_empty() {
+        files.push(file_ref(thumbnail_id, None)?);
+    }
+    Ok(Checked {
+        recalls: None,
+        files,
+    })
+}
+
+/// A file or upload id as the server makes them: 32 lowercase hex digits. Anything else is
+/// as missing as an unknown id.
+pub fn object_id(raw: &str, what: &'static str) -> Result<String, AppError> {
+    let valid = raw.len() == 32 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+    if valid {
+        Ok(raw.to_owned())
+    } else {
+        Err(AppError::NotFound(what))
+    }
+}
+
+/// A file's name as people see it: the last part of any path it came with (so `../x` is
+/// `x`), without control characters, at most [`files::MAX_NAME_BYTES`] bytes, not empty.
+pub fn file_name(raw: &str) -> Result<String, AppError> {
+    if raw
+        .chars()
+        .any(|c| c.is_control() || (is_invisible_or_bidi(c) && c != '\u{200D}'))
+    {
+        return Err(AppError::BadRequest(
+            "a file name may not hold control or direction-changing characters".into(),
+        ));
+    }
+    let base = raw.rsplit(['/', '\\']).next().unwrap_or_default().trim();
+    if base.is_empty() || base == "." || base == ".." {
+        return Err(AppError::BadRequest("the file has no name".into()));
+    }
+    if base.len() > files::MAX_NAME_BYTES {
+        return Err(AppError::TooLarge(format!(
+            "a file name is at most {} bytes",
+            files::MAX_NAME_BYTES
+        )));
+    }
+    Ok(base.to_owned())
+}
+
+/// An optional file name (images and videos may come without one).
+fn shown_file_name_or_empty(raw: &str) -> Result<(), AppError> {
+    if raw.is_empty() {
+        Ok(())
+    } else {
+        file_name(raw).map(drop)
     }
 }
 

@@ -159,7 +159,8 @@ fn step(received: Result<Event, RecvError>) -> Step {
     }
 }
 
-fn emit(app: &AppHandle, event: &Event) {
+/// Sends one event to the webview.
+pub fn emit(app: &AppHandle, event: &Event) {
     if let Err(error) = app.emit(EVENT, event) {
         tracing::warn!(%error, "cannot emit to the webview");
     }

@@ -5,8 +5,10 @@ mod attention;
 mod commands;
 mod events;
 mod links;
+mod media;
 mod notifications;
 mod rendering;
+mod staging;
 mod state;
 mod tray;
 mod updates;
@@ -16,7 +18,7 @@ use std::path::PathBuf;
 use tauri::Manager;
 use tauri_plugin_window_state::StateFlags;
 
-use crate::commands::{chat, session};
+use crate::commands::{chat, files, session};
 use crate::state::Desktop;
 
 /// `--profile NAME` (or `FLINT_PROFILE_DIR` for tests) picks a separate data folder, so two
@@ -72,7 +74,11 @@ pub fn run() {
             updates::check_in_background(app.handle(), false);
             Ok(())
         })
-        .on_window_event(tray::hide_on_close)
+        .register_asynchronous_uri_scheme_protocol(media::SCHEME, media::handle)
+        .on_window_event(|window, event| {
+            tray::hide_on_close(window, event);
+            staging::on_drop(window, event);
+        })
         .invoke_handler(tauri::generate_handler![
             session::default_server_url,
             session::resume,
@@ -103,6 +109,16 @@ pub fn run() {
             chat::set_muted,
             chat::focus_conversation,
             chat::take_pending_open,
+            files::pick_files,
+            files::staged_files,
+            files::unstage,
+            files::clear_staged,
+            files::send_staged,
+            files::stage_pasted,
+            files::cancel_upload,
+            files::open_file,
+            files::show_in_folder,
+            files::save_file_as,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

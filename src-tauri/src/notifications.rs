@@ -15,6 +15,10 @@ fn body(message: &MessageView) -> String {
     match message.preview() {
         Preview::Text(text) => text.chars().take(BODY_CHARS).collect(),
         Preview::Notice(_) => String::new(),
+        Preview::File(name) => format!("📎 {name}"),
+        Preview::Image => "🖼".into(),
+        Preview::Voice(ms) => format!("🎤 {}\"", ms.div_ceil(1000)),
+        Preview::Video => "🎬".into(),
         Preview::Unsupported(kind) => format!("[{kind}]"),
     }
 }

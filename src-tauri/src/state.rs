@@ -9,6 +9,8 @@ use flint_proto::{ErrorBody, ErrorCode};
 use tokio::sync::RwLock;
 use url::Url;
 
+use crate::staging::Staging;
+
 /// Shared by every command.
 pub struct Desktop {
     /// This profile's data folder.
@@ -23,6 +25,8 @@ pub struct Desktop {
     pending_open: Mutex<Option<i64>>,
     /// What this computer is called in the user's device list.
     device_name: String,
+    /// Files chosen to send, not sent yet.
+    pub staging: Staging,
 }
 
 /// The error for commands that need a signed-in user.
@@ -40,6 +44,7 @@ impl Desktop {
             focused: Mutex::new(None),
             pending_open: Mutex::new(None),
             device_name: device_name(),
+            staging: Staging::default(),
         }
     }
 

@@ -158,7 +158,7 @@ impl App {
 
     /// Clicks an element, finding it again if the UI re-rendered it in between.
     pub async fn click(&self, css: &str) {
-        for _ in 0..20 {
+        for _ in 0..100 {
             if self.find(css).await.click().await.is_ok() {
                 return;
             }

@@ -6,6 +6,7 @@
 
 #[cfg(feature = "desktop")]
 pub mod desktop;
+pub mod files;
 pub mod raw;
 pub mod scripted;
 pub mod seed;

@@ -30,8 +30,8 @@ impl Deref for TestClient {
 
 /// A configuration for tests: fast reconnects, the token in a private file (never in the
 /// developer's own credential store).
-pub fn client_config(url: &Url, dir: &TempDir) -> ClientConfig {
-    let mut config = ClientConfig::new(url.clone(), dir.path());
+pub fn client_config(url: &Url, dir: impl AsRef<std::path::Path>) -> ClientConfig {
+    let mut config = ClientConfig::new(url.clone(), dir.as_ref());
     config.reconnect_min = Duration::from_millis(50);
     config.reconnect_max = Duration::from_millis(500);
     config.credential_store = CredentialStore::File;
@@ -109,6 +109,10 @@ pub fn texts(messages: &[MessageView]) -> Vec<String> {
                 let name = serde_json::to_value(kind).expect("notice kinds serialise");
                 format!("[{}]", name.as_str().unwrap_or_default())
             }
+            ContentView::File { name, .. } => format!("[file {name}]"),
+            ContentView::Image { .. } => "[image]".into(),
+            ContentView::Voice { .. } => "[voice]".into(),
+            ContentView::Video { .. } => "[video]".into(),
             ContentView::Unsupported { kind } => format!("[unsupported {kind}]"),
         })
         .collect()

@@ -3,7 +3,7 @@
 
 use flint_proto::api::{Device, User};
 use flint_proto::ipc::{
-    ConnectionState, ConversationView, Event, MemberView, MessageView, Preferences,
+    ConnectionState, ConversationView, Event, MemberView, MessageView, Preferences, StagedFile,
 };
 use flint_proto::{ErrorBody, ErrorCode};
 use serde::de::DeserializeOwned;
@@ -15,6 +15,13 @@ use wasm_bindgen::JsCast;
 extern "C" {
     #[wasm_bindgen(js_namespace = ["window", "__TAURI_INTERNALS__"], catch)]
     async fn invoke(cmd: &str, args: JsValue) -> Result<JsValue, JsValue>;
+
+    #[wasm_bindgen(js_namespace = ["window", "__TAURI_INTERNALS__"], js_name = invoke, catch)]
+    async fn invoke_raw(
+        cmd: &str,
+        body: js_sys::Uint8Array,
+        options: JsValue,
+    ) -> Result<JsValue, JsValue>;
 
     #[wasm_bindgen(js_namespace = ["window", "__TAURI_INTERNALS__"], js_name = transformCallback)]
     fn transform_callback(callback: &js_sys::Function, once: bool) -> f64;
@@ -270,6 +277,120 @@ pub async fn send_text(conversation_id: i64, text: &str) -> Reply<MessageView> {
         },
     )
     .await
+}
+
+#[derive(Serialize)]
+struct IndexArgs {
+    index: u32,
+}
+
+/// Opens the native file dialog; returns every staged file.
+pub async fn pick_files() -> Reply<Vec<StagedFile>> {
+    call("pick_files", &NoArgs {}).await
+}
+
+/// The staged files.
+pub async fn staged_files() -> Reply<Vec<StagedFile>> {
+    call("staged_files", &NoArgs {}).await
+}
+
+/// Drops one staged file; returns the rest.
+pub async fn unstage(index: u32) -> Reply<Vec<StagedFile>> {
+    call("unstage", &IndexArgs { index }).await
+}
+
+/// Drops every staged file.
+pub async fn clear_staged() -> Reply<()> {
+    call("clear_staged", &NoArgs {}).await
+}
+
+/// Sends the staged files to a conversation.
+pub async fn send_staged(conversation_id: i64) -> Reply<()> {
+    call("send_staged", &ConversationArgs { conversation_id }).await
+}
+
+/// Stages pasted bytes as a file named `name` (ASCII); returns every staged file.
+pub async fn stage_pasted(name: &str, bytes: &[u8]) -> Reply<Vec<StagedFile>> {
+    let headers = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&headers, &"flint-name".into(), &name.into());
+    let options = js_sys::Object::new();
+    let _ = js_sys::Reflect::set(&options, &"headers".into(), &headers);
+    let body = js_sys::Uint8Array::from(bytes);
+    match invoke_raw("stage_pasted", body, options.into()).await {
+        Ok(value) => serde_wasm_bindgen::from_value(value).map_err(internal),
+        Err(error) => Err(serde_wasm_bindgen::from_value(error.clone())
+            .unwrap_or_else(|_| internal(format!("{error:?}")))),
+    }
+}
+
+/// Stops the upload of an own message's file.
+pub async fn cancel_upload(local_id: i64) -> Reply<()> {
+    call("cancel_upload", &LocalIdArgs { local_id }).await
+}
+
+/// Opens a message's file with the system's application.
+pub async fn open_file(local_id: i64) -> Reply<()> {
+    call("open_file", &LocalIdArgs { local_id }).await
+}
+
+/// Shows a message's file in the file manager.
+pub async fn show_in_folder(local_id: i64) -> Reply<()> {
+    call("show_in_folder", &LocalIdArgs { local_id }).await
+}
+
+/// Saves a copy of a message's file where the user chooses.
+pub async fn save_file_as(local_id: i64) -> Reply<bool> {
+    call("save_file_as", &LocalIdArgs { local_id }).await
+}
+
+/// What a `flint-media` address names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Media {
+    /// A message's picture at display size.
+    Thumbnail(i64),
+    /// The tiny preview a picture's message carries (drawn blurred until the thumbnail).
+    Preview(i64),
+    /// A message's file.
+    Original(i64),
+    /// A staged file's thumbnail.
+    Staged(u32),
+}
+
+/// The address of a picture or file served by the shell from the media folder (Windows'
+/// webview reaches custom schemes over `http://<scheme>.localhost`).
+pub fn media_url(media: Media) -> String {
+    let path = match media {
+        Media::Thumbnail(id) => format!("thumb/{id}"),
+        Media::Preview(id) => format!("preview/{id}"),
+        Media::Original(id) => format!("file/{id}"),
+        Media::Staged(index) => format!("staged/{index}"),
+    };
+    let windows = web_sys::window()
+        .and_then(|w| w.navigator().user_agent().ok())
+        .is_some_and(|agent| agent.contains("Windows"));
+    if windows {
+        format!("http://flint-media.localhost/{path}")
+    } else {
+        format!("flint-media://localhost/{path}")
+    }
+}
+
+/// A `blob:` address holding what a media address serves: WebKitGTK's players cannot
+/// stream from a custom scheme, so clips are fetched whole and played from memory (revoke
+/// the address when done with it).
+pub async fn blob_url(media: Media) -> Result<String, JsValue> {
+    let window = web_sys::window().ok_or_else(|| JsValue::from_str("no window"))?;
+    let response: web_sys::Response =
+        wasm_bindgen_futures::JsFuture::from(window.fetch_with_str(&media_url(media)))
+            .await?
+            .dyn_into()?;
+    if !response.ok() {
+        return Err(JsValue::from_str(&format!("HTTP {}", response.status())));
+    }
+    let blob: web_sys::Blob = wasm_bindgen_futures::JsFuture::from(response.blob()?)
+        .await?
+        .dyn_into()?;
+    web_sys::Url::create_object_url_with_blob(&blob)
 }
 
 /// Deletes a failed message.

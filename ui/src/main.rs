@@ -6,6 +6,7 @@ mod components;
 mod i18n;
 mod ipc;
 mod routes;
+mod sizes;
 mod state;
 mod time;
 

@@ -14,7 +14,7 @@ use std::process::{Command, ExitCode};
 
 const USAGE: &str = "  run [--second]     local server + demo accounts + the app (a second window)
   test               everything CI runs
-  bench [which]      latency|throughput|ingest|idle|desktop (default: the server's four)
+  bench [which]      latency|throughput|ingest|idle|files|desktop (default: the server's four)
   fuzz [secs] [name] the libFuzzer targets (or one), each for [secs] (default 300)
   build-ui           the UI into ui/dist
   icons              every platform icon from icons/flint.png

@@ -3,7 +3,8 @@
 //!
 //! Commands at the prompt: `/chat USER` opens a direct chat, `/group NAME USER…` creates a
 //! group, `/list` lists conversations, `/open ID` switches, `/history` shows the last
-//! messages, `/quit` leaves. Any other line is sent to the open conversation.
+//! messages, `/send PATH` sends a file (resumed on the next start if the upload is cut off),
+//! `/quit` leaves. Any other line is sent to the open conversation.
 
 use std::path::PathBuf;
 
@@ -112,6 +113,10 @@ fn describe(message: &MessageView) -> String {
     match &message.content {
         ContentView::Text { body, .. } => body.clone(),
         ContentView::System { kind, .. } => format!("[{kind:?}]"),
+        ContentView::File { name, size, .. } => format!("[file: {name}, {size} bytes]"),
+        ContentView::Image { width, height, .. } => format!("[image {width}×{height}]"),
+        ContentView::Voice { duration_ms, .. } => format!("[voice {} s]", duration_ms / 1000),
+        ContentView::Video { duration_ms, .. } => format!("[video {} s]", duration_ms / 1000),
         ContentView::Unsupported { kind } => format!("[{kind}: not supported here yet]"),
     }
 }
@@ -128,6 +133,12 @@ async fn print_events(mut events: tokio::sync::broadcast::Receiver<Event>, me: i
                 );
             }
             Event::ConnectionChanged { state } => println!("-- {state:?}"),
+            Event::UploadProgress {
+                local_id,
+                sent,
+                total,
+                ..
+            } => println!("-- upload {local_id}: {sent}/{total}"),
             Event::MessageStatusChanged {
                 local_id, status, ..
             } => {
@@ -161,6 +172,18 @@ async fn repl(client: &Client) -> flint_core::Result<()> {
                 .await
                 .map(|id| current = Some(id)),
             ["/history"] => history(client, current).await,
+            ["/send", ..] => match current {
+                Some(id) => {
+                    let path = line.trim_start_matches("/send").trim();
+                    client
+                        .send_file(id, std::path::Path::new(path))
+                        .await
+                        .map(|_| ())
+                }
+                None => Err(flint_core::Error::Invalid(
+                    "open a conversation first".into(),
+                )),
+            },
             _ if line.starts_with('/') => Err(flint_core::Error::Invalid("unknown command".into())),
             _ => match current {
                 Some(id) => client.send_text(id, line).await.map(|_| ()),

@@ -7,3 +7,4 @@ pub mod outbox;
 pub mod receipts;
 pub mod reconnect;
 pub mod sync;
+pub mod upload;

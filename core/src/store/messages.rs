@@ -36,10 +36,27 @@ pub fn decode_content(bytes: &[u8]) -> ContentView {
             targets: notice.targets,
             name: notice.name,
         },
-        Some(Kind::Image(_)) => unsupported("image"),
-        Some(Kind::File(_)) => unsupported("file"),
-        Some(Kind::Voice(_)) => unsupported("voice"),
-        Some(Kind::Video(_)) => unsupported("video"),
+        Some(Kind::Image(image)) => ContentView::Image {
+            width: image.width,
+            height: image.height,
+            size: image.size,
+            animated: image.mime == "image/gif",
+        },
+        Some(Kind::File(file)) => ContentView::File {
+            file_id: file.file_id,
+            name: file.name,
+            size: file.size,
+        },
+        Some(Kind::Voice(voice)) => ContentView::Voice {
+            duration_ms: voice.duration_ms,
+            waveform: voice.waveform,
+        },
+        Some(Kind::Video(video)) => ContentView::Video {
+            width: video.width,
+            height: video.height,
+            duration_ms: video.duration_ms,
+            size: video.size,
+        },
         Some(Kind::Sticker(_)) => unsupported("sticker"),
         Some(Kind::Card(_)) => unsupported("card"),
         Some(Kind::MergedForward(_)) => unsupported("merged_forward"),
@@ -433,4 +450,21 @@ pub fn unseen_own(conn: &Connection, me: i64) -> Result<Vec<(i64, i64)>> {
         .query_map(params![me, tracked], |row| Ok((row.get(0)?, row.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
+}
+
+/// The stored content of a message.
+pub fn content(conn: &Connection, local_id: i64) -> Result<Option<Vec<u8>>> {
+    Ok(conn
+        .prepare_cached("SELECT content FROM messages WHERE local_id = ?1")?
+        .query_row([local_id], |row| row.get(0))
+        .optional()?)
+}
+
+/// Replaces the content of an own message not yet sent (its file got its server id).
+pub fn set_unsent_content(conn: &Connection, local_id: i64, content: &[u8]) -> Result<()> {
+    conn.prepare_cached(
+        "UPDATE messages SET content = ?2 WHERE local_id = ?1 AND server_id IS NULL",
+    )?
+    .execute(params![local_id, content])?;
+    Ok(())
 }

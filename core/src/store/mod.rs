@@ -4,8 +4,10 @@
 
 pub(crate) mod conversations;
 pub(crate) mod kv;
+pub(crate) mod media;
 pub(crate) mod messages;
 pub(crate) mod outbox;
+pub(crate) mod uploads;
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -26,6 +28,7 @@ pub fn now_ms() -> i64 {
 const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_rollback_failures_backoff.sql"),
+    include_str!("migrations/003_files.sql"),
 ];
 
 /// A handle on the account database; cheap to clone.

@@ -123,6 +123,7 @@ impl Dispatcher {
                 client_id: send.client_id,
                 content: send.content,
                 recalls: checked.recalls,
+                files: checked.files,
             })
             .await?;
         Ok(response::Result::SendOk(wire::SendOk {

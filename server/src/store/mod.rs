@@ -27,6 +27,16 @@ pub enum StoreError {
     /// A unique thing exists already.
     #[error("conflict: {0}")]
     Conflict(&'static str),
+    /// The user's storage quota cannot hold what they upload.
+    #[error("this file needs {needed} bytes; {available} of your {quota}-byte quota are free")]
+    QuotaExceeded {
+        /// Bytes asked for.
+        needed: u64,
+        /// Bytes still free.
+        available: u64,
+        /// The quota.
+        quota: u64,
+    },
     /// The input breaks a rule the store enforces.
     #[error("invalid: {0}")]
     Invalid(String),
@@ -94,6 +104,102 @@ pub struct NewMessage {
     /// For a recall: the message withdrawn, which must be the sender's own in this
     /// conversation.
     pub recalls: Option<i64>,
+    /// Files the message refers to: each must be the sender's upload or a file sent to a
+    /// conversation the sender belongs to; sending makes it downloadable here.
+    pub files: Vec<FileRef>,
+}
+
+/// A file a message refers to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    /// The file's id.
+    pub file_id: String,
+    /// The size the message states, which must be the file's (`None` for a thumbnail).
+    pub size: Option<u64>,
+}
+
+/// Content held once per SHA-256, as sniffed when it arrived.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// SHA-256 of the content (32 bytes).
+    pub sha256: Vec<u8>,
+    /// Bytes.
+    pub size: u64,
+    /// MIME type decided from the content.
+    pub mime: String,
+    /// Pixels across, for images (0 otherwise).
+    pub width: u32,
+    /// Pixels down, for images (0 otherwise).
+    pub height: u32,
+}
+
+/// A file as one user uploaded it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRecord {
+    /// Random id (unguessable), what messages carry.
+    pub id: String,
+    /// The uploader.
+    pub owner_id: UserId,
+    /// The name it was uploaded under.
+    pub name: String,
+    /// Its content.
+    pub blob: BlobInfo,
+}
+
+/// The bytes of a file that prove its possession (inclusive start, length).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProofRange {
+    /// First byte.
+    pub start: u64,
+    /// How many bytes.
+    pub len: u64,
+}
+
+/// An upload to create.
+#[derive(Debug, Clone)]
+pub struct NewUpload {
+    /// Random id (unguessable).
+    pub id: String,
+    /// The uploader.
+    pub owner_id: UserId,
+    /// Bytes the file will have.
+    pub length: u64,
+    /// Its (cleaned) name.
+    pub name: String,
+    /// Hex SHA-256 the sender declared ('' when none).
+    pub sha256_hex: String,
+    /// The range to prove possession of, when the server holds this content already.
+    pub proof: Option<ProofRange>,
+    /// When it is collected if still unfinished.
+    pub expires_at_ms: i64,
+}
+
+/// An upload as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Upload {
+    /// Its id.
+    pub id: String,
+    /// Bytes the file will have.
+    pub length: u64,
+    /// Its name.
+    pub name: String,
+    /// Hex SHA-256 the sender declared ('' when none).
+    pub sha256_hex: String,
+    /// The range to prove possession of, while a proof may still be given.
+    pub proof: Option<ProofRange>,
+    /// The stored file, once complete.
+    pub file_id: Option<String>,
+}
+
+/// What a garbage collection took out of the database; the caller deletes the bytes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Collected {
+    /// Uploads that expired: their staging files go.
+    pub uploads: Vec<String>,
+    /// Files never sent anywhere that expired.
+    pub files: usize,
+    /// Blobs no file refers to any more (SHA-256s): their content goes.
+    pub blobs: Vec<Vec<u8>>,
 }
 
 /// The result of storing a message.
@@ -249,6 +355,42 @@ pub trait Store: Send + Sync + 'static {
         user_id: UserId,
         conversation_id: ConversationId,
     ) -> Result<Vec<UserId>, StoreError>;
+
+    /// Creates an upload unless the owner's files and unfinished uploads would then pass
+    /// `quota_bytes` (`QuotaExceeded`).
+    async fn create_upload(
+        &self,
+        upload: NewUpload,
+        quota_bytes: u64,
+    ) -> Result<Upload, StoreError>;
+    /// One of the owner's uploads (another user's id is as missing as an unknown one).
+    async fn upload(&self, owner_id: UserId, upload_id: &str)
+        -> Result<Option<Upload>, StoreError>;
+    /// The blob holding this content, if the server has it.
+    async fn blob(&self, sha256: Vec<u8>) -> Result<Option<BlobInfo>, StoreError>;
+    /// Completes an upload as file `file_id` over `blob` (recorded if new; its bytes must be
+    /// in the blob store already).
+    async fn finish_upload(
+        &self,
+        owner_id: UserId,
+        upload_id: &str,
+        file_id: &str,
+        blob: BlobInfo,
+    ) -> Result<FileRecord, StoreError>;
+    /// Withdraws an upload's offer of a possession proof (one attempt only).
+    async fn drop_proof(&self, owner_id: UserId, upload_id: &str) -> Result<(), StoreError>;
+    /// Deletes one of the owner's uploads; false when there was none.
+    async fn delete_upload(&self, owner_id: UserId, upload_id: &str) -> Result<bool, StoreError>;
+    /// A file the caller may download: their own upload, or one sent to a conversation they
+    /// belong to. Anything else is `None`, as for a missing file.
+    async fn file(&self, user_id: UserId, file_id: &str) -> Result<Option<FileRecord>, StoreError>;
+    /// Deletes uploads expired at `now_ms`, files never sent anywhere and created before
+    /// `unsent_before_ms`, and the blobs left without a file.
+    async fn collect_files(
+        &self,
+        now_ms: i64,
+        unsent_before_ms: i64,
+    ) -> Result<Collected, StoreError>;
 }
 
 /// Milliseconds since the Unix epoch.

@@ -3,4 +3,5 @@
 //! a test checks that `generate_handler!` names the same commands.
 
 pub mod chat;
+pub mod files;
 pub mod session;

@@ -1,7 +1,8 @@
 //! Flint's benchmark figures, printed (never asserted). Each runs a real `flint-server`
 //! process on loopback with its own SQLite file; see `docs/BENCHMARKS.md`.
 //!
-//! `flint-bench [latency|throughput|ingest|idle|all]`
+//! `flint-bench [latency|throughput|ingest|idle|all|files]` (`files` writes ~7 GB of temporary
+//! files, so `all` leaves it out)
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -302,6 +303,152 @@ async fn idle(connections: usize) {
     );
 }
 
+/// Upload and download of one large file on loopback against `cp` of it, then the server's
+/// memory while `clients` upload `each` bytes at once.
+async fn files(size: u64, clients: usize, each: u64) {
+    use flint_core::transfer::{self, Resume};
+    use flint_tests::files::{random_file, FileUser};
+    use tokio_util::sync::CancellationToken;
+
+    let server = BenchServer::start().await;
+    let url = server.url();
+    let dir = TempDir::new().unwrap();
+    let source = dir.path().join("source");
+    random_file(&source, size, 1);
+    let copy = dir.path().join("copy");
+    let started = Instant::now();
+    let copied = std::process::Command::new("cp")
+        .arg(&source)
+        .arg(&copy)
+        .status()
+        .unwrap();
+    assert!(copied.success());
+    let cp_secs = started.elapsed().as_secs_f64();
+    std::fs::remove_file(&copy).unwrap();
+
+    let user = FileUser::register(&url, "files").await;
+    let cancel = CancellationToken::new();
+    let started = Instant::now();
+    let uploaded = transfer::upload(
+        &user.service,
+        &source,
+        "big",
+        &mut Resume::default(),
+        &mut |_, _, _| {},
+        &cancel,
+    )
+    .await
+    .unwrap();
+    let up_secs = started.elapsed().as_secs_f64();
+    let back = dir.path().join("back");
+    let started = Instant::now();
+    transfer::download(
+        &user.service,
+        &uploaded.file_id,
+        size,
+        &back,
+        &mut |_, _| {},
+        &cancel,
+    )
+    .await
+    .unwrap();
+    let down_secs = started.elapsed().as_secs_f64();
+    std::fs::remove_file(&back).unwrap();
+    let mib = size as f64 / (1 << 20) as f64;
+    println!(
+        "files: {mib:.0} MiB — cp {:.0} MiB/s; upload {:.0} MiB/s = {:.2}× cp (hash included); download {:.0} MiB/s = {:.2}× cp",
+        mib / cp_secs,
+        mib / up_secs,
+        cp_secs / up_secs,
+        mib / down_secs,
+        cp_secs / down_secs
+    );
+
+    thumbnail_time(dir.path());
+
+    let pid = server.process.pid();
+    let idle = rss_kib(pid);
+    let mut users = Vec::new();
+    for n in 0..clients {
+        let path = dir.path().join(format!("each-{n}"));
+        random_file(&path, each, 100 + n as u64);
+        users.push((
+            FileUser::register(&url, &format!("uploader{n}")).await,
+            path,
+        ));
+    }
+    let peak = Arc::new(Mutex::new(idle));
+    let watching = {
+        let peak = Arc::clone(&peak);
+        tokio::spawn(async move {
+            loop {
+                let now = rss_kib(pid);
+                {
+                    let mut peak = peak.lock().unwrap();
+                    *peak = (*peak).max(now);
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        })
+    };
+    let uploads = users.iter().map(|(user, path)| {
+        let cancel = cancel.clone();
+        async move {
+            transfer::upload(
+                &user.service,
+                path,
+                "each",
+                &mut Resume::default(),
+                &mut |_, _, _| {},
+                &cancel,
+            )
+            .await
+            .unwrap()
+        }
+    });
+    futures_util::future::join_all(uploads).await;
+    watching.abort();
+    let peak = *peak.lock().unwrap();
+    println!(
+        "files: {clients} clients uploading {:.0} MiB each at once: server RSS {:.1} MiB idle, peak {:.1} MiB (+{:.1} MiB)",
+        each as f64 / (1 << 20) as f64,
+        idle as f64 / 1024.0,
+        peak as f64 / 1024.0,
+        peak.saturating_sub(idle) as f64 / 1024.0
+    );
+}
+
+/// Time from a dropped 10 MB photo to its thumbnail: what the shell does for the sheet
+/// (sniff, decode with EXIF orientation, scale, encode), the median of five.
+fn thumbnail_time(dir: &std::path::Path) {
+    let photo = dir.join("photo.jpg");
+    let mut state = 7u32;
+    let noise = image::RgbImage::from_fn(3000, 2000, |x, y| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let n = (state >> 24) as u8 / 2;
+        image::Rgb([(x / 12) as u8 ^ n, (y / 8) as u8 ^ n, n])
+    });
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&photo).unwrap());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 97)
+        .encode_image(&noise)
+        .unwrap();
+    drop(out);
+    let size = std::fs::metadata(&photo).unwrap().len();
+    let mut times: Vec<f64> = (0..5)
+        .map(|_| {
+            let started = Instant::now();
+            flint_core::media::picture(&photo).unwrap().unwrap();
+            started.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    println!(
+        "files: a {:.1} MB 3000×2000 JPEG → size, preview and thumbnail in {:.0} ms (median of 5)",
+        size as f64 / 1e6,
+        times[2]
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let which = std::env::args().nth(1).unwrap_or_else(|| "all".into());
@@ -317,5 +464,8 @@ async fn main() {
     }
     if all || which == "idle" {
         idle(2000).await;
+    }
+    if which == "files" {
+        files(1 << 30, 10, 500 << 20).await;
     }
 }

@@ -8,6 +8,7 @@ mod budgets;
 mod chat;
 mod devices;
 mod durability;
+mod files;
 mod groups;
 mod hangs;
 mod outbox;

@@ -10,9 +10,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_icons::Icon;
 
+use crate::components::attachment;
 use crate::components::avatar::Avatar;
 use crate::components::composer::Composer;
 use crate::components::conversation_list::notice_text;
+use crate::components::staging::StagingSheet;
+use crate::components::viewer::Viewer;
 use crate::i18n::{self, use_tr, Locale};
 use crate::ipc;
 use crate::state::{window, Live, PAGE};
@@ -259,6 +262,8 @@ pub fn ChatPane() -> impl IntoView {
                     <p class="typing">{move || current.get().map(|c| c.title).unwrap_or_default()}" "{move || tr("chat.typing")}</p>
                 </Show>
                 <Composer/>
+                <StagingSheet/>
+                <Viewer/>
             </Show>
         </section>
     }
@@ -356,6 +361,11 @@ fn MessageRow(item: Item) -> impl IntoView {
         }
         // Text is inserted as a text node: markup in a message is shown, never interpreted.
         ContentView::Text { body, .. } => view! { <div class="bubble">{body}</div> }.into_any(),
+        ContentView::File { .. }
+        | ContentView::Image { .. }
+        | ContentView::Voice { .. }
+        | ContentView::Video { .. } => attachment::bubble(message, item.locale)
+            .unwrap_or_else(|| view! { <div class="bubble"></div> }.into_any()),
         ContentView::Unsupported { kind } => {
             view! { <div class="bubble unsupported">{tr("chat.unsupported")}" ("{kind}")"</div> }
                 .into_any()
@@ -398,6 +408,9 @@ fn failure_key(failure: Option<ErrorCode>) -> &'static str {
         Some(ErrorCode::TooLarge) => "failed.too_large",
         Some(ErrorCode::Forbidden | ErrorCode::NotFound) => "failed.forbidden",
         Some(ErrorCode::BadRequest) => "failed.invalid",
+        Some(ErrorCode::QuotaExceeded) => "failed.quota",
+        Some(ErrorCode::TypeNotAllowed) => "failed.type",
+        Some(ErrorCode::Cancelled) => "failed.cancelled",
         _ => "failed.other",
     }
 }

@@ -5,6 +5,9 @@ use leptos::html::Textarea;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
+use leptos_icons::Icon;
+use wasm_bindgen_futures::JsFuture;
+
 use crate::i18n::use_tr;
 use crate::ipc;
 use crate::state::Live;
@@ -74,13 +77,65 @@ pub fn Composer() -> impl IntoView {
             send();
         }
     };
+    let attach = move |_| {
+        spawn_local(async move {
+            if let Ok(staged) = ipc::pick_files().await {
+                live.staged.set(staged);
+            }
+        });
+    };
     view! {
         <footer class="composer">
+            <button id="attach" class="icon-btn" aria-label=move || tr("composer.attach")
+                title=move || tr("composer.attach") on:click=attach><Icon icon=icondata::LuPaperclip/></button>
             <textarea id="composer" node_ref=input rows="3" placeholder=move || tr("composer.placeholder")
                 aria-label=move || tr("composer.placeholder")
-                prop:value=text on:input=on_input on:keydown=on_keydown></textarea>
+                prop:value=text on:input=on_input on:keydown=on_keydown on:paste=on_paste(live)></textarea>
             <button id="send" class="primary" on:click=move |_| send()
                 disabled=move || text.with(|t| t.trim().is_empty())>{move || tr("composer.send")}</button>
         </footer>
     }
+}
+
+/// Pasting files (a screenshot, files copied in the file manager) stages them for the sheet
+/// instead of inserting text.
+fn on_paste(live: Live) -> impl Fn(leptos::ev::ClipboardEvent) {
+    move |ev| {
+        let Some(files) = ev.clipboard_data().and_then(|data| data.files()) else {
+            return;
+        };
+        if files.length() == 0 {
+            return;
+        }
+        ev.prevent_default();
+        let files: Vec<web_sys::File> = (0..files.length()).filter_map(|i| files.get(i)).collect();
+        spawn_local(async move {
+            for file in files {
+                let Ok(buffer) = JsFuture::from(file.array_buffer()).await else {
+                    continue;
+                };
+                let bytes = js_sys::Uint8Array::new(&buffer).to_vec();
+                if let Ok(staged) = ipc::stage_pasted(&pasted_name(&file), &bytes).await {
+                    live.staged.set(staged);
+                }
+            }
+        });
+    }
+}
+
+/// The name a pasted file is sent under: its own when it is plain ASCII (a header carries
+/// it), else `pasted-<time>` with the extension its type implies.
+fn pasted_name(file: &web_sys::File) -> String {
+    let name = file.name();
+    if !name.is_empty() && name.is_ascii() && !name.contains(['/', '\\']) {
+        return name;
+    }
+    let extension = match file.type_().as_str() {
+        "image/png" => "png",
+        "image/jpeg" => "jpg",
+        "image/gif" => "gif",
+        "image/webp" => "webp",
+        _ => "bin",
+    };
+    format!("pasted-{}.{extension}", js_sys::Date::now() as u64)
 }

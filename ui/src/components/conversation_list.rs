@@ -14,6 +14,10 @@ pub fn preview(message: &MessageView, tr: impl Fn(&'static str) -> &'static str)
     match message.preview() {
         Preview::Text(text) => text.to_owned(),
         Preview::Notice(kind) => notice_text(kind, tr).to_owned(),
+        Preview::File(name) => format!("[{}] {name}", tr("preview.file")),
+        Preview::Image => format!("[{}]", tr("preview.image")),
+        Preview::Voice(ms) => format!("[{}] {}\"", tr("preview.voice"), ms.div_ceil(1000)),
+        Preview::Video => format!("[{}]", tr("preview.video")),
         Preview::Unsupported(kind) => format!("[{kind}]"),
     }
 }

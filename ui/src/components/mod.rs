@@ -1,8 +1,11 @@
 //! Pieces the screens are built from.
 
+pub mod attachment;
 pub mod avatar;
 pub mod chat;
 pub mod composer;
 pub mod conversation_list;
 pub mod new_chat;
 pub mod profile;
+pub mod staging;
+pub mod viewer;

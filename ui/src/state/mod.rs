@@ -3,10 +3,15 @@
 //! [`EventRouter`]. The rules over plain data ([`window`], list order, unread total) are unit-
 //! tested natively; what touches the page or the shell is thin glue around them.
 
+pub mod media;
 mod router;
 pub mod window;
 
-use flint_proto::ipc::{ConnectionState, ConversationView, Event, MemberView, MessageView};
+use std::collections::HashMap;
+
+use flint_proto::ipc::{
+    ConnectionState, ConversationView, Event, MemberView, MessageView, StagedFile,
+};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
@@ -44,6 +49,12 @@ pub struct Live {
     pub unseen: RwSignal<u32>,
     /// Whether the profile panel is open.
     pub profile: RwSignal<bool>,
+    /// Uploads under way: message → (bytes sent, bytes in all).
+    pub uploads: RwSignal<HashMap<i64, (u64, u64)>>,
+    /// Files chosen to send (the sheet shows while there are any).
+    pub staged: RwSignal<Vec<StagedFile>>,
+    /// The picture open in the viewer (a message's local id).
+    pub viewer: RwSignal<Option<i64>>,
 }
 
 impl Default for Live {
@@ -61,6 +72,9 @@ impl Default for Live {
             at_bottom: RwSignal::new(true),
             unseen: RwSignal::new(0),
             profile: RwSignal::new(false),
+            uploads: RwSignal::new(HashMap::new()),
+            staged: RwSignal::new(Vec::new()),
+            viewer: RwSignal::new(None),
         }
     }
 }
@@ -143,6 +157,19 @@ impl Live {
                 });
             }
             Event::Reload => self.reload(),
+            Event::UploadProgress {
+                local_id,
+                sent,
+                total,
+                ..
+            } => self.uploads.update(|uploads| {
+                if sent >= total {
+                    uploads.remove(&local_id);
+                } else {
+                    uploads.insert(local_id, (sent, total));
+                }
+            }),
+            Event::FilesStaged { files } => self.staged.set(files),
         }
     }
 

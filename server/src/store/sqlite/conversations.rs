@@ -202,6 +202,7 @@ fn notice(
         client_id: uuid_like_id(),
         content,
         recalls: None,
+        files: Vec::new(),
     };
     insert_message(ctx, new, &recipients)?;
     Ok(())

@@ -51,6 +51,7 @@ pub(super) fn send(ctx: &mut WriteContext<'_>, new: NewMessage) -> Result<SendOu
     if let Some(target) = new.recalls {
         require_own_message(ctx.conn, new.sender_id, new.conversation_id, target)?;
     }
+    super::files::attach(ctx, new.sender_id, new.conversation_id, &new.files)?;
     let recipients = super::conversations::member_ids(ctx.conn, new.conversation_id)?;
     let message = insert_message(ctx, new, &recipients)?;
     Ok(SendOutcome {

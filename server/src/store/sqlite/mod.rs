@@ -2,6 +2,7 @@
 //! connections, over a WAL database file.
 
 mod conversations;
+mod files;
 mod messages;
 mod schema;
 mod users;
@@ -18,8 +19,8 @@ use rusqlite::Connection;
 use self::writer::Writer;
 pub use self::writer::WriterHealth;
 use super::{
-    CommitListener, ConversationId, Credentials, NewMessage, NewSession, SendOutcome, Session,
-    Store, StoreError, UserId,
+    BlobInfo, Collected, CommitListener, ConversationId, Credentials, FileRecord, NewMessage,
+    NewSession, NewUpload, SendOutcome, Session, Store, StoreError, Upload, UserId,
 };
 
 /// Readers kept open for reuse.
@@ -352,6 +353,73 @@ impl Store for SqliteStore {
             conversations::member_ids(conn, conversation_id)
         })
         .await
+    }
+
+    async fn create_upload(
+        &self,
+        upload: NewUpload,
+        quota_bytes: u64,
+    ) -> Result<Upload, StoreError> {
+        self.writer
+            .write(move |ctx| files::create_upload(ctx.conn, &upload, quota_bytes))
+            .await
+    }
+
+    async fn upload(
+        &self,
+        owner_id: UserId,
+        upload_id: &str,
+    ) -> Result<Option<Upload>, StoreError> {
+        let upload_id = upload_id.to_owned();
+        self.read(move |conn| files::upload(conn, owner_id, &upload_id))
+            .await
+    }
+
+    async fn blob(&self, sha256: Vec<u8>) -> Result<Option<BlobInfo>, StoreError> {
+        self.read(move |conn| files::blob(conn, &sha256)).await
+    }
+
+    async fn finish_upload(
+        &self,
+        owner_id: UserId,
+        upload_id: &str,
+        file_id: &str,
+        blob: BlobInfo,
+    ) -> Result<FileRecord, StoreError> {
+        let (upload_id, file_id) = (upload_id.to_owned(), file_id.to_owned());
+        self.writer
+            .write(move |ctx| files::finish_upload(ctx.conn, owner_id, &upload_id, &file_id, blob))
+            .await
+    }
+
+    async fn drop_proof(&self, owner_id: UserId, upload_id: &str) -> Result<(), StoreError> {
+        let upload_id = upload_id.to_owned();
+        self.writer
+            .write(move |ctx| files::drop_proof(ctx.conn, owner_id, &upload_id))
+            .await
+    }
+
+    async fn delete_upload(&self, owner_id: UserId, upload_id: &str) -> Result<bool, StoreError> {
+        let upload_id = upload_id.to_owned();
+        self.writer
+            .write(move |ctx| files::delete_upload(ctx.conn, owner_id, &upload_id))
+            .await
+    }
+
+    async fn file(&self, user_id: UserId, file_id: &str) -> Result<Option<FileRecord>, StoreError> {
+        let file_id = file_id.to_owned();
+        self.read(move |conn| files::file(conn, user_id, &file_id))
+            .await
+    }
+
+    async fn collect_files(
+        &self,
+        now_ms: i64,
+        unsent_before_ms: i64,
+    ) -> Result<Collected, StoreError> {
+        self.writer
+            .write(move |ctx| files::collect(ctx.conn, now_ms, unsent_before_ms))
+            .await
     }
 }
 

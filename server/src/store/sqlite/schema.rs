@@ -25,6 +25,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/002_sessions_revocations_names.sql"),
         then: Some(super::users::fill_name_keys),
     },
+    Migration {
+        sql: include_str!("migrations/003_files.sql"),
+        then: None,
+    },
 ];
 
 /// Opens a connection with Flint's pragmas: WAL, FULL sync (a commit the server acknowledged

@@ -1,0 +1,187 @@
+//! The account's media folder: originals downloaded for messages (`files/`), thumbnails at
+//! display size (`thumbs/`) and pictures pasted into the composer (`pasted/`). What is kept is
+//! recorded with its last use, and the least recently used go once the folder passes its cap
+//! (own files' sources on this device are never touched).
+
+use std::path::{Path, PathBuf};
+
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::attachment::{self, Attachment};
+use crate::client::blocking;
+use crate::error::{Error, Result};
+use crate::files::safe_name;
+use crate::media;
+use crate::shared::Shared;
+use crate::store::{self, messages, now_ms};
+use crate::transfer;
+
+/// Which form of a message's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Want {
+    /// A JPEG at display size (pictures only).
+    Thumbnail,
+    /// The file itself.
+    Original,
+}
+
+/// A file on this device, ready to show or open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Media {
+    /// Where it is.
+    pub path: PathBuf,
+    /// Its type.
+    pub mime: String,
+}
+
+/// The media folder of the signed-in account.
+fn root(shared: &Shared) -> PathBuf {
+    shared.config.account_dir(shared.me_id()).join("media")
+}
+
+/// Where the thumbnail of a message's picture is kept: by file id once there is one, by the
+/// message for an own picture made before its upload.
+fn thumbnail_path(shared: &Shared, key: &str) -> PathBuf {
+    root(shared)
+        .join("thumbs")
+        .join(format!("{}.jpg", safe_name(key)))
+}
+
+/// The key of an own picture's thumbnail made when it was sent.
+pub fn own_key(local_id: i64) -> String {
+    format!("local-{local_id}")
+}
+
+/// Saves the thumbnail of a picture being sent.
+pub async fn keep_own_thumbnail(shared: &Shared, local_id: i64, jpeg: Vec<u8>) -> Result<()> {
+    let path = thumbnail_path(shared, &own_key(local_id));
+    write(&path, jpeg).await?;
+    record(shared, &path).await
+}
+
+/// A fresh path for a picture pasted into the composer.
+pub async fn pasted_path(shared: &Shared, name: &str) -> Result<PathBuf> {
+    let folder = root(shared).join("pasted").join(Uuid::now_v7().to_string());
+    tokio::fs::create_dir_all(&folder).await?;
+    Ok(folder.join(safe_name(name)))
+}
+
+/// A message's file in the form asked for, downloading the original and making the
+/// thumbnail when this device has neither yet.
+pub async fn media(shared: &Shared, local_id: i64, want: Want) -> Result<Media> {
+    let (content, source) = shared
+        .store
+        .call(move |conn| {
+            Ok((
+                messages::content(conn, local_id)?,
+                store::media::source(conn, local_id)?,
+            ))
+        })
+        .await?;
+    let found = content
+        .as_deref()
+        .and_then(attachment::of)
+        .ok_or(Error::NotFound("file"))?;
+    match want {
+        Want::Original => original(shared, &found, source).await,
+        Want::Thumbnail if found.is_picture => thumbnail(shared, local_id, &found, source).await,
+        Want::Thumbnail => Err(Error::Invalid("only pictures have thumbnails".into())),
+    }
+}
+
+/// The original: its source when this device sent it and still has it, else a download.
+async fn original(shared: &Shared, found: &Attachment, source: Option<String>) -> Result<Media> {
+    let mime = found.mime.clone();
+    if let Some(source) = source.map(PathBuf::from) {
+        if tokio::fs::try_exists(&source).await.unwrap_or(false) {
+            return Ok(Media { path: source, mime });
+        }
+    }
+    if found.file_id.is_empty() {
+        return Err(Error::NotFound("file"));
+    }
+    let folder = root(shared).join("files").join(safe_name(&found.file_id));
+    let name = if found.name.is_empty() {
+        "file"
+    } else {
+        &found.name
+    };
+    let path = folder.join(safe_name(name));
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        tokio::fs::create_dir_all(&folder).await?;
+        let service = shared.file_service()?;
+        let cancel: CancellationToken = shared.shutdown.child_token();
+        transfer::download(
+            &service,
+            &found.file_id,
+            found.size,
+            &path,
+            &mut |_, _| {},
+            &cancel,
+        )
+        .await?;
+    }
+    record(shared, &path).await?;
+    Ok(Media { path, mime })
+}
+
+/// The thumbnail, made from the original when missing.
+async fn thumbnail(
+    shared: &Shared,
+    local_id: i64,
+    found: &Attachment,
+    source: Option<String>,
+) -> Result<Media> {
+    let mime = "image/jpeg".to_owned();
+    let own = thumbnail_path(shared, &own_key(local_id));
+    let by_file = (!found.file_id.is_empty()).then(|| thumbnail_path(shared, &found.file_id));
+    for path in [Some(own), by_file.clone()].into_iter().flatten() {
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            record(shared, &path).await?;
+            return Ok(Media { path, mime });
+        }
+    }
+    let original = original(shared, found, source).await?;
+    let jpeg = blocking(move || media::thumbnail(&original.path)).await?;
+    let path = by_file.ok_or(Error::NotFound("file"))?;
+    write(&path, jpeg).await?;
+    record(shared, &path).await?;
+    Ok(Media { path, mime })
+}
+
+/// Writes a file, creating its folder.
+async fn write(path: &Path, bytes: Vec<u8>) -> Result<()> {
+    if let Some(folder) = path.parent() {
+        tokio::fs::create_dir_all(folder).await?;
+    }
+    tokio::fs::write(path, bytes).await?;
+    Ok(())
+}
+
+/// Notes a use of a cached file and evicts the least recently used past the cap.
+async fn record(shared: &Shared, path: &Path) -> Result<()> {
+    let media_root = root(shared);
+    if !path.starts_with(&media_root) {
+        return Ok(()); // a source on this device: not ours to evict
+    }
+    let bytes = tokio::fs::metadata(path).await?.len();
+    let (key, cap) = (
+        path.to_string_lossy().into_owned(),
+        shared.config.media_cache_bytes,
+    );
+    let evicted = shared
+        .store
+        .call(move |conn| {
+            store::media::used(conn, &key, bytes, now_ms())?;
+            store::media::evict(conn, cap)
+        })
+        .await?;
+    for path in evicted {
+        let path = PathBuf::from(path);
+        if path.starts_with(&media_root) {
+            let _ = tokio::fs::remove_file(&path).await;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! Pictures made in Rust: what an image file is (type sniffed from its bytes, size after its
+//! EXIF orientation), the tiny preview a message carries, and thumbnails at display size. No
+//! I/O beyond reading the one file; callers run these off the async threads.
+
+use std::io::{BufReader, Cursor, Read};
+use std::path::Path;
+
+use image::codecs::jpeg::JpegEncoder;
+use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
+
+use crate::error::{Error, Result};
+
+/// Longest side of a thumbnail: a bubble is at most 240 CSS pixels wide, twice that on HiDPI.
+pub const THUMBNAIL_SIDE: u32 = 480;
+/// Longest side of the preview a message carries (drawn blurred, scaled up).
+const PREVIEW_SIDE: u32 = 32;
+/// Bytes read to recognise a file's type.
+const SNIFF_BYTES: u64 = 8 * 1024;
+/// Largest image decoded (pixels across or down) and memory a decode may take.
+const MAX_SIDE: u32 = 20_000;
+const MAX_DECODE_BYTES: u64 = 512 << 20;
+
+/// An image as a message describes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Picture {
+    /// MIME type from the content.
+    pub mime: String,
+    /// Pixels across, as shown (after EXIF orientation).
+    pub width: u32,
+    /// Pixels down, as shown.
+    pub height: u32,
+    /// A tiny JPEG (well under `flint_proto::files::MAX_PREVIEW_BYTES`).
+    pub preview: Vec<u8>,
+    /// A JPEG at most [`THUMBNAIL_SIDE`] on its longest side.
+    pub thumbnail: Vec<u8>,
+}
+
+/// The MIME type of a file from its first bytes (`application/octet-stream` when unknown).
+pub fn sniff(path: &Path) -> Result<String> {
+    let mut head = Vec::new();
+    std::fs::File::open(path)?
+        .take(SNIFF_BYTES)
+        .read_to_end(&mut head)?;
+    Ok(infer::get(&head)
+        .map_or("application/octet-stream", |kind| kind.mime_type())
+        .to_owned())
+}
+
+/// Whether files of this type are sent and shown as pictures.
+pub fn is_picture_type(mime: &str) -> bool {
+    matches!(
+        mime,
+        "image/jpeg" | "image/png" | "image/gif" | "image/webp"
+    )
+}
+
+/// Describes an image file, or `None` for a file this client does not show as a picture
+/// (not an image, a type it cannot decode, or one past the decode limits).
+pub fn picture(path: &Path) -> Result<Option<Picture>> {
+    let mime = sniff(path)?;
+    if !is_picture_type(&mime) {
+        return Ok(None);
+    }
+    let Ok(image) = decode(path) else {
+        return Ok(None);
+    };
+    Ok(Some(Picture {
+        mime,
+        width: image.width(),
+        height: image.height(),
+        preview: jpeg(&image.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE), 50)?,
+        thumbnail: jpeg(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), 80)?,
+    }))
+}
+
+/// A thumbnail (JPEG) of an image file.
+pub fn thumbnail(path: &Path) -> Result<Vec<u8>> {
+    let image = decode(path)?;
+    jpeg(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), 80)
+}
+
+/// Decodes within limits and turns the picture as its EXIF orientation says.
+fn decode(path: &Path) -> Result<DynamicImage> {
+    let file = BufReader::new(std::fs::File::open(path)?);
+    let mut reader = ImageReader::new(file).with_guessed_format()?;
+    let mut limits = Limits::default();
+    limits.max_image_width = Some(MAX_SIDE);
+    limits.max_image_height = Some(MAX_SIDE);
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(invalid)?;
+    let orientation = decoder.orientation().map_err(invalid)?;
+    let mut image = DynamicImage::from_decoder(decoder).map_err(invalid)?;
+    image.apply_orientation(orientation);
+    Ok(image)
+}
+
+fn invalid(error: image::ImageError) -> Error {
+    Error::Invalid(format!("image: {error}"))
+}
+
+/// Encodes as JPEG (flattening any transparency onto white, as chat apps show stickers).
+fn jpeg(image: &DynamicImage, quality: u8) -> Result<Vec<u8>> {
+    let rgb = if image.color().has_alpha() {
+        let mut flat =
+            image::RgbImage::from_pixel(image.width(), image.height(), image::Rgb([255; 3]));
+        for (x, y, pixel) in image.to_rgba8().enumerate_pixels() {
+            let alpha = u16::from(pixel[3]);
+            let blend = |c: u8| ((u16::from(c) * alpha + 255 * (255 - alpha)) / 255) as u8;
+            flat.put_pixel(
+                x,
+                y,
+                image::Rgb([blend(pixel[0]), blend(pixel[1]), blend(pixel[2])]),
+            );
+        }
+        flat
+    } else {
+        image.to_rgb8()
+    };
+    let mut out = Cursor::new(Vec::new());
+    JpegEncoder::new_with_quality(&mut out, quality)
+        .encode_image(&rgb)
+        .map_err(invalid)?;
+    Ok(out.into_inner())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write_png(path: &Path, width: u32, height: u32) {
+        let image = image::RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 128])
+        });
+        image.save(path).unwrap();
+    }
+
+    #[test]
+    fn a_picture_has_its_size_a_small_preview_and_a_display_thumbnail() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("wide.png");
+        write_png(&path, 1200, 600);
+        let picture = picture(&path).unwrap().unwrap();
+        assert_eq!(picture.mime, "image/png");
+        assert_eq!((picture.width, picture.height), (1200, 600));
+        assert!(picture.preview.len() <= flint_proto::files::MAX_PREVIEW_BYTES);
+        let thumb = image::load_from_memory(&picture.thumbnail).unwrap();
+        assert_eq!(
+            (thumb.width(), thumb.height()),
+            (THUMBNAIL_SIDE, THUMBNAIL_SIDE / 2)
+        );
+    }
+
+    #[test]
+    fn exif_orientation_turns_the_picture() {
+        // A 4 × 2 JPEG whose EXIF says "rotate 90° clockwise": shown 2 × 4.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("turned.jpg");
+        let mut plain = Cursor::new(Vec::new());
+        JpegEncoder::new(&mut plain)
+            .encode_image(&image::RgbImage::new(4, 2))
+            .unwrap();
+        let plain = plain.into_inner();
+        // APP1 "Exif\0\0", big-endian TIFF, one IFD entry: Orientation (0x0112) = 6.
+        let mut exif =
+            b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01\0\x06\0\0\0\0\0\0".to_vec();
+        let mut jpeg = plain[..2].to_vec();
+        jpeg.extend_from_slice(&[0xFF, 0xE1]);
+        jpeg.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+        jpeg.append(&mut exif);
+        jpeg.extend_from_slice(&plain[2..]);
+        std::fs::write(&path, jpeg).unwrap();
+        let picture = picture(&path).unwrap().unwrap();
+        assert_eq!((picture.width, picture.height), (2, 4));
+    }
+
+    #[test]
+    fn files_that_are_not_pictures_are_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notes.png");
+        std::fs::write(&path, b"%PDF-1.7 not a picture").unwrap();
+        assert_eq!(picture(&path).unwrap(), None);
+        assert_eq!(sniff(&path).unwrap(), "application/pdf");
+    }
+
+    #[test]
+    fn a_bomb_is_not_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("bomb.png");
+        let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&100_000u32.to_be_bytes());
+        png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+        std::fs::write(&path, png).unwrap();
+        assert_eq!(picture(&path).unwrap(), None);
+    }
+}

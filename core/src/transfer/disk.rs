@@ -1,0 +1,79 @@
+//! File bytes to and from the network without a blocking-pool hop per small read or write:
+//! one blocking thread per transfer reads (or writes) large parts, a few ahead of the socket.
+
+use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::Stream;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Bytes read or written at a time.
+const PART_BYTES: usize = 1 << 20;
+/// Parts in flight between the disk and the socket.
+const AHEAD: usize = 4;
+
+/// `len` bytes of a file from `start`, read ahead on a blocking thread; `read` counts the
+/// bytes handed out.
+pub fn read_ahead(
+    path: &Path,
+    start: u64,
+    len: u64,
+    read: Arc<AtomicU64>,
+) -> io::Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static> {
+    let mut file = std::fs::File::open(path)?;
+    file.seek(SeekFrom::Start(start))?;
+    let mut reader = file.take(len);
+    let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(AHEAD);
+    tokio::task::spawn_blocking(move || loop {
+        let mut part = BytesMut::zeroed(PART_BYTES);
+        let got = match reader.read(&mut part) {
+            Ok(0) => return,
+            Ok(got) => got,
+            Err(error) => {
+                let _ = sender.blocking_send(Err(error));
+                return;
+            }
+        };
+        part.truncate(got);
+        if sender.blocking_send(Ok(part.freeze())).is_err() {
+            return; // the request was dropped
+        }
+    });
+    Ok(futures_util::stream::unfold(
+        receiver,
+        move |mut receiver| {
+            let read = Arc::clone(&read);
+            async move {
+                let part = receiver.recv().await?;
+                if let Ok(bytes) = &part {
+                    read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                }
+                Some((part, receiver))
+            }
+        },
+    ))
+}
+
+/// A file written on a blocking thread from the parts sent to it; the handle answers the
+/// bytes written once the sender is dropped (flushed, not yet synced).
+pub fn writer(file: std::fs::File) -> (mpsc::Sender<Bytes>, JoinHandle<io::Result<u64>>) {
+    let (sender, mut receiver) = mpsc::channel::<Bytes>(AHEAD * 16);
+    let handle = tokio::task::spawn_blocking(move || {
+        let mut out = io::BufWriter::with_capacity(PART_BYTES, file);
+        let mut written = 0;
+        while let Some(part) = receiver.blocking_recv() {
+            out.write_all(&part)?;
+            written += part.len() as u64;
+        }
+        out.flush()?;
+        out.into_inner()
+            .map_err(io::IntoInnerError::into_error)?
+            .sync_all()?;
+        Ok(written)
+    });
+    (sender, handle)
+}

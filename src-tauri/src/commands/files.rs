@@ -1,0 +1,157 @@
+//! Files: choosing them (dialog, drop, paste) into the staging sheet, sending what is staged,
+//! and opening, revealing or saving a message's file. One-liners over `flint_core::Client`
+//! and the native plugins; paths stay in the shell.
+
+use flint_proto::ipc::StagedFile;
+use flint_proto::{ErrorBody, ErrorCode};
+use tauri::ipc::{InvokeBody, Request};
+use tauri::{AppHandle, State};
+use tauri_plugin_dialog::DialogExt;
+use tauri_plugin_opener::OpenerExt;
+
+use crate::state::{ipc, Desktop};
+
+/// Largest picture pasted at once.
+const MAX_PASTED_BYTES: usize = 64 << 20;
+
+fn failed(code: ErrorCode, message: impl Into<String>) -> ErrorBody {
+    ErrorBody::new(code, message.into())
+}
+
+fn internal(error: impl ToString) -> ErrorBody {
+    failed(ErrorCode::Internal, error.to_string())
+}
+
+/// A message's file on this device, downloaded first when needed.
+async fn local_file(desktop: &Desktop, local_id: i64) -> Result<std::path::PathBuf, ErrorBody> {
+    ipc(desktop.client().await?.download_file(local_id).await)
+}
+
+/// Opens the native file dialog; the files chosen join the staged ones.
+#[tauri::command]
+pub async fn pick_files(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+) -> Result<Vec<StagedFile>, ErrorBody> {
+    let picked =
+        tauri::async_runtime::spawn_blocking(move || app.dialog().file().blocking_pick_files())
+            .await
+            .map_err(internal)?;
+    let paths = picked
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|p| p.into_path().ok())
+        .collect();
+    Ok(desktop.staging.add(paths))
+}
+
+/// The staged files.
+#[tauri::command]
+pub fn staged_files(desktop: State<'_, Desktop>) -> Vec<StagedFile> {
+    desktop.staging.list()
+}
+
+/// Drops one staged file.
+#[tauri::command]
+pub fn unstage(desktop: State<'_, Desktop>, index: u32) -> Vec<StagedFile> {
+    desktop.staging.remove(index)
+}
+
+/// Drops every staged file.
+#[tauri::command]
+pub fn clear_staged(desktop: State<'_, Desktop>) {
+    desktop.staging.take();
+}
+
+/// Sends every staged file to a conversation, in order.
+#[tauri::command]
+pub async fn send_staged(
+    desktop: State<'_, Desktop>,
+    conversation_id: i64,
+) -> Result<(), ErrorBody> {
+    let client = desktop.client().await?;
+    for path in desktop.staging.take() {
+        ipc(client.send_file(conversation_id, &path).await)?;
+    }
+    Ok(())
+}
+
+/// Stages a pasted picture: its bytes are the request's raw body, its name the
+/// `flint-name` header.
+#[tauri::command]
+pub async fn stage_pasted(
+    desktop: State<'_, Desktop>,
+    request: Request<'_>,
+) -> Result<Vec<StagedFile>, ErrorBody> {
+    let InvokeBody::Raw(bytes) = request.body() else {
+        return Err(failed(ErrorCode::BadRequest, "a paste sends raw bytes"));
+    };
+    if bytes.is_empty() || bytes.len() > MAX_PASTED_BYTES {
+        return Err(failed(
+            ErrorCode::TooLarge,
+            "a pasted picture is 1 byte to 64 MiB",
+        ));
+    }
+    let name = request
+        .headers()
+        .get("flint-name")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("pasted.png");
+    let client = desktop.client().await?;
+    let path = ipc(client.keep_pasted(name, bytes.clone()).await)?;
+    Ok(desktop.staging.add(vec![path]))
+}
+
+/// Stops the upload of an own message's file.
+#[tauri::command]
+pub async fn cancel_upload(desktop: State<'_, Desktop>, local_id: i64) -> Result<(), ErrorBody> {
+    ipc(desktop.client().await?.cancel_upload(local_id).await)
+}
+
+/// Opens a message's file with the system's application for it (downloading it first).
+#[tauri::command]
+pub async fn open_file(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    local_id: i64,
+) -> Result<(), ErrorBody> {
+    let path = local_file(&desktop, local_id).await?;
+    app.opener()
+        .open_path(path.to_string_lossy(), None::<&str>)
+        .map_err(internal)
+}
+
+/// Shows a message's file in the system's file manager (downloading it first).
+#[tauri::command]
+pub async fn show_in_folder(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    local_id: i64,
+) -> Result<(), ErrorBody> {
+    let path = local_file(&desktop, local_id).await?;
+    app.opener().reveal_item_in_dir(path).map_err(internal)
+}
+
+/// Saves a copy of a message's file where the user chooses; false when they cancelled.
+#[tauri::command]
+pub async fn save_file_as(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    local_id: i64,
+) -> Result<bool, ErrorBody> {
+    let path = local_file(&desktop, local_id).await?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let chosen = tauri::async_runtime::spawn_blocking(move || {
+        app.dialog().file().set_file_name(name).blocking_save_file()
+    })
+    .await
+    .map_err(internal)?;
+    let Some(target) = chosen.and_then(|p| p.into_path().ok()) else {
+        return Ok(false);
+    };
+    tokio::fs::copy(&path, &target).await.map_err(internal)?;
+    Ok(true)
+}

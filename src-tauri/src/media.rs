@@ -1,0 +1,229 @@
+//! The `flint-media` URI scheme: pictures and files reach the webview from core's media
+//! folder, never as base64 through IPC and never from the network. Addresses:
+//! `thumb/{local_id}` (a picture's thumbnail), `preview/{local_id}` (the tiny preview its
+//! message carries), `file/{local_id}` (the original, by `Range`
+//! for audio and video) and `staged/{index}` (the thumbnail of a file about to be sent).
+//! The page builds them with its platform's form: `flint-media://localhost/…`, or
+//! `http://flint-media.localhost/…` on Windows.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::path::{Path, PathBuf};
+
+use flint_core::library::Want;
+use tauri::http::{header, Request, Response, StatusCode};
+use tauri::{AppHandle, Manager, UriSchemeContext, UriSchemeResponder, Wry};
+
+use crate::state::Desktop;
+
+/// The scheme's name.
+pub const SCHEME: &str = "flint-media";
+/// Most bytes one answer carries; a player asks for the rest by `Range`.
+const MAX_ANSWER: u64 = 8 << 20;
+
+/// What an address names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Asset {
+    /// A message's picture at display size.
+    Thumbnail(i64),
+    /// The tiny preview in a picture's message.
+    Preview(i64),
+    /// A message's file.
+    Original(i64),
+    /// A staged file's thumbnail.
+    Staged(u32),
+}
+
+/// Reads an address's path.
+pub fn parse(path: &str) -> Option<Asset> {
+    let mut parts = path.trim_start_matches('/').split('/');
+    let (kind, id, rest) = (parts.next()?, parts.next()?, parts.next());
+    if rest.is_some() {
+        return None;
+    }
+    match kind {
+        "thumb" => id.parse().ok().map(Asset::Thumbnail),
+        "preview" => id.parse().ok().map(Asset::Preview),
+        "file" => id.parse().ok().map(Asset::Original),
+        "staged" => id.parse().ok().map(Asset::Staged),
+        _ => None,
+    }
+}
+
+/// Answers one request off the main thread.
+pub fn handle(
+    ctx: UriSchemeContext<'_, Wry>,
+    request: Request<Vec<u8>>,
+    responder: UriSchemeResponder,
+) {
+    let app = ctx.app_handle().clone();
+    tauri::async_runtime::spawn(async move {
+        responder.respond(answer(&app, &request).await);
+    });
+}
+
+async fn answer(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
+    let Some(asset) = parse(request.uri().path()) else {
+        return status(StatusCode::NOT_FOUND);
+    };
+    let desktop = app.state::<Desktop>();
+    let found = match asset {
+        Asset::Staged(index) => {
+            return match desktop.staging.path(index) {
+                Some(path) => staged_thumbnail(path).await,
+                None => status(StatusCode::NOT_FOUND),
+            };
+        }
+        Asset::Preview(local_id) => {
+            let preview = match desktop.client().await {
+                Ok(client) => client.preview(local_id).await.ok().flatten(),
+                Err(_) => None,
+            };
+            return preview.map_or_else(|| status(StatusCode::NOT_FOUND), jpeg);
+        }
+        Asset::Thumbnail(local_id) | Asset::Original(local_id) => {
+            let want = if matches!(asset, Asset::Thumbnail(_)) {
+                Want::Thumbnail
+            } else {
+                Want::Original
+            };
+            match desktop.client().await {
+                Ok(client) => match client.media(local_id, want).await {
+                    Ok(media) => Some((media.path, media.mime)),
+                    Err(error) => {
+                        tracing::debug!(%error, local_id, "no media for a message");
+                        None
+                    }
+                },
+                Err(_) => None,
+            }
+        }
+    };
+    let Some((path, mime)) = found else {
+        return status(StatusCode::NOT_FOUND);
+    };
+    let range = request
+        .headers()
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    tauri::async_runtime::spawn_blocking(move || read(&path, &mime, range.as_deref()))
+        .await
+        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+/// A staged picture's thumbnail, made on request.
+async fn staged_thumbnail(path: PathBuf) -> Response<Vec<u8>> {
+    let made = tauri::async_runtime::spawn_blocking(move || flint_core::media::thumbnail(&path))
+        .await
+        .ok()
+        .and_then(Result::ok);
+    made.map_or_else(|| status(StatusCode::NOT_FOUND), jpeg)
+}
+
+/// An answer holding JPEG bytes made in memory.
+fn jpeg(bytes: Vec<u8>) -> Response<Vec<u8>> {
+    Response::builder()
+        .header(header::CONTENT_TYPE, "image/jpeg")
+        .header(header::CACHE_CONTROL, "no-store")
+        .body(bytes)
+        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+/// The bytes asked for (a `Range`, or the start of the file), at most [`MAX_ANSWER`].
+fn read(path: &Path, mime: &str, range: Option<&str>) -> Response<Vec<u8>> {
+    let Ok(mut file) = std::fs::File::open(path) else {
+        return status(StatusCode::NOT_FOUND);
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let start = range
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.split('-').next())
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    let end = range
+        .and_then(|r| r.strip_prefix("bytes="))
+        .and_then(|r| r.split('-').nth(1))
+        .and_then(|s| s.parse::<u64>().ok())
+        .map_or(size, |e| e.saturating_add(1).min(size));
+    if start >= size.max(1) {
+        return status(StatusCode::RANGE_NOT_SATISFIABLE);
+    }
+    let len = end.saturating_sub(start).min(MAX_ANSWER);
+    let mut bytes = Vec::with_capacity(len as usize);
+    let read = file
+        .seek(SeekFrom::Start(start))
+        .and_then(|_| (&mut file).take(len).read_to_end(&mut bytes));
+    if read.is_err() {
+        return status(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    let partial = range.is_some() || len < size;
+    let mime = if mime.is_empty() {
+        "application/octet-stream"
+    } else {
+        mime
+    };
+    let mut response = Response::builder()
+        .status(if partial {
+            StatusCode::PARTIAL_CONTENT
+        } else {
+            StatusCode::OK
+        })
+        .header(header::CONTENT_TYPE, mime)
+        .header(header::ACCEPT_RANGES, "bytes")
+        .header(header::CACHE_CONTROL, "no-store");
+    if partial {
+        let last = start + bytes.len() as u64 - 1;
+        response = response.header(
+            header::CONTENT_RANGE,
+            format!("bytes {start}-{last}/{size}"),
+        );
+    }
+    response
+        .body(bytes)
+        .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+fn status(code: StatusCode) -> Response<Vec<u8>> {
+    let mut response = Response::new(Vec::new());
+    *response.status_mut() = code;
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn addresses_name_one_asset_or_nothing() {
+        assert_eq!(parse("/thumb/42"), Some(Asset::Thumbnail(42)));
+        assert_eq!(parse("/preview/42"), Some(Asset::Preview(42)));
+        assert_eq!(parse("/file/7"), Some(Asset::Original(7)));
+        assert_eq!(parse("/staged/0"), Some(Asset::Staged(0)));
+        for bad in [
+            "/file/../../etc/passwd",
+            "/file/x",
+            "/other/1",
+            "/file/1/2",
+            "/",
+        ] {
+            assert_eq!(parse(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn ranges_are_served_in_bounded_parts() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("clip");
+        std::fs::write(&path, b"0123456789").unwrap();
+        let whole = read(&path, "audio/ogg", None);
+        assert_eq!((whole.status(), whole.body().len()), (StatusCode::OK, 10));
+        let part = read(&path, "audio/ogg", Some("bytes=2-4"));
+        assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
+        assert_eq!(part.body(), b"234");
+        assert_eq!(part.headers()[header::CONTENT_RANGE], "bytes 2-4/10");
+        assert_eq!(
+            read(&path, "", Some("bytes=20-")).status(),
+            StatusCode::RANGE_NOT_SATISFIABLE
+        );
+    }
+}

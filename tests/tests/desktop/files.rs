@@ -1,0 +1,157 @@
+//! Pictures, files and voice clips in two real app instances: one pastes a picture (the
+//! paste is driven through the page: WebDriver cannot drive native dialogs or drops), sees
+//! the sheet and sends it; the other sees the thumbnail at its final size, opens the viewer,
+//! and sees file and voice bubbles.
+
+use base64::Engine as _;
+use flint_proto::wire::{self, message_content::Kind};
+use flint_tests::desktop::App;
+use flint_tests::files::FileUser;
+use flint_tests::seed;
+use flint_tests::server::test_config;
+use flint_tests::TestServer;
+use serde_json::json;
+use tempfile::TempDir;
+
+/// A picture of `width` × `height` as PNG bytes.
+fn png(width: u32, height: u32) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(width, height, |x, y| {
+        image::Rgb([(x * 255 / width) as u8, (y * 255 / height) as u8, 160])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image.write_to(&mut out, image::ImageFormat::Png).unwrap();
+    out.into_inner()
+}
+
+/// One second of a 440 Hz tone as 16-bit mono WAV at 8 kHz.
+fn tone_wav() -> Vec<u8> {
+    const RATE: u32 = 8_000;
+    let samples: Vec<i16> = (0..RATE)
+        .map(|i| ((i as f32 * 440.0 * std::f32::consts::TAU / RATE as f32).sin() * 8_000.0) as i16)
+        .collect();
+    let data_len = samples.len() as u32 * 2;
+    let mut wav = b"RIFF".to_vec();
+    wav.extend_from_slice(&(36 + data_len).to_le_bytes());
+    wav.extend_from_slice(b"WAVEfmt ");
+    wav.extend_from_slice(&16u32.to_le_bytes());
+    wav.extend_from_slice(&1u16.to_le_bytes()); // PCM
+    wav.extend_from_slice(&1u16.to_le_bytes()); // mono
+    wav.extend_from_slice(&RATE.to_le_bytes());
+    wav.extend_from_slice(&(RATE * 2).to_le_bytes());
+    wav.extend_from_slice(&2u16.to_le_bytes());
+    wav.extend_from_slice(&16u16.to_le_bytes());
+    wav.extend_from_slice(b"data");
+    wav.extend_from_slice(&data_len.to_le_bytes());
+    for sample in samples {
+        wav.extend_from_slice(&sample.to_le_bytes());
+    }
+    wav
+}
+
+/// Pastes a file into the composer, as the clipboard would.
+async fn paste(app: &App, name: &str, mime: &str, bytes: &[u8]) {
+    let script = "const [b64, name, type] = arguments;
+        const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], name, { type }));
+        const paste = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+        document.querySelector('#composer').dispatchEvent(paste);";
+    let b64 = base64::engine::general_purpose::STANDARD.encode(bytes);
+    app.client
+        .execute(script, vec![json!(b64), json!(name), json!(mime)])
+        .await
+        .unwrap();
+}
+
+/// Waits until the image matched by `css` has loaded (it has pixels).
+async fn loaded(app: &App, css: &str) {
+    let script = format!(
+        "const img = document.querySelector(\"{css}\"); return !!img && img.complete && img.naturalWidth > 0;"
+    );
+    for _ in 0..200 {
+        if app.client.execute(&script, vec![]).await.ok() == Some(json!(true)) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.find(&format!("{css}.never-loaded")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pasted_picture_reaches_the_other_app_and_opens_in_the_viewer() {
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let url = server.url();
+    let first = App::launch().await;
+    let second = App::launch().await;
+    first.register(&url, "carol").await;
+    second.register(&url, "dave").await;
+    first.click("#new-chat").await;
+    first.fill("#user-search", "dave").await;
+    first
+        .click(".user-result[data-username='dave'] .person")
+        .await;
+
+    first.watch_console().await;
+    paste(&first, "screenshot.png", "image/png", &png(1200, 800)).await;
+    first.find(".staged-file").await;
+    loaded(&first, ".staged-thumb").await;
+    first.screenshot("staging-sheet").await;
+    first.click("#staging-send").await;
+    loaded(&first, ".bubble.picture .picture-full").await;
+
+    second.click(".row").await;
+    let bubble = second.find(".bubble.picture").await;
+    let style = bubble.attr("style").await.unwrap().unwrap_or_default();
+    assert_eq!(
+        style, "width:240px;height:160px",
+        "the bubble has its final size at once"
+    );
+    loaded(&second, ".bubble.picture .picture-full").await;
+    second.screenshot("picture-bubble").await;
+    second.click(".bubble.picture").await;
+    loaded(&second, ".viewer-picture").await;
+    second.screenshot("picture-viewer").await;
+    second.click("#viewer-close").await;
+
+    // A file and a voice clip, sent by carol from another device.
+    let mut carol = FileUser::sign_in(&url, "carol").await;
+    let dave = carol.find_user("dave").await;
+    let direct = seed::open_direct(&mut carol.socket, dave).await;
+    let dir = TempDir::new().unwrap();
+    let report = dir.path().join("季度报告.pdf");
+    std::fs::write(&report, b"%PDF-1.7\n% a report\n").unwrap();
+    let report_id = carol.upload(&report, "季度报告.pdf").await.unwrap();
+    carol
+        .send(
+            direct,
+            flint_tests::files::file_message(&report_id, "季度报告.pdf", 20),
+        )
+        .await;
+    let clip = dir.path().join("clip.wav");
+    std::fs::write(&clip, tone_wav()).unwrap();
+    let clip_id = carol.upload(&clip, "clip.wav").await.unwrap();
+    let waveform: Vec<u8> = (0..48).map(|i| ((i * 37) % 256) as u8).collect();
+    carol
+        .send(
+            direct,
+            Kind::Voice(wire::Voice {
+                file_id: clip_id,
+                duration_ms: 1_000,
+                size: tone_wav().len() as u64,
+                waveform,
+                mime: "audio/wav".into(),
+            }),
+        )
+        .await;
+    second
+        .find(".bubble.file .file-name[title='季度报告.pdf']")
+        .await;
+    second
+        .find(".bubble.voice .waveform .bar:nth-child(48)")
+        .await;
+    second.screenshot("file-and-voice-bubbles").await;
+    assert!(first.console_errors().await.is_empty());
+    first.close().await;
+    second.close().await;
+}

@@ -1,0 +1,718 @@
+//! Files end to end against a real server: uploads that resume, downloads only for those who
+//! may see the file, instant re-upload only with a possession proof, and bad input refused
+//! with nothing half-stored.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use flint_core::transfer::{self, Resume};
+use flint_core::ErrorCode;
+use flint_proto::files;
+use flint_proto::wire::{self, message_content::Kind, request, response};
+use flint_tests::files::{error_code, file_message, random_file, sha256_of, FileUser};
+use flint_tests::server::{free_addr, test_config};
+use flint_tests::{seed, ServerProcess, TestServer};
+use reqwest::Method;
+use tempfile::TempDir;
+use tokio_util::sync::CancellationToken;
+
+/// A server with alice and bob and their direct conversation.
+struct Files {
+    server: TestServer,
+    data: TempDir,
+    alice: FileUser,
+    bob: FileUser,
+    direct: i64,
+}
+
+impl Files {
+    async fn start(change: impl FnOnce(&mut flint_server::Config)) -> Self {
+        let data = TempDir::new().unwrap();
+        let mut config = test_config(data.path());
+        change(&mut config);
+        let server = TestServer::start(config).await;
+        let url = server.url();
+        let mut alice = FileUser::register(&url, "alice").await;
+        let bob = FileUser::register(&url, "bob").await;
+        let direct = seed::open_direct(&mut alice.socket, bob.id).await;
+        Self {
+            server,
+            data,
+            alice,
+            bob,
+            direct,
+        }
+    }
+
+    /// Files in the server's blob store and staging folder.
+    fn stored(&self) -> (usize, usize) {
+        let count = |dir: PathBuf| walk(&dir);
+        (
+            count(self.data.path().join("blobs")),
+            count(self.data.path().join("uploads")),
+        )
+    }
+}
+
+/// Waits (polling, up to a minute) until `check` holds.
+async fn eventually(check: impl Fn() -> bool, what: &str) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !check() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "timed out waiting: {what}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+fn walk(dir: &Path) -> usize {
+    std::fs::read_dir(dir).map_or(0, |entries| {
+        entries
+            .flatten()
+            .map(|e| {
+                if e.path().is_dir() {
+                    walk(&e.path())
+                } else {
+                    1
+                }
+            })
+            .sum()
+    })
+}
+
+fn sent_ok(answer: response::Result) -> wire::Message {
+    match answer {
+        response::Result::SendOk(ok) => ok.message.unwrap(),
+        other => panic!("send refused: {other:?}"),
+    }
+}
+
+fn refused(answer: response::Result) -> ErrorCode {
+    match answer {
+        response::Result::Error(error) => ErrorCode::try_from(error.code).unwrap(),
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_file_with_a_cjk_name_goes_to_the_other_side_whole_and_by_range() {
+    let mut f = Files::start(|_| {}).await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("source");
+    let sha = random_file(&path, 20 << 20, 1);
+    let name = "季度报告 📊 v2.bin";
+    let file_id = f.alice.upload(&path, name).await.unwrap();
+    assert_eq!(file_id.len(), 32);
+
+    // Not yet sent: bob may not fetch it.
+    assert_eq!(f.bob.get(&file_id, None).await.status(), 404);
+    sent_ok(
+        f.alice
+            .send(f.direct, file_message(&file_id, name, 20 << 20))
+            .await,
+    );
+
+    let dest = dir.path().join("received");
+    f.bob.download(&file_id, 20 << 20, &dest).await.unwrap();
+    assert_eq!(sha256_of(&dest), sha);
+
+    let part = f.bob.get(&file_id, Some("bytes=100-199")).await;
+    assert_eq!(part.status(), 206);
+    assert_eq!(part.headers()["content-range"], "bytes 100-199/20971520");
+    let disposition = part.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let bytes = part.bytes().await.unwrap();
+    assert_eq!(&bytes[..], &std::fs::read(&path).unwrap()[100..200]);
+    assert!(disposition.contains("%E5%AD%A3%E5%BA%A6"), "{disposition}");
+    assert_eq!(
+        f.bob.get(&file_id, Some("bytes=99999999-")).await.status(),
+        416
+    );
+}
+
+#[tokio::test]
+async fn only_members_of_a_conversation_the_file_was_sent_to_may_fetch_it() {
+    let mut f = Files::start(|config| config.files.upload_expiry_secs = 2).await;
+    let url = f.server.url();
+    let carol = FileUser::register(&url, "carol").await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("plan");
+    random_file(&path, 4096, 2);
+
+    // A group of alice, bob and carol; the file goes there; carol is then removed.
+    let group = match f
+        .alice
+        .socket
+        .request(request::Body::CreateGroup(wire::CreateGroup {
+            name: "项目组".into(),
+            member_ids: vec![f.bob.id, carol.id],
+        }))
+        .await
+    {
+        response::Result::Conversation(c) => c.id,
+        other => panic!("{other:?}"),
+    };
+    let file_id = f.alice.upload(&path, "plan.bin").await.unwrap();
+    sent_ok(
+        f.alice
+            .send(group, file_message(&file_id, "plan.bin", 4096))
+            .await,
+    );
+    assert_eq!(carol.get(&file_id, None).await.status(), 200);
+    f.alice
+        .socket
+        .request(request::Body::RemoveMembers(wire::RemoveMembers {
+            conversation_id: group,
+            user_ids: vec![carol.id],
+        }))
+        .await;
+
+    // Removed, an outsider's guess and a missing id all get the same answer.
+    let missing = "0123456789abcdef0123456789abcdef";
+    let answers = [
+        error_code(carol.get(&file_id, None).await).await,
+        error_code(carol.get(missing, None).await).await,
+        error_code(carol.get("../../flint.db", None).await).await,
+    ];
+    for answer in &answers {
+        assert_eq!(answer, &(404, "not_found".to_owned()));
+    }
+    assert_eq!(f.bob.get(&file_id, None).await.status(), 200);
+
+    // Carol cannot send alice's file onwards either (she no longer sees it).
+    let mut carol = carol;
+    let alone = seed::open_direct(&mut carol.socket, f.bob.id).await;
+    let answer = carol
+        .send(alone, file_message(&file_id, "plan.bin", 4096))
+        .await;
+    assert_eq!(refused(answer), ErrorCode::NotFound);
+
+    // Another user's upload is as missing as an unknown one.
+    let created = f.alice.service.create(10, "x", &[1; 32]).await.unwrap();
+    let bob_head = f
+        .bob
+        .tus(Method::HEAD, created.location.path())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bob_head.status(), 404);
+    let bob_patch = f
+        .bob
+        .tus(Method::PATCH, created.location.path())
+        .header("content-type", files::PATCH_CONTENT_TYPE)
+        .header("upload-offset", 0)
+        .body(vec![0u8; 10])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(bob_patch.status(), 404);
+
+    // An expired upload is gone.
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let expired = f
+        .alice
+        .tus(Method::HEAD, created.location.path())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status(), 404);
+}
+
+#[tokio::test]
+async fn instant_re_upload_needs_a_proof_of_possession() {
+    let mut f = Files::start(|_| {}).await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("video");
+    let sha = random_file(&path, 3 << 20, 3);
+    let first = f.alice.upload(&path, "video.bin").await.unwrap();
+    sent_ok(
+        f.alice
+            .send(f.direct, file_message(&first, "video.bin", 3 << 20))
+            .await,
+    );
+
+    // Knowing the hash and length is not enough: a wrong proof is refused, once.
+    let created = f
+        .bob
+        .service
+        .create(3 << 20, "video.bin", &sha)
+        .await
+        .unwrap();
+    let (start, end) = created.proof.expect("the server offers a proof");
+    assert!(end - start < files::PROOF_BYTES);
+    let wrong = f
+        .bob
+        .service
+        .prove(&created.location, &"00".repeat(32))
+        .await;
+    assert_eq!(wrong.unwrap_err().code(), ErrorCode::Forbidden);
+    let again = f
+        .bob
+        .service
+        .prove(&created.location, &"00".repeat(32))
+        .await;
+    assert_eq!(again.unwrap_err().code(), ErrorCode::Forbidden);
+
+    // With the bytes, the proof is accepted and nothing is sent.
+    let mut resume = Resume::default();
+    let cancel = CancellationToken::new();
+    let uploaded = transfer::upload(
+        &f.bob.service,
+        &path,
+        "mine.bin",
+        &mut resume,
+        &mut |_, _, _| {},
+        &cancel,
+    )
+    .await
+    .unwrap();
+    assert!(uploaded.instant);
+    assert_eq!(resume.bytes_sent, 0);
+    assert_ne!(uploaded.file_id, first, "each upload is a file of its own");
+    let dest = dir.path().join("back");
+    f.bob
+        .download(&uploaded.file_id, 3 << 20, &dest)
+        .await
+        .unwrap();
+    assert_eq!(sha256_of(&dest), sha);
+    assert_eq!(f.stored().0, 1, "the content is stored once");
+}
+
+#[tokio::test]
+async fn bad_files_are_refused_clearly_and_nothing_is_half_stored() {
+    let mut f = Files::start(|config| {
+        config.files.max_file_bytes = 1 << 20;
+        config.files.quota_bytes = 3 << 20;
+    })
+    .await;
+    let dir = TempDir::new().unwrap();
+    let create = |user: &FileUser, length: u64, name: &str| {
+        use base64::Engine as _;
+        let name = base64::engine::general_purpose::STANDARD.encode(name);
+        user.tus(Method::POST, files::UPLOADS_PATH)
+            .header("upload-length", length)
+            .header("upload-metadata", format!("filename {name}"))
+            .send()
+    };
+
+    assert_eq!(
+        error_code(create(&f.alice, 0, "empty").await.unwrap()).await,
+        (400, "bad_request".into())
+    );
+    assert_eq!(
+        error_code(create(&f.alice, (1 << 20) + 1, "big").await.unwrap()).await,
+        (413, "too_large".into())
+    );
+    assert_eq!(
+        error_code(create(&f.alice, 10, "a\0b").await.unwrap()).await,
+        (400, "bad_request".into())
+    );
+
+    // A path in the name keeps only its last part; CJK and emoji survive.
+    let path = dir.path().join("x");
+    random_file(&path, 1000, 4);
+    let id = f
+        .alice
+        .upload(&path, "../../etc/密码 🔑.txt")
+        .await
+        .unwrap();
+    let answer = f.alice.get(&id, None).await;
+    let disposition = answer.headers()["content-disposition"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(disposition, downloads_name("密码 🔑.txt"));
+
+    // A decompression bomb: a tiny PNG claiming 100,000 × 100,000 pixels.
+    let bomb = dir.path().join("bomb.png");
+    let mut png = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    png.extend_from_slice(&100_000u32.to_be_bytes());
+    png.extend_from_slice(&100_000u32.to_be_bytes());
+    png.extend_from_slice(&[8, 6, 0, 0, 0, 0, 0, 0, 0]);
+    png.resize(4096, 0);
+    std::fs::write(&bomb, &png).unwrap();
+    let before = f.stored();
+    let error = f.alice.upload(&bomb, "bomb.png").await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::TooLarge, "{error}");
+    assert_eq!(f.stored(), before, "nothing of the bomb is kept");
+
+    // Over the quota (3 MiB): two more 1 MiB files fit, the third does not.
+    for seed in 5..7 {
+        let path = dir.path().join(format!("fill{seed}"));
+        random_file(&path, 1 << 20, seed);
+        f.alice.upload(&path, "fill").await.unwrap();
+    }
+    let over = dir.path().join("over");
+    random_file(&over, 1 << 20, 9);
+    let error = f.alice.upload(&over, "over").await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::QuotaExceeded, "{error}");
+
+    // A message may not lie about a file's size, nor name a file its sender cannot see.
+    let answer = f.alice.send(f.direct, file_message(&id, "x", 999)).await;
+    assert_eq!(refused(answer), ErrorCode::BadRequest);
+    let answer = f.bob.send(f.direct, file_message(&id, "x", 1000)).await;
+    assert_eq!(refused(answer), ErrorCode::NotFound);
+    let big_preview = Kind::Image(wire::Image {
+        file_id: id.clone(),
+        size: 1000,
+        preview: vec![0; files::MAX_PREVIEW_BYTES + 1],
+        ..Default::default()
+    });
+    assert_eq!(
+        refused(f.alice.send(f.direct, big_preview).await),
+        ErrorCode::TooLarge
+    );
+}
+
+fn downloads_name(name: &str) -> String {
+    let encoded: String = name
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                char::from(b).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    format!("attachment; filename*=UTF-8''{encoded}")
+}
+
+#[tokio::test]
+async fn types_outside_the_allowed_list_are_refused_by_content_not_name() {
+    let f = Files::start(|config| config.files.allowed_types = vec!["image/*".into()]).await;
+    let dir = TempDir::new().unwrap();
+    let pdf = dir.path().join("photo.png");
+    std::fs::write(&pdf, b"%PDF-1.7\n% not a picture\n").unwrap();
+    let error = f.alice.upload(&pdf, "photo.png").await.unwrap_err();
+    assert_eq!(error.code(), ErrorCode::TypeNotAllowed, "{error}");
+    assert_eq!(f.stored(), (0, 0));
+}
+
+#[tokio::test]
+async fn files_never_sent_expire_and_their_content_is_collected() {
+    let mut f = Files::start(|config| {
+        config.files.unsent_expiry_secs = 1;
+        config.files.collect_interval_secs = 1;
+    })
+    .await;
+    let dir = TempDir::new().unwrap();
+    let (kept, dropped) = (dir.path().join("kept"), dir.path().join("dropped"));
+    random_file(&kept, 5000, 10);
+    random_file(&dropped, 5000, 12);
+    let kept_id = f.alice.upload(&kept, "kept").await.unwrap();
+    let dropped_id = f.alice.upload(&dropped, "dropped").await.unwrap();
+    sent_ok(
+        f.alice
+            .send(f.direct, file_message(&kept_id, "kept", 5000))
+            .await,
+    );
+    eventually(|| f.stored().0 == 1, "the unsent file's content goes").await;
+    assert_eq!(f.alice.get(&dropped_id, None).await.status(), 404);
+    assert_eq!(f.bob.get(&kept_id, None).await.status(), 200);
+}
+
+#[tokio::test]
+async fn a_1_gib_upload_resumes_after_the_server_is_killed_at_half_way() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_flint-server-process"));
+    let data = TempDir::new().unwrap();
+    let server = ServerProcess::start(binary, free_addr(), data.path()).await;
+    let url = server.url();
+    let alice = FileUser::register(&url, "alice").await;
+    let bob_id = seed::register(&url, "bob").await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("big");
+    const SIZE: u64 = 1 << 30;
+    let sha = random_file(&path, SIZE, 12);
+
+    let offset = Arc::new(AtomicU64::new(0));
+    let mut resume = Resume::default();
+    let cancel = CancellationToken::new();
+    let seen = Arc::clone(&offset);
+    let mut progress = move |_: &Resume, at: u64, _: u64| seen.store(at, Ordering::Relaxed);
+    let sending = transfer::upload(
+        &alice.service,
+        &path,
+        "big.bin",
+        &mut resume,
+        &mut progress,
+        &cancel,
+    );
+    let killer = async {
+        eventually(|| offset.load(Ordering::Relaxed) >= SIZE / 2, "half way").await;
+        server.kill_9().await
+    };
+    let (first, (addr, data_dir)) = tokio::join!(sending, killer);
+    assert!(first.is_err(), "the upload broke off with the server");
+    let at_kill = offset.load(Ordering::Relaxed);
+    assert!(at_kill < SIZE, "killed before the end");
+
+    let _server = ServerProcess::start(binary, addr, &data_dir).await;
+    let file_id = alice
+        .upload_resuming(&path, "big.bin", &mut resume)
+        .await
+        .unwrap();
+    let resent = resume.bytes_sent - SIZE;
+    println!("1 GiB upload, server killed at {at_kill} bytes: {resent} bytes sent twice");
+    assert!(resent < SIZE / 10, "re-sent {resent} bytes");
+
+    let mut alice_again = FileUser::sign_in(&url, "alice").await;
+    let direct = seed::open_direct(&mut alice_again.socket, bob_id).await;
+    sent_ok(
+        alice_again
+            .send(direct, file_message(&file_id, "big.bin", SIZE))
+            .await,
+    );
+    let bob = FileUser::sign_in(&url, "bob").await;
+    let dest = dir.path().join("back");
+    drop(std::fs::remove_file(&path));
+    bob.download(&file_id, SIZE, &dest).await.unwrap();
+    assert_eq!(sha256_of(&dest), sha);
+}
+
+/// A server with alice and bob on `flint-core` clients and their direct conversation.
+async fn two_clients() -> (
+    TempDir,
+    TestServer,
+    flint_tests::TestClient,
+    flint_tests::TestClient,
+    i64,
+) {
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let url = server.url();
+    let alice = flint_tests::TestClient::register(&url, "alice").await;
+    let bob = flint_tests::TestClient::register(&url, "bob").await;
+    let conversation = alice.open_direct(bob.me().id).await.unwrap().id;
+    (data, server, alice, bob, conversation)
+}
+
+/// The newest `UploadProgress` of an event stream, read until `until` holds for it.
+async fn progress_until(
+    events: &mut tokio::sync::broadcast::Receiver<flint_core::Event>,
+    until: impl Fn(u64, u64) -> bool,
+) -> (u64, u64, usize) {
+    let mut reports = 0;
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(60), events.recv())
+            .await
+            .expect("progress keeps coming")
+            .expect("events flow");
+        if let flint_core::Event::UploadProgress { sent, total, .. } = event {
+            reports += 1;
+            if until(sent, total) {
+                return (sent, total, reports);
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_app_resumes_an_upload_after_a_restart_and_the_other_side_gets_the_file() {
+    let (_data, _server, mut alice, bob, conversation) = two_clients().await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("设计稿 v3.bin");
+    const SIZE: u64 = 200 << 20;
+    let sha = random_file(&path, SIZE, 20);
+
+    let mut events = alice.events();
+    let started = std::time::Instant::now();
+    let message = alice.send_file(conversation, &path).await.unwrap();
+    assert!(
+        matches!(&message.content, flint_core::ContentView::File { file_id, size, .. } if file_id.is_empty() && *size == SIZE)
+    );
+    let (before, _, reports) = progress_until(&mut events, |sent, total| sent >= total / 2).await;
+    let elapsed = started.elapsed().as_secs_f64();
+    assert!(
+        reports as f64 <= elapsed * 10.0 + 3.0,
+        "{reports} progress reports in {elapsed:.2} s"
+    );
+    alice.restart().await;
+
+    let mut events = alice.events();
+    let (first, _, _) = progress_until(&mut events, |_, _| true).await;
+    assert!(
+        first + (8 << 20) >= before,
+        "resumed from the server's offset ({first} after {before}), not from the start"
+    );
+    let received = flint_tests::until(&bob, "bob gets the file", || async {
+        bob.all_messages(conversation)
+            .await
+            .into_iter()
+            .find(|m| matches!(&m.content, flint_core::ContentView::File { name, .. } if name == "设计稿 v3.bin"))
+    })
+    .await;
+    let downloaded = bob.download_file(received.local_id).await.unwrap();
+    assert_eq!(sha256_of(&downloaded), sha);
+    assert!(downloaded.starts_with(bob.dir.path()));
+}
+
+#[tokio::test]
+async fn a_cancelled_upload_shows_failed_and_retry_sends_it() {
+    let (_data, _server, alice, bob, conversation) = two_clients().await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("big.bin");
+    random_file(&path, 64 << 20, 21);
+
+    let message = alice.send_file(conversation, &path).await.unwrap();
+    alice.cancel_upload(message.local_id).await.unwrap();
+    let failed = flint_tests::until(&alice, "the message shows failed", || async {
+        let view = alice.message(message.local_id).await.unwrap()?;
+        (view.status == flint_core::MessageStatus::Failed).then_some(view)
+    })
+    .await;
+    assert_eq!(failed.failure, Some(ErrorCode::Cancelled));
+
+    alice.retry(message.local_id).await.unwrap();
+    flint_tests::until(&bob, "bob gets the file after the retry", || async {
+        let all = bob.all_messages(conversation).await;
+        (all.len() == 1 && matches!(all[0].content, flint_core::ContentView::File { .. }))
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_picture_goes_as_an_image_with_its_size_preview_and_thumbnail() {
+    let (_data, _server, alice, bob, conversation) = two_clients().await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("照片.png");
+    image::RgbImage::from_fn(1600, 900, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    })
+    .save(&path)
+    .unwrap();
+
+    let sent = alice.send_file(conversation, &path).await.unwrap();
+    assert!(matches!(
+        sent.content,
+        flint_core::ContentView::Image {
+            width: 1600,
+            height: 900,
+            animated: false,
+            ..
+        }
+    ));
+    // The sender's thumbnail exists before the upload is done.
+    let own = alice
+        .media(sent.local_id, flint_core::library::Want::Thumbnail)
+        .await
+        .unwrap();
+    assert_eq!(image::image_dimensions(&own.path).unwrap(), (480, 270));
+
+    let received = flint_tests::until(&bob, "bob gets the picture", || async {
+        bob.all_messages(conversation)
+            .await
+            .into_iter()
+            .find(|m| matches!(m.content, flint_core::ContentView::Image { .. }))
+    })
+    .await;
+    let thumbnail = bob
+        .media(received.local_id, flint_core::library::Want::Thumbnail)
+        .await
+        .unwrap();
+    assert_eq!(thumbnail.mime, "image/jpeg");
+    assert_eq!(
+        image::image_dimensions(&thumbnail.path).unwrap(),
+        (480, 270)
+    );
+    let original = bob
+        .media(received.local_id, flint_core::library::Want::Original)
+        .await
+        .unwrap();
+    assert_eq!(sha256_of(&original.path), sha256_of(&path));
+    assert_eq!(original.mime, "image/png");
+}
+
+/// The names of the uploads in progress in a server's data folder, with their sizes.
+fn staging(data: &Path) -> Vec<(String, u64)> {
+    std::fs::read_dir(data.join("uploads")).map_or(Vec::new(), |entries| {
+        entries
+            .flatten()
+            .filter_map(|e| Some((e.file_name().into_string().ok()?, e.metadata().ok()?.len())))
+            .collect()
+    })
+}
+
+#[tokio::test]
+async fn an_upload_resumes_after_the_client_process_is_killed_at_half_way() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_flint-client-process"));
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let url = server.url();
+    seed::register(&url, "alice").await;
+    let bob = flint_tests::TestClient::register(&url, "bob").await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("安装包.bin");
+    const SIZE: u64 = 400 << 20;
+    let sha = random_file(&path, SIZE, 30);
+    let client_dir = dir.path().join("alice");
+    let spawn = |extra: &[&std::ffi::OsStr]| {
+        tokio::process::Command::new(binary)
+            .arg(url.as_str())
+            .arg(&client_dir)
+            .arg("alice")
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+
+    let mut first = spawn(&["bob".as_ref(), path.as_os_str()]);
+    eventually(
+        || staging(data.path()).iter().any(|(_, len)| *len >= SIZE / 2),
+        "half of the file is on the server",
+    )
+    .await;
+    first.start_kill().unwrap();
+    first.wait().await.unwrap();
+    let at_kill = staging(data.path());
+    assert_eq!(at_kill.len(), 1, "one upload: {at_kill:?}");
+    let (upload, held) = at_kill[0].clone();
+    assert!(held < SIZE, "killed before the end");
+
+    let mut second = spawn(&[]);
+    let seen = std::sync::Mutex::new(vec![upload.clone()]);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let received = loop {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bob never got the file"
+        );
+        for (name, _) in staging(data.path()) {
+            let mut seen = seen.lock().unwrap();
+            if !seen.contains(&name) {
+                seen.push(name);
+            }
+        }
+        let all = bob
+            .all_messages(
+                bob.conversations()
+                    .await
+                    .unwrap()
+                    .first()
+                    .map_or(0, |c| c.id),
+            )
+            .await;
+        if let Some(message) = all
+            .into_iter()
+            .find(|m| matches!(&m.content, flint_core::ContentView::File { file_id, .. } if !file_id.is_empty()))
+        {
+            break message;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    };
+    assert_eq!(
+        seen.lock().unwrap().as_slice(),
+        [upload],
+        "the restarted client resumed its upload (from {held} bytes) instead of starting a new one"
+    );
+    let downloaded = bob.download_file(received.local_id).await.unwrap();
+    assert_eq!(sha256_of(&downloaded), sha);
+    second.start_kill().unwrap();
+}

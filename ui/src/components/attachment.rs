@@ -1,0 +1,225 @@
+//! Bubbles of messages that carry a file: a picture at its final size (its thumbnail comes
+//! from the shell's media scheme; a GIF plays while its row is on screen), a file with its
+//! icon, size, progress and actions, a voice clip with its waveform, a video with a player.
+
+use flint_proto::ipc::{ContentView, MessageStatus, MessageView};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_icons::Icon;
+
+use crate::i18n::{self, Locale};
+use crate::ipc::{self, Media};
+use crate::sizes;
+use crate::state::media::{bubble_size, duration, file_kind, percent, FileKind};
+use crate::state::Live;
+
+/// The bubble of a message with a file; `None` for other kinds.
+pub fn bubble(message: &MessageView, locale: Locale) -> Option<AnyView> {
+    let local_id = message.local_id;
+    Some(match message.content.clone() {
+        ContentView::Image {
+            width,
+            height,
+            animated,
+            ..
+        } => picture(local_id, width, height, animated, locale),
+        ContentView::File { name, size, .. } => file(message, name, size, locale),
+        ContentView::Voice {
+            duration_ms,
+            waveform,
+        } => voice(local_id, duration_ms, waveform, locale),
+        ContentView::Video { width, height, .. } => video(local_id, width, height, locale),
+        _ => return None,
+    })
+}
+
+fn picture(local_id: i64, width: u32, height: u32, animated: bool, locale: Locale) -> AnyView {
+    let live = expect_context::<Live>();
+    let (w, h) = bubble_size(width, height);
+    let source = if animated {
+        Media::Original(local_id)
+    } else {
+        Media::Thumbnail(local_id)
+    };
+    view! {
+        <button class="bubble picture" style=format!("width:{w}px;height:{h}px")
+            aria-label=i18n::tr(locale, "media.open_picture")
+            on:click=move |_| live.viewer.set(Some(local_id))>
+            <img class="picture-preview" src=ipc::media_url(Media::Preview(local_id)) alt=""/>
+            <img class="picture-full" src=ipc::media_url(source) width=w height=h alt="" loading="lazy"/>
+        </button>
+    }
+    .into_any()
+}
+
+fn file(message: &MessageView, name: String, size: u64, locale: Locale) -> AnyView {
+    let live = expect_context::<Live>();
+    let tr = move |key| i18n::tr(locale, key);
+    let local_id = message.local_id;
+    let sending = message.status == MessageStatus::Sending && message.is_own;
+    let sent = message.server_id.is_some();
+    let progress = move || live.uploads.with(|u| u.get(&local_id).copied());
+    let icon = match file_kind(&name) {
+        FileKind::Document => icondata::LuFileText,
+        FileKind::Sheet => icondata::LuFileSpreadsheet,
+        FileKind::Slides => icondata::LuPresentation,
+        FileKind::Archive => icondata::LuFileArchive,
+        FileKind::Picture => icondata::LuFileImage,
+        FileKind::Audio => icondata::LuFileAudio,
+        FileKind::Video => icondata::LuFileVideo,
+        FileKind::Code => icondata::LuFileCode,
+        FileKind::Other => icondata::LuFile,
+    };
+    let cancel = move |_| {
+        spawn_local(async move {
+            let _ = ipc::cancel_upload(local_id).await;
+        })
+    };
+    let open = move |_| {
+        spawn_local(async move {
+            let _ = ipc::open_file(local_id).await;
+        })
+    };
+    let reveal = move |_| {
+        spawn_local(async move {
+            let _ = ipc::show_in_folder(local_id).await;
+        })
+    };
+    view! {
+        <div class="bubble file">
+            <span class="file-icon" aria-hidden="true"><Icon icon/></span>
+            <div class="file-text">
+                <span class="file-name" title=name.clone()>{name.clone()}</span>
+                <span class="file-size">{sizes::bytes(size)}</span>
+                {move || progress().map(|(done, total)| view! {
+                    <progress class="file-progress" max="100" value=percent(done, total)
+                        aria-label=tr("media.uploading")></progress>
+                })}
+            </div>
+            <div class="file-actions">
+                {sending.then(|| view! {
+                    <button class="icon-btn" aria-label=tr("media.cancel_upload") title=tr("media.cancel_upload")
+                        on:click=cancel><Icon icon=icondata::LuX/></button>
+                })}
+                {sent.then(|| view! {
+                    <button class="icon-btn open-file" aria-label=tr("media.open") title=tr("media.open")
+                        on:click=open><Icon icon=icondata::LuExternalLink/></button>
+                    <button class="icon-btn" aria-label=tr("media.show_in_folder") title=tr("media.show_in_folder")
+                        on:click=reveal><Icon icon=icondata::LuFolderOpen/></button>
+                })}
+            </div>
+        </div>
+    }
+    .into_any()
+}
+
+fn voice(local_id: i64, duration_ms: u32, waveform: Vec<u8>, locale: Locale) -> AnyView {
+    let tr = move |key| i18n::tr(locale, key);
+    let player = StoredValue::new_local(None::<web_sys::HtmlAudioElement>);
+    let playing = RwSignal::new(false);
+    let played = RwSignal::new(0.0f64);
+    let bars_count = waveform.len().max(1);
+    let bars = waveform
+        .into_iter()
+        .enumerate()
+        .map(|(i, level)| {
+            let height = 4 + u32::from(level) * 20 / 255;
+            let done = move || (i as f64) < played.get() * bars_count as f64;
+            view! { <span class="bar" class:played=done style=format!("height:{height}px")></span> }
+        })
+        .collect_view();
+    let toggle = move |_| {
+        if let Some(audio) = player.get_value() {
+            if audio.paused() {
+                let _ = audio.play();
+            } else {
+                let _ = audio.pause();
+            }
+            return;
+        }
+        spawn_local(async move {
+            let Ok(url) = ipc::blob_url(Media::Original(local_id)).await else {
+                return;
+            };
+            let Ok(audio) = web_sys::HtmlAudioElement::new_with_src(&url) else {
+                return;
+            };
+            watch_clip(&audio, playing, played);
+            let _ = audio.play();
+            player.set_value(Some(audio));
+        });
+    };
+    on_cleanup(move || {
+        if let Some(audio) = player.try_get_value().flatten() {
+            let _ = audio.pause();
+            let _ = web_sys::Url::revoke_object_url(&audio.src());
+        }
+    });
+    view! {
+        <div class="bubble voice">
+            <button class="icon-btn voice-play" on:click=toggle
+                aria-label=move || if playing.get() { tr("media.pause") } else { tr("media.play") }>
+                {move || if playing.get() {
+                    view! { <Icon icon=icondata::LuPause/> }.into_any()
+                } else {
+                    view! { <Icon icon=icondata::LuPlay/> }.into_any()
+                }}
+            </button>
+            <div class="waveform" aria-hidden="true">{bars}</div>
+            <span class="voice-length">{duration(duration_ms)}</span>
+        </div>
+    }
+    .into_any()
+}
+
+/// Keeps `playing` and `played` (0–1) in step with a clip.
+fn watch_clip(media: &web_sys::HtmlMediaElement, playing: RwSignal<bool>, played: RwSignal<f64>) {
+    use wasm_bindgen::closure::Closure;
+    use wasm_bindgen::JsCast;
+    let element = media.clone();
+    let update = Closure::<dyn FnMut()>::new(move || {
+        let length = element.duration();
+        if element.ended() {
+            played.set(0.0);
+        } else if length.is_finite() && length > 0.0 {
+            played.set(element.current_time() / length);
+        }
+        playing.set(!element.paused() && !element.ended());
+    });
+    for event in ["timeupdate", "play", "pause", "ended"] {
+        let _ = media.add_event_listener_with_callback(event, update.as_ref().unchecked_ref());
+    }
+    // The listener lives as long as the clip.
+    update.forget();
+}
+
+fn video(local_id: i64, width: u32, height: u32, locale: Locale) -> AnyView {
+    let (w, h) = bubble_size(width, height);
+    let source = RwSignal::new(None::<String>);
+    let load = move |_| {
+        spawn_local(async move {
+            if let Ok(url) = ipc::blob_url(Media::Original(local_id)).await {
+                source.set(Some(url));
+            }
+        });
+    };
+    on_cleanup(move || {
+        if let Some(url) = source.try_get_untracked().flatten() {
+            let _ = web_sys::Url::revoke_object_url(&url);
+        }
+    });
+    view! {
+        <div class="bubble video" style=format!("width:{w}px;height:{h}px")>
+            {move || match source.get() {
+                Some(url) => view! { <video controls autoplay width=w height=h src=url></video> }.into_any(),
+                None => view! {
+                    <button class="video-play" aria-label=i18n::tr(locale, "media.play") on:click=load>
+                        <Icon icon=icondata::LuPlay/>
+                    </button>
+                }
+                .into_any(),
+            }}
+        </div>
+    }
+    .into_any()
+}

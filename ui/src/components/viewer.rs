@@ -1,0 +1,80 @@
+//! The picture viewer: the original over the window, zoom (wheel, + and −), ← and → through
+//! the conversation's loaded pictures, save as, and Escape or a click outside to close.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_icons::Icon;
+
+use crate::i18n::use_tr;
+use crate::ipc::{self, Media};
+use crate::state::media::{pictures, step};
+use crate::state::Live;
+
+/// Zoom limits and step.
+const MIN_ZOOM: f64 = 0.25;
+const MAX_ZOOM: f64 = 8.0;
+const ZOOM_STEP: f64 = 1.25;
+
+/// The viewer, shown while a picture is open.
+#[component]
+pub fn Viewer() -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    let zoom = RwSignal::new(1.0f64);
+    let close = move || live.viewer.set(None);
+    let go = move |by: i32| {
+        let Some(current) = live.viewer.get_untracked() else {
+            return;
+        };
+        let list = live.messages.with_untracked(|m| pictures(m));
+        if let Some(next) = step(&list, current, by) {
+            zoom.set(1.0);
+            live.viewer.set(Some(next));
+        }
+    };
+    let scale = move |factor: f64| zoom.update(|z| *z = (*z * factor).clamp(MIN_ZOOM, MAX_ZOOM));
+    let save = move || {
+        if let Some(id) = live.viewer.get_untracked() {
+            spawn_local(async move {
+                let _ = ipc::save_file_as(id).await;
+            });
+        }
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "Escape" => close(),
+        "ArrowLeft" => go(-1),
+        "ArrowRight" => go(1),
+        "+" | "=" => scale(ZOOM_STEP),
+        "-" => scale(1.0 / ZOOM_STEP),
+        _ => {}
+    };
+    let on_wheel = move |ev: leptos::ev::WheelEvent| {
+        ev.prevent_default();
+        scale(if ev.delta_y() < 0.0 {
+            ZOOM_STEP
+        } else {
+            1.0 / ZOOM_STEP
+        });
+    };
+    view! {
+        <Show when=move || live.viewer.get().is_some()>
+            <div class="viewer" role="dialog" aria-modal="true" aria-label=move || tr("viewer.title")
+                tabindex="-1" autofocus on:keydown=on_keydown on:wheel=on_wheel
+                on:click=move |_| close()>
+                <img class="viewer-picture" alt=""
+                    src=move || live.viewer.get().map(|id| ipc::media_url(Media::Original(id))).unwrap_or_default()
+                    style=move || format!("transform:scale({})", zoom.get())
+                    on:click=|ev| ev.stop_propagation()/>
+                <div class="viewer-bar" on:click=|ev| ev.stop_propagation()>
+                    <button class="icon-btn" aria-label=move || tr("viewer.previous") on:click=move |_| go(-1)><Icon icon=icondata::LuChevronLeft/></button>
+                    <button class="icon-btn" aria-label=move || tr("viewer.zoom_out") on:click=move |_| scale(1.0 / ZOOM_STEP)><Icon icon=icondata::LuZoomOut/></button>
+                    <span class="viewer-zoom">{move || format!("{:.0}%", zoom.get() * 100.0)}</span>
+                    <button class="icon-btn" aria-label=move || tr("viewer.zoom_in") on:click=move |_| scale(ZOOM_STEP)><Icon icon=icondata::LuZoomIn/></button>
+                    <button class="icon-btn" aria-label=move || tr("viewer.next") on:click=move |_| go(1)><Icon icon=icondata::LuChevronRight/></button>
+                    <button class="icon-btn" aria-label=move || tr("viewer.save") on:click=move |_| save()><Icon icon=icondata::LuDownload/></button>
+                    <button class="icon-btn" id="viewer-close" aria-label=move || tr("viewer.close") on:click=move |_| close()><Icon icon=icondata::LuX/></button>
+                </div>
+            </div>
+        </Show>
+    }
+}
