@@ -178,6 +178,32 @@ impl App {
         panic!("could not type into {css}");
     }
 
+    /// Opens a conversation from the list and waits for its title. A row replaced by a new
+    /// message between the press and the release of a click loses the click (as it would for
+    /// a person), so the click is repeated until the chat opens.
+    pub async fn open_chat(&self, conversation_id: i64, title: &str) {
+        let row = format!(".row[data-id='{conversation_id}']");
+        let deadline = tokio::time::Instant::now() + UI_PATIENCE;
+        loop {
+            self.click(&row).await;
+            let titles = self
+                .client
+                .find_all(Locator::Css(".chat-title"))
+                .await
+                .unwrap_or_default();
+            for element in titles {
+                if element.text().await.is_ok_and(|t| t == title) {
+                    return;
+                }
+            }
+            if tokio::time::Instant::now() >= deadline {
+                self.fail(&format!("conversation {conversation_id} never opened"))
+                    .await;
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    }
+
     /// Waits until an element's text equals `text`.
     pub async fn find_text(&self, css: &str, text: &str) -> Element {
         let deadline = tokio::time::Instant::now() + UI_PATIENCE;

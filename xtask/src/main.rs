@@ -14,7 +14,7 @@ use std::process::{Command, ExitCode};
 
 const USAGE: &str = "  run [--second]     local server + demo accounts + the app (a second window)
   test               everything CI runs
-  bench [which]      latency|throughput|ingest|idle|files|desktop (default: the server's four)
+  bench [which]      latency|throughput|ingest|idle|files|desktop [photos] (default: the server's four)
   fuzz [secs] [name] the libFuzzer targets (or one), each for [secs] (default 300)
   build-ui           the UI into ui/dist
   icons              every platform icon from icons/flint.png
@@ -125,8 +125,9 @@ fn icons() -> Result<(), String> {
     Ok(())
 }
 
-/// The desktop figures: release builds of the app, a bare Tauri window and the bench driver.
-fn bench_desktop() -> Result<(), String> {
+/// The desktop figures: release builds of the app, a bare Tauri window and the bench driver
+/// (`args` go to the driver: `photos` for the picture chat's figure).
+fn bench_desktop(args: &[String]) -> Result<(), String> {
     tools::ensure_all()?;
     tools::build_ui()?;
     release_build(&[
@@ -147,6 +148,7 @@ fn bench_desktop() -> Result<(), String> {
     ])?;
     exec(
         Command::new(tools::binary("release", "flint-desktop-bench"))
+            .args(args)
             .env("FLINT_DESKTOP_BIN", tools::binary("release", "flint"))
             .env(
                 "FLINT_BARE_WINDOW_BIN",
@@ -157,7 +159,7 @@ fn bench_desktop() -> Result<(), String> {
 
 fn bench(args: &[String]) -> Result<(), String> {
     if args.first().map(String::as_str) == Some("desktop") {
-        return bench_desktop();
+        return bench_desktop(&args[1..]);
     }
     // The bench starts `flint-server-process` from beside its own binary.
     release_build(&["-p", "flint-tests", "--bins"])?;

@@ -11,8 +11,12 @@
 //!   page), how many message rows the DOM holds while scrolling through it, and memory after
 //!   scrolling it up and down a few times.
 //!
-//! `FLINT_DESKTOP_BIN=… FLINT_BARE_WINDOW_BIN=… flint-desktop-bench` (run by
-//! `cargo xtask bench desktop`).
+//! `flint-desktop-bench photos` measures instead what a chat of pictures costs: PSS after
+//! scrolling a conversation of 200 photos of ~12 MB each up and down, beside the same app after
+//! reading a text conversation of as many messages.
+//!
+//! `FLINT_DESKTOP_BIN=… FLINT_BARE_WINDOW_BIN=… flint-desktop-bench [photos]` (run by
+//! `cargo xtask bench desktop [photos]`).
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -269,8 +273,119 @@ async fn most_rows_while_scrolling(app: &App, pages: usize) -> u64 {
     most
 }
 
+/// Photos in the picture conversation.
+const PHOTOS: usize = 200;
+
+/// "me" with two conversations: "talker" wrote `PHOTOS` texts, "pal" sent `PHOTOS` photos of
+/// ~12 MB (one picture uploaded `PHOTOS` times: the server stores it once, every message is a
+/// file of its own that the app downloads and thumbnails separately). Returns the ids.
+async fn seed_photos(url: &Url, dir: &Path) -> (i64, i64) {
+    use flint_proto::wire::{self, message_content::Kind};
+    use flint_tests::files::FileUser;
+    let me = register(url, "me").await;
+    let mut talker = FileUser::register(url, "talker").await;
+    let mut pal = FileUser::register(url, "pal").await;
+    let texts = open_direct(&mut talker.socket, me).await;
+    pipeline(&mut talker.socket, texts, PHOTOS, "text").await;
+    let photos = open_direct(&mut pal.socket, me).await;
+    let photo = dir.join("photo.jpg");
+    let mut state = 7u32;
+    let noise = image::RgbImage::from_fn(3000, 2000, |x, y| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let n = (state >> 24) as u8 / 2;
+        image::Rgb([(x / 12) as u8 ^ n, (y / 8) as u8 ^ n, n])
+    });
+    noise
+        .save_with_format(&photo, image::ImageFormat::Jpeg)
+        .unwrap();
+    let size = std::fs::metadata(&photo).unwrap().len();
+    let picture = flint_core::media::picture(&photo).unwrap().unwrap();
+    for i in 0..PHOTOS {
+        let file_id = pal
+            .upload(&photo, &format!("IMG_{i:04}.jpg"))
+            .await
+            .unwrap();
+        pal.send(
+            photos,
+            Kind::Image(wire::Image {
+                file_id,
+                mime: picture.mime.clone(),
+                width: picture.width,
+                height: picture.height,
+                size,
+                preview: picture.preview.clone(),
+                name: format!("IMG_{i:04}.jpg"),
+                ..Default::default()
+            }),
+        )
+        .await;
+    }
+    println!(
+        "desktop photos: {PHOTOS} photos of {:.1} MB each sent",
+        size as f64 / 1e6
+    );
+    (texts, photos)
+}
+
+/// Scrolls the open conversation to its oldest message and back to its newest, `rounds` times,
+/// waiting for pictures in view to load.
+async fn scroll_through(app: &App, rounds: usize) {
+    let to = |top: bool| {
+        format!(
+            "const list = document.querySelector('.messages');
+             list.scrollTop = {};
+             const pictures = [...list.querySelectorAll('.picture-full')];
+             return pictures.every(p => p.complete);",
+            if top { "0" } else { "list.scrollHeight" }
+        )
+    };
+    for _ in 0..rounds {
+        for top in [true, false] {
+            for _ in 0..40 {
+                app.client.execute(&to(top), vec![]).await.unwrap();
+                tokio::time::sleep(Duration::from_millis(250)).await;
+            }
+        }
+    }
+}
+
+/// The picture chat's figure: PSS after reading the text chat, then after the picture chat.
+async fn photos_figure() {
+    let data = TempDir::new().unwrap();
+    let config = flint_tests::server::unbraked(flint_tests::server::test_config(data.path()));
+    let server = TestServer::start(config).await;
+    let url = server.url();
+    let dir = TempDir::new().unwrap();
+    let (texts, photos) = seed_photos(&url, dir.path()).await;
+    let app = App::launch_binary(&app_binary(), TempDir::new().unwrap(), &[]).await;
+    app.fill("#server", url.as_str()).await;
+    app.fill("#username", "me").await;
+    app.fill("#password", PASSWORD).await;
+    app.click("#submit").await;
+    app.click(&format!(".row[data-id='{texts}']")).await;
+    scroll_through(&app, 2).await;
+    tokio::time::sleep(SETTLE).await;
+    let (text_pss, _) = app_pss_mib(&app);
+    println!("desktop photos: PSS after scrolling a chat of {PHOTOS} texts: {text_pss:.0} MiB");
+    app.click(&format!(".row[data-id='{photos}']")).await;
+    let started = Instant::now();
+    scroll_through(&app, 2).await;
+    tokio::time::sleep(SETTLE).await;
+    let (photo_pss, parts) = app_pss_mib(&app);
+    println!(
+        "desktop photos: PSS after scrolling the chat of {PHOTOS} photos up and down twice          ({:.0} s): {photo_pss:.0} MiB ({}) = {:+.0} MiB over the text chat",
+        started.elapsed().as_secs_f64(),
+        parts.join(", "),
+        photo_pss - text_pss
+    );
+    app.close().await;
+}
+
 #[tokio::main]
 async fn main() {
+    if std::env::args().nth(1).as_deref() == Some("photos") {
+        return photos_figure().await;
+    }
     let data = TempDir::new().unwrap();
     let config = flint_tests::server::unbraked(flint_tests::server::test_config(data.path()));
     let server = TestServer::start(config).await;

@@ -129,11 +129,7 @@ async fn the_info_drawer_lists_a_groups_members() {
         .await
         .unwrap();
     scene.bob.send_text(group.id, "周六见").await.unwrap();
-    scene
-        .app
-        .click(&format!(".row[data-id='{}']", group.id))
-        .await;
-    scene.app.find_text(".chat-title", "周末爬山 Hiking").await;
+    scene.app.open_chat(group.id, "周末爬山 Hiking").await;
     scene.app.click("#members-toggle").await;
     for username in ["alice", "bob", "carol"] {
         scene

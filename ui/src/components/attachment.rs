@@ -46,7 +46,7 @@ fn picture(local_id: i64, width: u32, height: u32, animated: bool, locale: Local
             aria-label=i18n::tr(locale, "media.open_picture")
             on:click=move |_| live.viewer.set(Some(local_id))>
             <img class="picture-preview" src=ipc::media_url(Media::Preview(local_id)) alt=""/>
-            <img class="picture-full" src=ipc::media_url(source) width=w height=h alt="" loading="lazy"/>
+            <img class="picture-full" src=ipc::media_url(source) width=w height=h alt=""/>
         </button>
     }
     .into_any()
