@@ -28,7 +28,7 @@ use crate::shared::{Shared, EVENT_BUFFER};
 use crate::store::messages::Page;
 use crate::store::{self, conversations, kv, messages, now_ms, outbox, uploads, Store};
 use crate::uploads::Uploads;
-use crate::{attachment, engine, media, sync, tls};
+use crate::{attachment, engine, pictures, sync, tls};
 
 /// Text limit assumed before the server's greeting says otherwise.
 const DEFAULT_MAX_TEXT_CHARS: u32 = 8_000;
@@ -379,8 +379,7 @@ impl Client {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file".into());
         let inspected = path.clone();
-        let (mime, picture) =
-            blocking(move || Ok((media::sniff(&inspected)?, media::picture(&inspected)?))).await?;
+        let (mime, picture) = pictures::inspect(inspected).await?;
         let content = attachment::content(name, meta.len(), mime, picture.as_ref());
         let source = path.to_string_lossy().into_owned();
         let message = self.enqueue(conversation_id, content, Some(source)).await?;

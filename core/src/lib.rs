@@ -20,6 +20,7 @@ pub mod library;
 mod link;
 pub mod media;
 mod outbox;
+pub mod pictures;
 pub mod preferences;
 mod profile;
 pub mod rules;

@@ -9,10 +9,9 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::attachment::{self, Attachment};
-use crate::client::blocking;
 use crate::error::{Error, Result};
 use crate::files::safe_name;
-use crate::media;
+use crate::pictures;
 use crate::shared::Shared;
 use crate::store::{self, messages, now_ms};
 use crate::transfer;
@@ -108,7 +107,13 @@ async fn original(shared: &Shared, found: &Attachment, source: Option<String>) -
         &found.name
     };
     let path = folder.join(safe_name(name));
+    // One download per file at a time (a thumbnail and the viewer may ask together), and a
+    // few files at a time: a screenful of pictures asks for every original at once, and a
+    // few at a time keeps memory bounded and brings the first ones sooner.
+    let file_lock = one_at_a_time(&found.file_id);
+    let _mine = file_lock.lock().await;
     if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        let _turn = downloads().acquire().await.map_err(|_| Error::Closed)?;
         tokio::fs::create_dir_all(&folder).await?;
         let service = shared.file_service()?;
         let cancel: CancellationToken = shared.shutdown.child_token();
@@ -124,6 +129,27 @@ async fn original(shared: &Shared, found: &Attachment, source: Option<String>) -
     }
     record(shared, &path).await?;
     Ok(Media { path, mime })
+}
+
+/// Downloads of originals running at once.
+const PARALLEL_DOWNLOADS: usize = 3;
+
+/// The lock of one file's download (locks nobody holds are dropped as others are made).
+fn one_at_a_time(file_id: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
+    type Locks =
+        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>;
+    static LOCKS: std::sync::OnceLock<Locks> = std::sync::OnceLock::new();
+    let mut locks = match LOCKS.get_or_init(Locks::default).lock() {
+        Ok(locks) => locks,
+        Err(poisoned) => poisoned.into_inner(),
+    };
+    locks.retain(|_, lock| std::sync::Arc::strong_count(lock) > 1);
+    std::sync::Arc::clone(locks.entry(file_id.to_owned()).or_default())
+}
+
+fn downloads() -> &'static tokio::sync::Semaphore {
+    static DOWNLOADS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
+    DOWNLOADS.get_or_init(|| tokio::sync::Semaphore::new(PARALLEL_DOWNLOADS))
 }
 
 /// The thumbnail, made from the original when missing.
@@ -143,19 +169,23 @@ async fn thumbnail(
         }
     }
     let original = original(shared, found, source).await?;
-    let jpeg = blocking(move || media::thumbnail(&original.path)).await?;
+    let jpeg = pictures::thumbnail(original.path).await?;
     let path = by_file.ok_or(Error::NotFound("file"))?;
     write(&path, jpeg).await?;
     record(shared, &path).await?;
     Ok(Media { path, mime })
 }
 
-/// Writes a file, creating its folder.
+/// Writes a file whole, creating its folder: a reader sees the old file or the new one, never
+/// half of one (two requests may make the same thumbnail at once).
 async fn write(path: &Path, bytes: Vec<u8>) -> Result<()> {
     if let Some(folder) = path.parent() {
         tokio::fs::create_dir_all(folder).await?;
     }
-    tokio::fs::write(path, bytes).await?;
+    let mut temporary = path.as_os_str().to_owned();
+    temporary.push(format!(".{}.tmp", Uuid::now_v7()));
+    tokio::fs::write(&temporary, bytes).await?;
+    tokio::fs::rename(&temporary, path).await?;
     Ok(())
 }
 

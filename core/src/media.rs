@@ -61,13 +61,13 @@ pub fn picture(path: &Path) -> Result<Option<Picture>> {
     if !is_picture_type(&mime) {
         return Ok(None);
     }
-    let Ok(image) = decode(path) else {
+    let Ok((image, (width, height))) = decode_for_display(path, &mime) else {
         return Ok(None);
     };
     Ok(Some(Picture {
         mime,
-        width: image.width(),
-        height: image.height(),
+        width,
+        height,
         preview: jpeg(&image.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE), 50)?,
         thumbnail: jpeg(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), 80)?,
     }))
@@ -75,8 +75,79 @@ pub fn picture(path: &Path) -> Result<Option<Picture>> {
 
 /// A thumbnail (JPEG) of an image file.
 pub fn thumbnail(path: &Path) -> Result<Vec<u8>> {
-    let image = decode(path)?;
+    let (image, _) = decode_for_display(path, &sniff(path)?)?;
     jpeg(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), 80)
+}
+
+/// The picture turned as its EXIF orientation says, at least [`THUMBNAIL_SIDE`] on its longest
+/// side when that saves work, with its full size as shown.
+fn decode_for_display(path: &Path, mime: &str) -> Result<(DynamicImage, (u32, u32))> {
+    if mime == "image/jpeg" {
+        if let Ok(found) = scaled_jpeg(path, THUMBNAIL_SIDE) {
+            return Ok(found);
+        }
+    }
+    let image = decode(path)?;
+    let size = (image.width(), image.height());
+    Ok((image, size))
+}
+
+/// Decodes a JPEG at the smallest DCT scale (1/8, 1/4, 1/2 or whole) that is still at least
+/// `side` on its longest side: a 3000 × 2000 photo becomes 750 × 500 pixels (1 MiB) instead of
+/// 18 MiB, several times faster. Returns it turned, with the full size as shown.
+fn scaled_jpeg(path: &Path, side: u32) -> Result<(DynamicImage, (u32, u32))> {
+    let failed = |e: jpeg_decoder::Error| Error::Invalid(format!("jpeg: {e}"));
+    let mut decoder = jpeg_decoder::Decoder::new(BufReader::new(std::fs::File::open(path)?));
+    decoder.read_info().map_err(failed)?;
+    let info = decoder
+        .info()
+        .ok_or(Error::Invalid("jpeg: no header".into()))?;
+    let (width, height) = (u32::from(info.width), u32::from(info.height));
+    let longest = width.max(height).max(1);
+    if longest > MAX_SIDE {
+        return Err(Error::Invalid("jpeg: too large".into()));
+    }
+    let fit = |n: u32| {
+        u16::try_from((u64::from(n) * u64::from(side)).div_ceil(u64::from(longest)))
+            .unwrap_or(u16::MAX)
+    };
+    let (w, h) = decoder.scale(fit(width), fit(height)).map_err(failed)?;
+    let pixels = decoder.decode().map_err(failed)?;
+    let (w, h) = (u32::from(w), u32::from(h));
+    let info = decoder
+        .info()
+        .ok_or(Error::Invalid("jpeg: no header".into()))?;
+    let image = match info.pixel_format {
+        jpeg_decoder::PixelFormat::RGB24 => {
+            image::RgbImage::from_raw(w, h, pixels).map(DynamicImage::ImageRgb8)
+        }
+        jpeg_decoder::PixelFormat::L8 => {
+            image::GrayImage::from_raw(w, h, pixels).map(DynamicImage::ImageLuma8)
+        }
+        _ => None,
+    }
+    .ok_or(Error::Invalid(
+        "jpeg: a pixel format decoded the slow way".into(),
+    ))?;
+    let orientation = decoder
+        .exif_data()
+        .and_then(image::metadata::Orientation::from_exif_chunk)
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut image = image;
+    image.apply_orientation(orientation);
+    use image::metadata::Orientation::{Rotate270, Rotate270FlipH, Rotate90, Rotate90FlipH};
+    let turned = matches!(
+        orientation,
+        Rotate90 | Rotate270 | Rotate90FlipH | Rotate270FlipH
+    );
+    Ok((
+        image,
+        if turned {
+            (height, width)
+        } else {
+            (width, height)
+        },
+    ))
 }
 
 /// Decodes within limits and turns the picture as its EXIF orientation says.
@@ -172,6 +243,26 @@ mod tests {
         std::fs::write(&path, jpeg).unwrap();
         let picture = picture(&path).unwrap().unwrap();
         assert_eq!((picture.width, picture.height), (2, 4));
+    }
+
+    #[test]
+    fn a_large_jpeg_is_decoded_at_a_smaller_scale_with_its_full_size() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("photo.jpg");
+        image::RgbImage::from_fn(3000, 2000, |x, y| {
+            image::Rgb([(x % 256) as u8, (y % 256) as u8, 7])
+        })
+        .save(&path)
+        .unwrap();
+        let (image, size) = scaled_jpeg(&path, THUMBNAIL_SIDE).unwrap();
+        assert_eq!(size, (3000, 2000));
+        assert_eq!(
+            (image.width(), image.height()),
+            (750, 500),
+            "1/4 scale, still ≥ 480"
+        );
+        let picture = picture(&path).unwrap().unwrap();
+        assert_eq!((picture.width, picture.height), (3000, 2000));
     }
 
     #[test]

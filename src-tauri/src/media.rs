@@ -113,10 +113,7 @@ async fn answer(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>
 
 /// A staged picture's thumbnail, made on request.
 async fn staged_thumbnail(path: PathBuf) -> Response<Vec<u8>> {
-    let made = tauri::async_runtime::spawn_blocking(move || flint_core::media::thumbnail(&path))
-        .await
-        .ok()
-        .and_then(Result::ok);
+    let made = flint_core::pictures::thumbnail(path).await.ok();
     made.map_or_else(|| status(StatusCode::NOT_FOUND), jpeg)
 }
 

@@ -16,6 +16,34 @@ pub struct Staging {
     files: Mutex<Vec<Staged>>,
 }
 
+/// A file looked at before it is staged.
+pub struct Candidate {
+    path: PathBuf,
+    name: String,
+    size: u64,
+    is_picture: bool,
+}
+
+/// Looks at chosen paths (blocking: call off the async threads): folders and unreadable paths
+/// are skipped, pictures recognised by their bytes.
+pub fn inspect(paths: Vec<PathBuf>) -> Vec<Candidate> {
+    paths
+        .into_iter()
+        .filter_map(|path| {
+            let meta = std::fs::metadata(&path).ok().filter(|m| m.is_file())?;
+            let name = path.file_name()?.to_string_lossy().into_owned();
+            let is_picture = flint_core::media::sniff(&path)
+                .is_ok_and(|mime| flint_core::media::is_picture_type(&mime));
+            Some(Candidate {
+                path,
+                name,
+                size: meta.len(),
+                is_picture,
+            })
+        })
+        .collect()
+}
+
 #[derive(Clone)]
 struct Staged {
     path: PathBuf,
@@ -23,36 +51,27 @@ struct Staged {
 }
 
 impl Staging {
-    /// Adds files (directories and unreadable paths are skipped, and nothing past
-    /// [`MAX_STAGED`]); returns every staged file.
-    pub fn add(&self, paths: Vec<PathBuf>) -> Vec<StagedFile> {
+    /// Adds inspected files (nothing past [`MAX_STAGED`], nothing twice); returns every
+    /// staged file.
+    pub fn add(&self, candidates: Vec<Candidate>) -> Vec<StagedFile> {
         let Ok(mut files) = self.files.lock() else {
             return Vec::new();
         };
-        for path in paths {
+        for candidate in candidates {
             if files.len() >= MAX_STAGED {
                 break;
             }
-            let Ok(meta) = std::fs::metadata(&path) else {
-                continue;
-            };
-            if !meta.is_file() || files.iter().any(|f| f.path == path) {
+            if files.iter().any(|f| f.path == candidate.path) {
                 continue;
             }
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let is_picture = flint_core::media::sniff(&path)
-                .is_ok_and(|mime| flint_core::media::is_picture_type(&mime));
             let index = files.len() as u32;
             files.push(Staged {
-                path,
+                path: candidate.path,
                 view: StagedFile {
                     index,
-                    name,
-                    size: meta.len(),
-                    is_picture,
+                    name: candidate.name,
+                    size: candidate.size,
+                    is_picture: candidate.is_picture,
                 },
             });
         }
@@ -101,12 +120,14 @@ pub fn on_drop(window: &tauri::Window, event: &tauri::WindowEvent) {
     let tauri::WindowEvent::DragDrop(tauri::DragDropEvent::Drop { paths, .. }) = event else {
         return;
     };
-    let app = window.app_handle();
-    let files = app
-        .state::<crate::state::Desktop>()
-        .staging
-        .add(paths.clone());
-    crate::events::emit(app, &flint_proto::ipc::Event::FilesStaged { files });
+    let (app, paths) = (window.app_handle().clone(), paths.clone());
+    tauri::async_runtime::spawn_blocking(move || {
+        let files = app
+            .state::<crate::state::Desktop>()
+            .staging
+            .add(inspect(paths));
+        crate::events::emit(&app, &flint_proto::ipc::Event::FilesStaged { files });
+    });
 }
 
 #[cfg(test)]
@@ -120,8 +141,10 @@ mod tests {
         std::fs::write(&a, b"aa").unwrap();
         std::fs::write(&b, b"bbb").unwrap();
         let staging = Staging::default();
-        let listed = staging.add(vec![a.clone(), b.clone(), a.clone(), dir.path().to_owned()]);
-        assert_eq!(listed.len(), 2, "a twice and a folder are skipped");
+        let listed = staging.add(inspect(vec![a.clone(), b.clone(), dir.path().to_owned()]));
+        let listed_again = staging.add(inspect(vec![a.clone()]));
+        assert_eq!(listed_again, listed, "a twice is staged once");
+        assert_eq!(listed.len(), 2, "a folder is skipped");
         assert_eq!((listed[1].name.as_str(), listed[1].size), ("b.txt", 3));
         let left = staging.remove(0);
         assert_eq!((left[0].index, left[0].name.as_str()), (0, "b.txt"));

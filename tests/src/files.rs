@@ -178,6 +178,23 @@ pub fn random_file(path: &Path, len: u64, seed: u64) -> [u8; 32] {
     hasher.finalize().into()
 }
 
+/// Writes a 3000×2000 photo-like JPEG (noise over gradients, quality 97: ~12.6 MB, the size
+/// of a phone photo) to `path`; returns its size.
+pub fn photo(path: &Path) -> u64 {
+    let mut state = 7u32;
+    let noise = image::RgbImage::from_fn(3000, 2000, |x, y| {
+        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        let n = (state >> 24) as u8 / 2;
+        image::Rgb([(x / 12) as u8 ^ n, (y / 8) as u8 ^ n, n])
+    });
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 97)
+        .encode_image(&noise)
+        .unwrap();
+    drop(out);
+    std::fs::metadata(path).unwrap().len()
+}
+
 /// SHA-256 of a file.
 pub fn sha256_of(path: &Path) -> [u8; 32] {
     let mut hasher = Sha256::new();

@@ -61,7 +61,7 @@ pub fn read_ahead(
 /// A file written on a blocking thread from the parts sent to it; the handle answers the
 /// bytes written once the sender is dropped (flushed, not yet synced).
 pub fn writer(file: std::fs::File) -> (mpsc::Sender<Bytes>, JoinHandle<io::Result<u64>>) {
-    let (sender, mut receiver) = mpsc::channel::<Bytes>(AHEAD * 16);
+    let (sender, mut receiver) = mpsc::channel::<Bytes>(AHEAD * 4);
     let handle = tokio::task::spawn_blocking(move || {
         let mut out = io::BufWriter::with_capacity(PART_BYTES, file);
         let mut written = 0;

@@ -9,6 +9,7 @@ use tauri::{AppHandle, State};
 use tauri_plugin_dialog::DialogExt;
 use tauri_plugin_opener::OpenerExt;
 
+use crate::staging;
 use crate::state::{ipc, Desktop};
 
 /// Largest picture pasted at once.
@@ -33,16 +34,22 @@ pub async fn pick_files(
     app: AppHandle,
     desktop: State<'_, Desktop>,
 ) -> Result<Vec<StagedFile>, ErrorBody> {
-    let picked =
-        tauri::async_runtime::spawn_blocking(move || app.dialog().file().blocking_pick_files())
-            .await
-            .map_err(internal)?;
-    let paths = picked
-        .unwrap_or_default()
-        .into_iter()
-        .filter_map(|p| p.into_path().ok())
-        .collect();
-    Ok(desktop.staging.add(paths))
+    let picked = tauri::async_runtime::spawn_blocking(move || {
+        let paths = app
+            .dialog()
+            .file()
+            .blocking_pick_files()
+            .unwrap_or_default();
+        staging::inspect(
+            paths
+                .into_iter()
+                .filter_map(|p| p.into_path().ok())
+                .collect(),
+        )
+    })
+    .await
+    .map_err(internal)?;
+    Ok(desktop.staging.add(picked))
 }
 
 /// The staged files.
@@ -99,7 +106,10 @@ pub async fn stage_pasted(
         .unwrap_or("pasted.png");
     let client = desktop.client().await?;
     let path = ipc(client.keep_pasted(name, bytes.clone()).await)?;
-    Ok(desktop.staging.add(vec![path]))
+    let inspected = tauri::async_runtime::spawn_blocking(move || staging::inspect(vec![path]))
+        .await
+        .map_err(internal)?;
+    Ok(desktop.staging.add(inspected))
 }
 
 /// Stops the upload of an own message's file.

@@ -422,18 +422,7 @@ async fn files(size: u64, clients: usize, each: u64) {
 /// (sniff, decode with EXIF orientation, scale, encode), the median of five.
 fn thumbnail_time(dir: &std::path::Path) {
     let photo = dir.join("photo.jpg");
-    let mut state = 7u32;
-    let noise = image::RgbImage::from_fn(3000, 2000, |x, y| {
-        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        let n = (state >> 24) as u8 / 2;
-        image::Rgb([(x / 12) as u8 ^ n, (y / 8) as u8 ^ n, n])
-    });
-    let mut out = std::io::BufWriter::new(std::fs::File::create(&photo).unwrap());
-    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 97)
-        .encode_image(&noise)
-        .unwrap();
-    drop(out);
-    let size = std::fs::metadata(&photo).unwrap().len();
+    let size = flint_tests::files::photo(&photo);
     let mut times: Vec<f64> = (0..5)
         .map(|_| {
             let started = Instant::now();

@@ -56,11 +56,11 @@ fn bare_binary() -> PathBuf {
     )
 }
 
-/// "me" with `CONVERSATIONS` direct conversations: one peer wrote the long one, "me" wrote one
+/// "reader" with `CONVERSATIONS` direct conversations: one peer wrote the long one, "reader" wrote one
 /// message in each of the others. Returns the long conversation's id.
 async fn seed(url: &Url) -> i64 {
     let started = Instant::now();
-    let me_id = register(url, "me").await;
+    let me_id = register(url, "reader").await;
     let peers: Vec<i64> = stream::iter(0..CONVERSATIONS)
         .map(|i| async move { register(url, &format!("peer{i:04}")).await })
         .buffered(PARALLEL_REGISTRATIONS)
@@ -69,7 +69,7 @@ async fn seed(url: &Url) -> i64 {
     let mut writer = signed_in_socket(url, "peer0000").await;
     let long = open_direct(&mut writer, me_id).await;
     pipeline(&mut writer, long, LONG_MESSAGES, "long").await;
-    let mut me = signed_in_socket(url, "me").await;
+    let mut me = signed_in_socket(url, "reader").await;
     for (i, peer) in peers.iter().enumerate().skip(1) {
         let conversation = open_direct(&mut me, *peer).await;
         pipeline(&mut me, conversation, 1, &format!("hello peer {i}")).await;
@@ -184,7 +184,7 @@ fn median(mut values: Vec<f64>) -> f64 {
 async fn first_sync(url: &Url) -> TempDir {
     let app = App::launch_binary(&app_binary(), TempDir::new().unwrap(), &[]).await;
     app.fill("#server", url.as_str()).await;
-    app.fill("#username", "me").await;
+    app.fill("#username", "reader").await;
     app.fill("#password", PASSWORD).await;
     let started = Instant::now();
     app.click("#submit").await;
@@ -276,29 +276,20 @@ async fn most_rows_while_scrolling(app: &App, pages: usize) -> u64 {
 /// Photos in the picture conversation.
 const PHOTOS: usize = 200;
 
-/// "me" with two conversations: "talker" wrote `PHOTOS` texts, "pal" sent `PHOTOS` photos of
+/// "reader" with two conversations: "talker" wrote `PHOTOS` texts, "pal" sent `PHOTOS` photos of
 /// ~12 MB (one picture uploaded `PHOTOS` times: the server stores it once, every message is a
 /// file of its own that the app downloads and thumbnails separately). Returns the ids.
 async fn seed_photos(url: &Url, dir: &Path) -> (i64, i64) {
     use flint_proto::wire::{self, message_content::Kind};
     use flint_tests::files::FileUser;
-    let me = register(url, "me").await;
+    let me = register(url, "reader").await;
     let mut talker = FileUser::register(url, "talker").await;
     let mut pal = FileUser::register(url, "pal").await;
     let texts = open_direct(&mut talker.socket, me).await;
     pipeline(&mut talker.socket, texts, PHOTOS, "text").await;
     let photos = open_direct(&mut pal.socket, me).await;
     let photo = dir.join("photo.jpg");
-    let mut state = 7u32;
-    let noise = image::RgbImage::from_fn(3000, 2000, |x, y| {
-        state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        let n = (state >> 24) as u8 / 2;
-        image::Rgb([(x / 12) as u8 ^ n, (y / 8) as u8 ^ n, n])
-    });
-    noise
-        .save_with_format(&photo, image::ImageFormat::Jpeg)
-        .unwrap();
-    let size = std::fs::metadata(&photo).unwrap().len();
+    let size = flint_tests::files::photo(&photo);
     let picture = flint_core::media::picture(&photo).unwrap().unwrap();
     for i in 0..PHOTOS {
         let file_id = pal
@@ -359,14 +350,17 @@ async fn photos_figure() {
     let (texts, photos) = seed_photos(&url, dir.path()).await;
     let app = App::launch_binary(&app_binary(), TempDir::new().unwrap(), &[]).await;
     app.fill("#server", url.as_str()).await;
-    app.fill("#username", "me").await;
+    app.fill("#username", "reader").await;
     app.fill("#password", PASSWORD).await;
     app.click("#submit").await;
     app.click(&format!(".row[data-id='{texts}']")).await;
     scroll_through(&app, 2).await;
     tokio::time::sleep(SETTLE).await;
-    let (text_pss, _) = app_pss_mib(&app);
-    println!("desktop photos: PSS after scrolling a chat of {PHOTOS} texts: {text_pss:.0} MiB");
+    let (text_pss, text_parts) = app_pss_mib(&app);
+    println!(
+        "desktop photos: PSS after scrolling a chat of {PHOTOS} texts: {text_pss:.0} MiB ({})",
+        text_parts.join(", ")
+    );
     app.click(&format!(".row[data-id='{photos}']")).await;
     let started = Instant::now();
     scroll_through(&app, 2).await;
