@@ -11,7 +11,10 @@
 //! Instant re-upload: when the creation's [`META_SHA256`] and length name content the server
 //! holds, the `201` carries [`PROOF_RANGE`]; `POST {Location}/proof` with [`PROOF`] (the hex
 //! SHA-256 of those bytes of the file) completes the upload without sending it. A hash alone
-//! never grants a file.
+//! never grants a file. What the offer does tell is that someone on the server holds content
+//! of that hash and length — the price of deduplication across users (a client that must not
+//! learn it simply sends no hash); servers that cannot accept it can be changed to offer
+//! proofs only for content the caller can already see.
 
 /// Where uploads are created; an upload lives at `{UPLOADS_PATH}/{id}`.
 pub const UPLOADS_PATH: &str = "/api/v1/uploads";

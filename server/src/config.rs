@@ -266,6 +266,8 @@ pub struct FileLimits {
     /// Types accepted, as decided from the content: `*/*`, `image/*` or `application/pdf`.
     /// Content no type is recognised for is `application/octet-stream`.
     pub allowed_types: Vec<String>,
+    /// Unfinished uploads one user may have at once.
+    pub max_pending_uploads: u32,
     /// Most pixels (width × height) an image may claim: a small file claiming more is a
     /// decompression bomb.
     pub max_image_pixels: u64,
@@ -283,6 +285,7 @@ impl Default for FileLimits {
             max_file_bytes: 2 << 30,
             quota_bytes: 20 << 30,
             allowed_types: vec!["*/*".into()],
+            max_pending_uploads: 100,
             max_image_pixels: 200_000_000,
             upload_expiry_secs: 24 * 3600,
             unsent_expiry_secs: 24 * 3600,

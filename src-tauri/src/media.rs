@@ -132,19 +132,9 @@ fn read(path: &Path, mime: &str, range: Option<&str>) -> Response<Vec<u8>> {
         return status(StatusCode::NOT_FOUND);
     };
     let size = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = range
-        .and_then(|r| r.strip_prefix("bytes="))
-        .and_then(|r| r.split('-').next())
-        .and_then(|s| s.parse::<u64>().ok())
-        .unwrap_or(0);
-    let end = range
-        .and_then(|r| r.strip_prefix("bytes="))
-        .and_then(|r| r.split('-').nth(1))
-        .and_then(|s| s.parse::<u64>().ok())
-        .map_or(size, |e| e.saturating_add(1).min(size));
-    if start >= size.max(1) {
+    let Some((start, end)) = wanted(range, size) else {
         return status(StatusCode::RANGE_NOT_SATISFIABLE);
-    }
+    };
     let len = end.saturating_sub(start).min(MAX_ANSWER);
     let mut bytes = Vec::with_capacity(len as usize);
     let read = file
@@ -178,6 +168,23 @@ fn read(path: &Path, mime: &str, range: Option<&str>) -> Response<Vec<u8>> {
     response
         .body(bytes)
         .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR))
+}
+
+/// The bytes `[start, end)` a `Range` header asks of a file of `size` bytes (all of it
+/// without one); `None` when the range is outside the file.
+fn wanted(range: Option<&str>, size: u64) -> Option<(u64, u64)> {
+    let Some(spec) = range.and_then(|r| r.trim().strip_prefix("bytes=")) else {
+        return Some((0, size));
+    };
+    let (first, last) = spec.split_once('-')?;
+    let number = |s: &str| s.trim().parse::<u64>().ok();
+    let (start, end) = match (number(first), number(last)) {
+        (None, Some(suffix)) => (size.saturating_sub(suffix), size),
+        (Some(start), None) => (start, size),
+        (Some(start), Some(last)) => (start, last.saturating_add(1).min(size)),
+        (None, None) => return None,
+    };
+    (start < end).then_some((start, end))
 }
 
 fn status(code: StatusCode) -> Response<Vec<u8>> {

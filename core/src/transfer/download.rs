@@ -25,6 +25,11 @@ pub async fn download(
         Ok(meta) if meta.len() <= size => meta.len(),
         _ => 0,
     };
+    if from == size && size > 0 {
+        // Complete already (the rename was cut off): nothing to fetch.
+        tokio::fs::rename(&partial, dest).await?;
+        return Ok(0);
+    }
     let opened = partial.clone();
     let file = tokio::task::spawn_blocking(move || {
         let mut file = std::fs::OpenOptions::new()

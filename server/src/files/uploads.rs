@@ -99,6 +99,7 @@ pub async fn create(
                 expires_at_ms,
             },
             limits.quota_bytes,
+            limits.max_pending_uploads,
         )
         .await?;
     let location = format!("{}/{}", files::UPLOADS_PATH, upload.id);
@@ -290,11 +291,23 @@ async fn finish(
         .await
         .map_err(io_error)?;
     state.files.forget(&upload.id);
-    let file = state
+    let recorded = state
         .store
         .finish_upload(owner, &upload.id, &random_id(), blob)
-        .await?;
-    Ok(file.id)
+        .await;
+    if recorded.is_err()
+        && state
+            .store
+            .blob(digest.to_vec())
+            .await
+            .ok()
+            .flatten()
+            .is_none()
+    {
+        // The bytes went in but no row says so: take them out again, or nothing ever would.
+        let _ = state.files.blobs.delete(&digest).await;
+    }
+    Ok(recorded?.id)
 }
 
 /// Deletes an upload and its bytes.

@@ -357,11 +357,12 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<UserId>, StoreError>;
 
     /// Creates an upload unless the owner's files and unfinished uploads would then pass
-    /// `quota_bytes` (`QuotaExceeded`).
+    /// `quota_bytes` (`QuotaExceeded`) or the owner has `max_pending` unfinished uploads.
     async fn create_upload(
         &self,
         upload: NewUpload,
         quota_bytes: u64,
+        max_pending: u32,
     ) -> Result<Upload, StoreError>;
     /// One of the owner's uploads (another user's id is as missing as an unknown one).
     async fn upload(&self, owner_id: UserId, upload_id: &str)

@@ -118,7 +118,20 @@ pub async fn cancel_upload(desktop: State<'_, Desktop>, local_id: i64) -> Result
     ipc(desktop.client().await?.cancel_upload(local_id).await)
 }
 
-/// Opens a message's file with the system's application for it (downloading it first).
+/// Names the system would run rather than open (a sender chooses the name): such files are
+/// shown in their folder instead.
+fn runs_when_opened(name: &str) -> bool {
+    const RISKY: &[&str] = &[
+        "exe", "com", "bat", "cmd", "msi", "msp", "scr", "pif", "cpl", "ps1", "vbs", "vbe", "js",
+        "jse", "wsf", "wsh", "hta", "lnk", "jar", "reg", "desktop", "sh", "run", "appimage",
+        "command", "app", "pkg", "dmg",
+    ];
+    name.rsplit_once('.')
+        .is_some_and(|(_, ext)| RISKY.contains(&ext.to_ascii_lowercase().as_str()))
+}
+
+/// Opens a message's file with the system's application for it (downloading it first); a file
+/// the system would run instead is shown in its folder.
 #[tauri::command]
 pub async fn open_file(
     app: AppHandle,
@@ -126,6 +139,10 @@ pub async fn open_file(
     local_id: i64,
 ) -> Result<(), ErrorBody> {
     let path = local_file(&desktop, local_id).await?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned());
+    if name.as_deref().is_some_and(runs_when_opened) {
+        return app.opener().reveal_item_in_dir(path).map_err(internal);
+    }
     app.opener()
         .open_path(path.to_string_lossy(), None::<&str>)
         .map_err(internal)
@@ -164,4 +181,25 @@ pub async fn save_file_as(
     };
     tokio::fs::copy(&path, &target).await.map_err(internal)?;
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs_when_opened;
+
+    #[test]
+    fn programs_are_shown_not_run() {
+        for name in [
+            "invoice.pdf.exe",
+            "SETUP.MSI",
+            "x.desktop",
+            "run.sh",
+            "a.lnk",
+        ] {
+            assert!(runs_when_opened(name), "{name}");
+        }
+        for name in ["季度报告.pdf", "photo.jpg", "notes", "archive.tar.gz"] {
+            assert!(!runs_when_opened(name), "{name}");
+        }
+    }
 }

@@ -117,6 +117,12 @@ async fn a_file_with_a_cjk_name_goes_to_the_other_side_whole_and_by_range() {
     let dest = dir.path().join("received");
     f.bob.download(&file_id, 20 << 20, &dest).await.unwrap();
     assert_eq!(sha256_of(&dest), sha);
+    // A download whose `.part` was complete when the app stopped (before the rename) finishes
+    // without asking the server for bytes past the end.
+    let again = dir.path().join("again");
+    std::fs::copy(&dest, dir.path().join("again.part")).unwrap();
+    assert_eq!(f.bob.download(&file_id, 20 << 20, &again).await.unwrap(), 0);
+    assert_eq!(sha256_of(&again), sha);
 
     let part = f.bob.get(&file_id, Some("bytes=100-199")).await;
     assert_eq!(part.status(), 206);
@@ -380,6 +386,17 @@ fn downloads_name(name: &str) -> String {
         })
         .collect();
     format!("attachment; filename*=UTF-8''{encoded}")
+}
+
+#[tokio::test]
+async fn unfinished_uploads_per_user_are_bounded() {
+    let f = Files::start(|config| config.files.max_pending_uploads = 2).await;
+    for _ in 0..2 {
+        f.alice.service.create(10, "x", &[1; 32]).await.unwrap();
+    }
+    let third = f.alice.service.create(10, "x", &[1; 32]).await.unwrap_err();
+    assert_eq!(third.code(), ErrorCode::BadRequest, "{third}");
+    f.bob.service.create(10, "x", &[1; 32]).await.unwrap();
 }
 
 #[tokio::test]

@@ -49,7 +49,19 @@ pub(super) fn create_upload(
     conn: &Connection,
     new: &NewUpload,
     quota: u64,
+    max_pending: u32,
 ) -> Result<Upload, StoreError> {
+    let pending: i64 = conn
+        .prepare_cached(
+            "SELECT COUNT(*) FROM uploads
+             WHERE owner_id = ?1 AND file_id IS NULL AND expires_at_ms > ?2",
+        )?
+        .query_row(params![new.owner_id, now_ms()], |row| row.get(0))?;
+    if pending >= i64::from(max_pending) {
+        return Err(StoreError::Invalid(format!(
+            "you have {pending} unfinished uploads; finish or cancel some first"
+        )));
+    }
     let available = quota.saturating_sub(used_bytes(conn, new.owner_id)?);
     if new.length > available {
         return Err(StoreError::QuotaExceeded {

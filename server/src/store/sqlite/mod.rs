@@ -359,9 +359,10 @@ impl Store for SqliteStore {
         &self,
         upload: NewUpload,
         quota_bytes: u64,
+        max_pending: u32,
     ) -> Result<Upload, StoreError> {
         self.writer
-            .write(move |ctx| files::create_upload(ctx.conn, &upload, quota_bytes))
+            .write(move |ctx| files::create_upload(ctx.conn, &upload, quota_bytes, max_pending))
             .await
     }
 
