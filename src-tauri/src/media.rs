@@ -1,8 +1,7 @@
 //! The `flint-media` URI scheme: pictures and files reach the webview from core's media
 //! folder, never as base64 through IPC and never from the network. Addresses:
 //! `thumb/{local_id}` (a picture's thumbnail), `preview/{local_id}` (the tiny preview its
-//! message carries), `file/{local_id}` (the original, by `Range`
-//! for audio and video) and `staged/{index}` (the thumbnail of a file about to be sent).
+//! message carries), `file/{local_id}` (the original: whole, or by `Range`) and `staged/{index}` (the thumbnail of a file about to be sent).
 //! The page builds them with its platform's form: `flint-media://localhost/…`, or
 //! `http://flint-media.localhost/…` on Windows.
 
@@ -17,8 +16,10 @@ use crate::state::Desktop;
 
 /// The scheme's name.
 pub const SCHEME: &str = "flint-media";
-/// Most bytes one answer carries; a player asks for the rest by `Range`.
+/// Most bytes one `Range` answer carries; a player asks for the rest.
 const MAX_ANSWER: u64 = 8 << 20;
+/// Largest file served whole (a picture in the viewer, a clip fetched into a `blob:`).
+const MAX_WHOLE: u64 = 256 << 20;
 
 /// What an address names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -126,7 +127,9 @@ fn jpeg(bytes: Vec<u8>) -> Response<Vec<u8>> {
         .unwrap_or_else(|_| status(StatusCode::INTERNAL_SERVER_ERROR))
 }
 
-/// The bytes asked for (a `Range`, or the start of the file), at most [`MAX_ANSWER`].
+/// The bytes asked for: a `Range` (at most [`MAX_ANSWER`] of it), or the whole file (up to
+/// [`MAX_WHOLE`]; a page asking without a range needs all of it, so a part would be a broken
+/// picture or clip).
 fn read(path: &Path, mime: &str, range: Option<&str>) -> Response<Vec<u8>> {
     let Ok(mut file) = std::fs::File::open(path) else {
         return status(StatusCode::NOT_FOUND);
@@ -135,7 +138,15 @@ fn read(path: &Path, mime: &str, range: Option<&str>) -> Response<Vec<u8>> {
     let Some((start, end)) = wanted(range, size) else {
         return status(StatusCode::RANGE_NOT_SATISFIABLE);
     };
-    let len = end.saturating_sub(start).min(MAX_ANSWER);
+    if range.is_none() && size > MAX_WHOLE {
+        return status(StatusCode::PAYLOAD_TOO_LARGE);
+    }
+    let cap = if range.is_some() {
+        MAX_ANSWER
+    } else {
+        MAX_WHOLE
+    };
+    let len = end.saturating_sub(start).min(cap);
     let mut bytes = Vec::with_capacity(len as usize);
     let read = file
         .seek(SeekFrom::Start(start))
@@ -221,6 +232,20 @@ mod tests {
         std::fs::write(&path, b"0123456789").unwrap();
         let whole = read(&path, "audio/ogg", None);
         assert_eq!((whole.status(), whole.body().len()), (StatusCode::OK, 10));
+        // A photo larger than one ranged part still comes whole when asked without a range.
+        let photo = dir.path().join("photo");
+        std::fs::write(&photo, vec![7u8; (MAX_ANSWER + 1) as usize]).unwrap();
+        let whole = read(&photo, "image/jpeg", None);
+        assert_eq!(
+            (whole.status(), whole.body().len() as u64),
+            (StatusCode::OK, MAX_ANSWER + 1)
+        );
+        let part = read(&photo, "image/jpeg", Some("bytes=0-"));
+        assert_eq!(
+            part.body().len() as u64,
+            MAX_ANSWER,
+            "a ranged answer stays bounded"
+        );
         let part = read(&path, "audio/ogg", Some("bytes=2-4"));
         assert_eq!(part.status(), StatusCode::PARTIAL_CONTENT);
         assert_eq!(part.body(), b"234");
