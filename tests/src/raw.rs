@@ -147,6 +147,26 @@ impl RawSocket {
         response.result.expect("response has a result")
     }
 
+    /// Waits until the server's close frame has arrived without reading anything, so this
+    /// socket stays silent (no pong is sent): it peeks at the unread bytes on the TCP stream.
+    /// Reading after the server has also dropped the connection would race its reset, which
+    /// discards unread data; reading just after the close frame arrived leaves the server's
+    /// close grace period to answer in.
+    pub async fn wait_for_unread_close(&self) {
+        let MaybeTlsStream::Plain(tcp) = self.ws.get_ref() else {
+            panic!("peeking needs a plain TCP socket");
+        };
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = tcp.peek(&mut buf).await.expect("socket peek");
+            if n == 0 || holds_close_frame(&buf[..n]) {
+                return;
+            }
+            // Nothing new until the next frame lands; peek returns at once while data waits.
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
     /// Reads until the server closes; returns the close code.
     pub async fn close_code(&mut self) -> Option<u16> {
         loop {
@@ -155,4 +175,33 @@ impl RawSocket {
             }
         }
     }
+}
+
+/// Whether unmasked server frames in `bytes` include a close frame (opcode 8).
+fn holds_close_frame(bytes: &[u8]) -> bool {
+    let mut at = 0;
+    while at + 2 <= bytes.len() {
+        let (opcode, short) = (bytes[at] & 0x0f, usize::from(bytes[at + 1] & 0x7f));
+        if opcode == 8 {
+            return true;
+        }
+        let (header, len) = match short {
+            126 if at + 4 <= bytes.len() => (
+                4,
+                usize::from(u16::from_be_bytes([bytes[at + 2], bytes[at + 3]])),
+            ),
+            127 if at + 10 <= bytes.len() => {
+                let mut wide = [0u8; 8];
+                wide.copy_from_slice(&bytes[at + 2..at + 10]);
+                (
+                    10,
+                    usize::try_from(u64::from_be_bytes(wide)).unwrap_or(usize::MAX),
+                )
+            }
+            126 | 127 => return false,
+            len => (2, len),
+        };
+        at = at.saturating_add(header).saturating_add(len);
+    }
+    false
 }

@@ -48,7 +48,9 @@ async fn a_silent_socket_is_dropped_after_the_idle_timeout() {
     let session = login(&url, "mallory", PASSWORD, "half-open").await;
     let mut socket = RawSocket::signed_in(&url, &session, "half-open").await;
     // Neither read nor answer pings: to the server this is a peer that vanished.
-    tokio::time::sleep(Duration::from_secs(3)).await;
+    tokio::time::timeout(Duration::from_secs(10), socket.wait_for_unread_close())
+        .await
+        .expect("the server sent a close frame");
     let close = tokio::time::timeout(Duration::from_secs(10), socket.close_code())
         .await
         .expect("the server closed the socket");
