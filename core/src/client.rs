@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex};
 
 use flint_proto::api::{Device, LoginRequest, RegisterRequest, User};
 use flint_proto::ipc::{
-    ConnectionState, ConversationView, Event, MemberView, MessageStatus, MessageView,
+    CallKind, CallView, ConnectionState, ConversationView, Event, MemberView, MessageStatus,
+    MessageView,
 };
 use flint_proto::wire::{self, message_content, request, response};
 use flint_proto::{ErrorCode, Secret};
@@ -17,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 use uuid::Uuid;
 
+use crate::calls::{self, Calls, MediaEngine};
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::http::Http;
@@ -223,6 +225,7 @@ impl Client {
             uploads: Uploads::default(),
             shutdown: CancellationToken::new(),
             max_text_chars: AtomicU32::new(DEFAULT_MAX_TEXT_CHARS),
+            calls: Calls::default(),
             config,
         });
         let tasks = vec![
@@ -710,6 +713,38 @@ impl Client {
             .store
             .call(move |conn| conversations::draft(conn, conversation_id))
             .await
+    }
+
+    /// Places a call to the other member of the direct conversation `conversation_id`; it
+    /// rings on their devices (`Event::CallChanged` follows it).
+    pub async fn start_call(&self, conversation_id: i64, kind: CallKind) -> Result<CallView> {
+        calls::start(&self.shared, conversation_id, kind).await
+    }
+
+    /// Accepts the call ringing on this device.
+    pub async fn accept_call(&self, call_id: &str) -> Result<()> {
+        calls::accept(&self.shared, call_id).await
+    }
+
+    /// Declines a ringing call, cancels an outgoing one, or hangs up.
+    pub async fn hang_up(&self, call_id: &str) -> Result<()> {
+        calls::hang_up(&self.shared, call_id).await
+    }
+
+    /// Mutes the microphone or turns the camera off during a call.
+    pub async fn set_call_media(&self, call_id: &str, muted: bool, camera_off: bool) -> Result<()> {
+        calls::set_flags(&self.shared, call_id, muted, camera_off).await
+    }
+
+    /// The call on this device: the one in progress, or else the last one (ended), if any.
+    pub fn call(&self) -> Option<CallView> {
+        self.shared.calls.last()
+    }
+
+    /// Uses `engine` for the media of calls from now on (the app's devices, or tests'
+    /// synthetic sources); without one, calls connect their signalling only.
+    pub fn set_media_engine(&self, engine: Arc<dyn MediaEngine>) {
+        self.shared.calls.set_engine(engine);
     }
 
     /// Ends the session on the server, forgets it locally, and stops.

@@ -10,6 +10,7 @@ use flint_proto::wire::{self, push};
 use flint_proto::ErrorCode;
 use tokio::sync::mpsc;
 
+use crate::calls;
 use crate::error::Result;
 use crate::link::Link;
 use crate::rules::receipts;
@@ -70,7 +71,7 @@ pub async fn run(shared: Arc<Shared>) {
 }
 
 async fn session(
-    shared: &Shared,
+    shared: &Arc<Shared>,
     link: &Arc<Link>,
     mut pushes: mpsc::Receiver<wire::Push>,
     greeting: wire::AuthOk,
@@ -108,7 +109,7 @@ async fn session(
 }
 
 /// Applies a batch of pushes: inbox entries together (in order), the rest one by one.
-async fn apply_pushes(shared: &Shared, link: &Link, batch: Vec<wire::Push>) -> Result<()> {
+async fn apply_pushes(shared: &Arc<Shared>, link: &Link, batch: Vec<wire::Push>) -> Result<()> {
     let mut entries = Vec::new();
     for push in batch {
         match push.body {
@@ -126,6 +127,7 @@ async fn apply_pushes(shared: &Shared, link: &Link, batch: Vec<wire::Push>) -> R
                     .await?;
                 shared.emit_conversations(vec![id]).await?;
             }
+            Some(push::Body::Call(update)) => calls::apply(shared, update),
             None => tracing::debug!("ignoring an empty push"),
         }
     }

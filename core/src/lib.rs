@@ -7,9 +7,11 @@
 //! Layers: `rules` (pure decisions, no I/O) and `store` (SQL only) ← `sync`/`outbox` (carry
 //! the rules out) ← `engine` (session loop over a `link`) ← [`Client`] (public API).
 //! Around them: `http` (REST), `tls`, `secrets` (the session token in the credential store),
-//! `profile` and `files` (what a profile folder keeps, private to its owner).
+//! `profile` and `files` (what a profile folder keeps, private to its owner); `calls` (the
+//! device's call: signalling over the socket, media behind `calls::MediaEngine`).
 
 mod attachment;
+pub mod calls;
 mod client;
 mod config;
 mod engine;

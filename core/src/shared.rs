@@ -8,6 +8,7 @@ use flint_proto::ipc::{ConnectionState, Event};
 use tokio::sync::{broadcast, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+use crate::calls::Calls;
 use crate::config::ClientConfig;
 use crate::error::{Error, Result};
 use crate::link::{Link, LinkParams};
@@ -42,6 +43,8 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// Longest text the server accepts (from its greeting).
     pub max_text_chars: AtomicU32,
+    /// The call on this device.
+    pub calls: Calls,
 }
 
 impl Shared {

@@ -10,8 +10,10 @@
 //!
 //! Instant re-upload: when the creation's [`META_SHA256`] and length name content the server
 //! holds, the `201` carries [`PROOF_RANGE`]; `POST {Location}/proof` with [`PROOF`] (the hex
-//! SHA-256 of those bytes of the file) completes the upload without sending it. A hash alone
-//! never grants a file. What the offer does tell is that someone on the server holds content
+//! SHA-256 of the upload's id — the last segment of `Location`, as UTF-8 — followed by those
+//! bytes of the file) completes the upload without sending it. A hash alone never grants a
+//! file: the id is fresh and chosen by the server, so the answer needs the bytes even when
+//! the range is the whole (small) file. What the offer does tell is that someone on the server holds content
 //! of that hash and length — the price of deduplication across users (a client that must not
 //! learn it simply sends no hash); servers that cannot accept it can be changed to offer
 //! proofs only for content the caller can already see.
@@ -31,7 +33,8 @@ pub const CHECKSUM_MISMATCH_STATUS: u16 = 460;
 pub const FILE_ID: &str = "flint-file-id";
 /// Answer header of a creation: `start-end` (inclusive byte offsets) to prove possession of.
 pub const PROOF_RANGE: &str = "flint-proof-range";
-/// Request header of a proof: hex SHA-256 of the bytes named by [`PROOF_RANGE`].
+/// Request header of a proof: hex SHA-256 of the upload's id followed by the bytes named by
+/// [`PROOF_RANGE`].
 pub const PROOF: &str = "flint-proof";
 
 /// `Upload-Metadata` key: the file's name (what people see; never a path on the server).

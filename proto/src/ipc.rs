@@ -84,11 +84,138 @@ pub enum ContentView {
         /// Size in bytes.
         size: u64,
     },
+    /// The record a call left (written by the server when it ended).
+    Call {
+        /// Audio or video.
+        kind: CallKind,
+        /// How it ended.
+        outcome: CallOutcome,
+        /// From the answer to the end (0 when never answered).
+        duration_ms: u64,
+    },
     /// A kind this client cannot show yet (kept, shown as "unsupported").
     Unsupported {
         /// The kind's name when known (`image`, `file`, …), else `unknown`.
         kind: String,
     },
+}
+
+/// Audio only, or audio and video.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallKind {
+    /// Voice.
+    Audio,
+    /// Voice and camera.
+    Video,
+}
+
+impl From<crate::wire::CallMedia> for CallKind {
+    fn from(media: crate::wire::CallMedia) -> Self {
+        match media {
+            crate::wire::CallMedia::Video => Self::Video,
+            crate::wire::CallMedia::Audio | crate::wire::CallMedia::Unspecified => Self::Audio,
+        }
+    }
+}
+
+impl From<CallKind> for crate::wire::CallMedia {
+    fn from(kind: CallKind) -> Self {
+        match kind {
+            CallKind::Audio => Self::Audio,
+            CallKind::Video => Self::Video,
+        }
+    }
+}
+
+/// How a call ended, as the server recorded it or as this device saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallOutcome {
+    /// Nobody answered in time.
+    Missed,
+    /// The callee declined.
+    Declined,
+    /// The caller hung up before an answer.
+    Cancelled,
+    /// The callee was in another call.
+    Busy,
+    /// Answered, then hung up.
+    HungUp,
+    /// Answered, then a participant's connection was lost.
+    ConnectionLost,
+    /// Another device of this user took the call (this device only).
+    AnsweredElsewhere,
+    /// Media could not be set up or broke (this device only).
+    Failed,
+    /// An outcome newer than this client.
+    Unknown,
+}
+
+impl From<crate::wire::CallEnd> for CallOutcome {
+    fn from(end: crate::wire::CallEnd) -> Self {
+        use crate::wire::CallEnd as Wire;
+        match end {
+            Wire::Missed => Self::Missed,
+            Wire::Declined => Self::Declined,
+            Wire::Cancelled => Self::Cancelled,
+            Wire::Busy => Self::Busy,
+            Wire::HungUp => Self::HungUp,
+            Wire::ConnectionLost => Self::ConnectionLost,
+            Wire::Unspecified => Self::Unknown,
+        }
+    }
+}
+
+/// Where a call stands on this device.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "phase", rename_all = "snake_case")]
+pub enum CallPhase {
+    /// Ringing: the other side's devices (outgoing), or this device (incoming).
+    Ringing,
+    /// Answered; media are being set up.
+    Connecting,
+    /// Media flow.
+    Connected,
+    /// Over.
+    Ended {
+        /// How.
+        outcome: CallOutcome,
+    },
+}
+
+/// A participant's microphone, camera and screen.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MediaFlags {
+    /// Microphone muted.
+    pub muted: bool,
+    /// Camera off (always, in an audio call).
+    pub camera_off: bool,
+    /// Sharing a screen or window.
+    pub sharing_screen: bool,
+}
+
+/// The call on this device, as a front end shows it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CallView {
+    /// The call's id (hex).
+    pub call_id: String,
+    /// Its conversation.
+    pub conversation_id: i64,
+    /// The other participant.
+    pub peer_id: i64,
+    /// Audio or video.
+    pub kind: CallKind,
+    /// Placed by this user (else received).
+    pub outgoing: bool,
+    /// Where it stands.
+    pub phase: CallPhase,
+    /// When it was answered, milliseconds since the Unix epoch.
+    pub answered_at_ms: Option<i64>,
+    /// This side's media.
+    pub local: MediaFlags,
+    /// The other side's media.
+    pub remote: MediaFlags,
 }
 
 /// What a server notice says happened in a group.
@@ -139,6 +266,8 @@ pub enum Preview<'a> {
     Voice(u32),
     /// A video clip.
     Video,
+    /// A call's record.
+    Call(CallKind),
     /// A kind this client cannot show (its name).
     Unsupported(&'a str),
 }
@@ -190,6 +319,7 @@ impl MessageView {
             ContentView::Image { .. } => Preview::Image,
             ContentView::Voice { duration_ms, .. } => Preview::Voice(*duration_ms),
             ContentView::Video { .. } => Preview::Video,
+            ContentView::Call { kind, .. } => Preview::Call(*kind),
             ContentView::Unsupported { kind } => Preview::Unsupported(kind),
         }
     }
@@ -366,6 +496,11 @@ pub enum Event {
     OpenRequested {
         /// The conversation to show.
         conversation_id: i64,
+    },
+    /// The call on this device changed (rings, answered, connected, media flags, ended).
+    CallChanged {
+        /// The call as it is now.
+        call: CallView,
     },
     /// History changed under the front end: events were lost on the way (it fell behind; the
     /// shell raises this) or the server was restored from a backup (the engine raises this).

@@ -21,7 +21,7 @@ use crate::files::{collect, downloads, uploads};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::tls::{self, TlsListener};
-use crate::{gateway, rest, sessions, unparsable};
+use crate::{calls, gateway, rest, sessions, unparsable};
 
 /// Longest path and query a request may have.
 const MAX_URI_BYTES: usize = 8 * 1024;
@@ -119,6 +119,7 @@ impl Server {
         let router = app(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let watcher = tokio::spawn(sessions::watch(state.clone()));
         let collector = tokio::spawn(collect::run(state.clone()));
+        let clock = tokio::spawn(calls::run(state.calls.clone(), shutdown.clone()));
         let stop = {
             let shutdown = shutdown.clone();
             async move {
@@ -157,6 +158,7 @@ impl Server {
         }
         let _ = watcher.await;
         let _ = collector.await;
+        let _ = clock.await;
         state.sockets.close();
         state.sockets.wait().await;
         let store_failed = state.failed.is_cancelled();

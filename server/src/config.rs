@@ -32,6 +32,8 @@ pub struct Config {
     pub throttle: Throttle,
     /// Bounds on files and how long unused ones are kept.
     pub files: FileLimits,
+    /// How calls ring, and the STUN/TURN servers handed to clients.
+    pub calls: CallSettings,
 }
 
 impl Default for Config {
@@ -47,6 +49,7 @@ impl Default for Config {
             sessions: Sessions::default(),
             throttle: Throttle::default(),
             files: FileLimits::default(),
+            calls: CallSettings::default(),
         }
     }
 }
@@ -106,7 +109,8 @@ impl Config {
         {
             return invalid("idle_timeout_secs and the throttle's delays are at most a day, idle_days at most 3650");
         }
-        self.files.validate()
+        self.files.validate()?;
+        self.calls.validate()
     }
 }
 
@@ -320,6 +324,79 @@ impl FileLimits {
                  between a second and a year"
                     .into(),
             ));
+        }
+        Ok(())
+    }
+}
+
+/// Calls: how long they ring, and the ICE servers clients gather candidates with.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CallSettings {
+    /// Seconds a call rings before it counts as missed.
+    pub ring_timeout_secs: u64,
+    /// Seconds an answered call survives a participant without a socket (an IM reconnect
+    /// must not end a call whose media still flow) before it ends as connection lost.
+    pub reconnect_grace_secs: u64,
+    /// STUN servers, e.g. `["stun:turn.example.com:3478"]`.
+    pub stun_urls: Vec<String>,
+    /// TURN servers, e.g. `["turn:turn.example.com:3478?transport=udp"]`; they need
+    /// `turn_secret`.
+    pub turn_urls: Vec<String>,
+    /// The secret shared with coturn (`static-auth-secret`, with `use-auth-secret`): each call
+    /// gets credentials derived from it that expire after `turn_ttl_secs`.
+    pub turn_secret: Option<flint_proto::Secret>,
+    /// Seconds TURN credentials stay valid.
+    pub turn_ttl_secs: u64,
+}
+
+impl Default for CallSettings {
+    fn default() -> Self {
+        Self {
+            ring_timeout_secs: 45,
+            reconnect_grace_secs: 30,
+            stun_urls: Vec::new(),
+            turn_urls: Vec::new(),
+            turn_secret: None,
+            turn_ttl_secs: 3600,
+        }
+    }
+}
+
+impl CallSettings {
+    /// How long a call rings.
+    pub fn ring_timeout(&self) -> Duration {
+        Duration::from_secs(self.ring_timeout_secs)
+    }
+
+    /// How long an answered call waits for a participant to reconnect.
+    pub fn reconnect_grace(&self) -> Duration {
+        Duration::from_secs(self.reconnect_grace_secs)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |what: &str| Err(ConfigError::Invalid(format!("calls: {what}")));
+        if !(1..=600).contains(&self.ring_timeout_secs)
+            || !(1..=3600).contains(&self.reconnect_grace_secs)
+            || !(60..=86_400).contains(&self.turn_ttl_secs)
+        {
+            return invalid(
+                "ring_timeout_secs is 1–600, reconnect_grace_secs 1–3600, turn_ttl_secs 60–86400",
+            );
+        }
+        if !self.turn_urls.is_empty() && self.turn_secret.is_none() {
+            return invalid("turn_urls need turn_secret (coturn's static-auth-secret)");
+        }
+        let scheme = |url: &String, schemes: &[&str]| {
+            schemes.iter().any(|s| {
+                url.strip_prefix(s)
+                    .is_some_and(|rest| rest.starts_with(':'))
+            })
+        };
+        if !self.stun_urls.iter().all(|u| scheme(u, &["stun", "stuns"]))
+            || !self.turn_urls.iter().all(|u| scheme(u, &["turn", "turns"]))
+        {
+            return invalid("stun_urls start with stun: or stuns:, turn_urls with turn: or turns:");
         }
         Ok(())
     }

@@ -47,6 +47,12 @@ pub enum AppError {
     /// A file type the server does not accept.
     #[error("{0}")]
     TypeNotAllowed(String),
+    /// Not possible in the current state of the thing (a call answered twice, …).
+    #[error("{0}")]
+    Conflict(&'static str),
+    /// The user is already in a call.
+    #[error("{0}")]
+    Busy(&'static str),
     /// The store refused or failed.
     #[error(transparent)]
     Store(#[from] StoreError),
@@ -81,6 +87,8 @@ impl AppError {
             Self::Store(StoreError::QuotaExceeded { .. }) => ErrorCode::QuotaExceeded,
             Self::ChecksumMismatch(_) => ErrorCode::ChecksumMismatch,
             Self::TypeNotAllowed(_) => ErrorCode::TypeNotAllowed,
+            Self::Busy(_) => ErrorCode::Busy,
+            Self::Conflict(_) => ErrorCode::Conflict,
             Self::Store(StoreError::Closed) => ErrorCode::Unavailable,
             Self::Store(_) | Self::Internal(_) => ErrorCode::Internal,
         }
@@ -117,7 +125,7 @@ impl AppError {
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden | ErrorCode::RegistrationClosed => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::Conflict | ErrorCode::Busy => StatusCode::CONFLICT,
             ErrorCode::TooLarge | ErrorCode::QuotaExceeded => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::TypeNotAllowed => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::ChecksumMismatch => {

@@ -22,6 +22,7 @@ pub const DEVICE_QUEUE: usize = 1024;
 #[derive(Clone)]
 struct Device {
     id: u64,
+    device_id: Arc<str>,
     session: Arc<[u8]>,
     frames: mpsc::Sender<Bytes>,
     too_slow: CancellationToken,
@@ -77,11 +78,12 @@ pub fn push_frame(body: push::Body) -> Bytes {
 }
 
 impl Hub {
-    /// Registers a device of `user_id` signed in with the session `token_hash`; pushes for the
-    /// user go to `frames` until the registration drops.
+    /// Registers the device `device_id` of `user_id` signed in with the session `token_hash`;
+    /// pushes for the user go to `frames` until the registration drops.
     pub fn register(
         self: &Arc<Self>,
         user_id: UserId,
+        device_id: &str,
         token_hash: &[u8],
         frames: mpsc::Sender<Bytes>,
     ) -> Registration {
@@ -90,6 +92,7 @@ impl Hub {
         if let Ok(mut devices) = self.devices.write() {
             devices.entry(user_id).or_default().push(Device {
                 id,
+                device_id: Arc::from(device_id),
                 session: Arc::from(token_hash),
                 frames,
                 too_slow: too_slow.clone(),
@@ -134,6 +137,29 @@ impl Hub {
         for device in devices.get(&user_id).into_iter().flatten() {
             device.offer(frame);
         }
+    }
+
+    /// Queues a push to the device `device_id` of `user_id` (to each of its sockets, should it
+    /// have two for a moment while reconnecting).
+    pub fn push_to_device(&self, user_id: UserId, device_id: &str, body: push::Body) {
+        let Ok(devices) = self.devices.read() else {
+            return;
+        };
+        let frame = push_frame(body);
+        for device in devices.get(&user_id).into_iter().flatten() {
+            if *device.device_id == *device_id {
+                device.offer(&frame);
+            }
+        }
+    }
+
+    /// Whether the device `device_id` of `user_id` has a socket open now.
+    pub fn is_connected(&self, user_id: UserId, device_id: &str) -> bool {
+        self.devices.read().is_ok_and(|devices| {
+            devices
+                .get(&user_id)
+                .is_some_and(|list| list.iter().any(|d| *d.device_id == *device_id))
+        })
     }
 
     /// Queues a push to every device of each user.

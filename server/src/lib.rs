@@ -4,10 +4,12 @@
 //! [`app::Server`] runs it (tests bind port 0 in-process); [`cli::Cli`] is the binary's
 //! command line. Modules: `state` (what handlers share), `accounts` (sign-up, sign-in,
 //! passwords), `passwords` (argon2 threads), `throttle` (brakes), `sessions` (ended sessions
-//! close their sockets), `rest`, `gateway`, `hub`, `store`, `tls`, `validate`.
+//! close their sockets), `rest`, `gateway`, `hub`, `calls` (call state and signalling), `store`, `tls`,
+//! `validate`.
 
 pub mod accounts;
 pub mod app;
+pub mod calls;
 pub mod cli;
 pub mod config;
 pub mod credentials;

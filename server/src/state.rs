@@ -8,6 +8,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
+use crate::calls::Calls;
 use crate::config::Config;
 use crate::error::AppError;
 use crate::files::Files;
@@ -37,6 +38,8 @@ pub struct AppState {
     pub sockets: TaskTracker,
     /// Uploads in progress and stored content.
     pub files: Arc<Files>,
+    /// Calls ringing or in progress.
+    pub calls: Arc<Calls>,
 }
 
 /// The brakes, keyed by account, client address or user.
@@ -96,9 +99,12 @@ impl AppState {
             health,
         )?;
         let files = Files::open(&config).map_err(crate::files::io_error)?;
+        let store: Arc<dyn Store> = Arc::new(store);
+        let calls = Calls::new(hub.clone(), store.clone(), config.calls.clone());
         Ok(Self {
             files: Arc::new(files),
-            store: Arc::new(store),
+            calls: Arc::new(calls),
+            store,
             hub,
             hasher: Hasher::start(config.throttle.hashing_threads)?,
             guards: Arc::new(Guards::new(&config)),

@@ -139,6 +139,41 @@ pub fn client_id(raw: &[u8]) -> Result<(), AppError> {
     Ok(())
 }
 
+/// Longest SDP relayed for a call, in bytes (a video offer with every codec is ~6 KiB).
+pub const MAX_SDP_BYTES: usize = 32 * 1024;
+/// Longest ICE candidate line or `mid`, in bytes.
+pub const MAX_CANDIDATE_BYTES: usize = 1024;
+
+/// Call signalling the server relays: a body, and text bounded in bytes.
+pub fn call_signal(signal: &wire::CallSignal) -> Result<(), AppError> {
+    use wire::call_signal::Body;
+    let too_large =
+        |what: &str, limit: usize| Err(AppError::TooLarge(format!("{what} is over {limit} bytes")));
+    match &signal.body {
+        None => Err(AppError::BadRequest("call signal has no body".into())),
+        Some(Body::Description(description)) => {
+            if description.kind() == wire::SdpKind::Unspecified {
+                return Err(AppError::BadRequest(
+                    "an SDP is an offer or an answer".into(),
+                ));
+            }
+            if description.sdp.len() > MAX_SDP_BYTES {
+                return too_large("the SDP", MAX_SDP_BYTES);
+            }
+            Ok(())
+        }
+        Some(Body::Candidate(candidate)) => {
+            if candidate.candidate.len() > MAX_CANDIDATE_BYTES
+                || candidate.sdp_mid.len() > MAX_CANDIDATE_BYTES
+            {
+                return too_large("the ICE candidate", MAX_CANDIDATE_BYTES);
+            }
+            Ok(())
+        }
+        Some(Body::MediaState(_)) => Ok(()),
+    }
+}
+
 /// At most `limit` distinct user ids.
 pub fn user_ids(raw: &[i64], limit: usize) -> Result<Vec<i64>, AppError> {
     let mut ids = raw.to_vec();
@@ -171,6 +206,9 @@ pub fn content(raw: &[u8], limits: &Limits) -> Result<Checked, AppError> {
         Some(Kind::System(_)) => Err(AppError::BadRequest(
             "system notices are written by the server only".into(),
         )),
+        Some(Kind::CallLog(_)) => Err(AppError::BadRequest(
+            "call records are written by the server only".into(),
+        )),
         Some(Kind::Text(text)) => {
             let chars = text.body.chars().count();
             if text.body.trim().is_empty() {
@@ -191,11 +229,16 @@ pub fn content(raw: &[u8], limits: &Limits) -> Result<Checked, AppError> {
         Some(Kind::Image(image)) => {
             preview(&image.preview)?;
             shown_file_name_or_empty(&image.name)?;
-            attachments(&image.file_id, image.size, &image.thumbnail_id)
+            attachments(
+                &image.file_id,
+                image.size,
+                Some("image"),
+                &image.thumbnail_id,
+            )
         }
         Some(Kind::File(file)) => {
             file_name(&file.name)?;
-            attachments(&file.file_id, file.size, "")
+            attachments(&file.file_id, file.size, None, "")
         }
         Some(Kind::Voice(voice)) => {
             if voice.waveform.len() > files::MAX_WAVEFORM_BARS {
@@ -204,16 +247,21 @@ pub fn content(raw: &[u8], limits: &Limits) -> Result<Checked, AppError> {
                     files::MAX_WAVEFORM_BARS
                 )));
             }
-            attachments(&voice.file_id, voice.size, "")
+            attachments(&voice.file_id, voice.size, Some("audio"), "")
         }
         Some(Kind::Video(video)) => {
             preview(&video.preview)?;
             shown_file_name_or_empty(&video.name)?;
-            attachments(&video.file_id, video.size, &video.thumbnail_id)
+            attachments(
+                &video.file_id,
+                video.size,
+                Some("video"),
+                &video.thumbnail_id,
+            )
         }
         Some(Kind::Sticker(sticker)) => Ok(Checked {
             recalls: None,
-            files: vec![file_ref(&sticker.file_id, None)?],
+            files: vec![file_ref(&sticker.file_id, None, Some("image"))?],
         }),
         _ => Ok(Checked::default()),
     }
@@ -232,18 +280,29 @@ fn preview(bytes: &[u8]) -> Result<(), AppError> {
 }
 
 /// A file a message names, with the size it states.
-fn file_ref(file_id: &str, size: Option<u64>) -> Result<FileRef, AppError> {
+fn file_ref(
+    file_id: &str,
+    size: Option<u64>,
+    family: Option<&'static str>,
+) -> Result<FileRef, AppError> {
     Ok(FileRef {
         file_id: object_id(file_id, "file")?,
         size,
+        family,
     })
 }
 
-/// The files of an attachment: the file itself, and its thumbnail when it has one.
-fn attachments(file_id: &str, size: u64, thumbnail_id: &str) -> Result<Checked, AppError> {
-    let mut files = vec![file_ref(file_id, Some(size))?];
+/// The files of an attachment: the file itself (of `family`, when it is shown as media),
+/// and its thumbnail (a picture) when it has one.
+fn attachments(
+    file_id: &str,
+    size: u64,
+    family: Option<&'static str>,
+    thumbnail_id: &str,
+) -> Result<Checked, AppError> {
+    let mut files = vec![file_ref(file_id, Some(size), family)?];
     if !thumbnail_id.is_empty() {
-        files.push(file_ref(thumbnail_id, None)?);
+        files.push(file_ref(thumbnail_id, None, Some("image"))?);
     }
     Ok(Checked {
         recalls: None,

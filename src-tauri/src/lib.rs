@@ -18,7 +18,7 @@ use std::path::PathBuf;
 use tauri::Manager;
 use tauri_plugin_window_state::StateFlags;
 
-use crate::commands::{chat, files, session};
+use crate::commands::{calls, chat, files, session};
 use crate::state::Desktop;
 
 /// `--profile NAME` (or `FLINT_PROFILE_DIR` for tests) picks a separate data folder, so two
@@ -90,6 +90,11 @@ pub fn run() {
             session::set_preferences,
             session::devices,
             session::sign_out_device,
+            calls::start_call,
+            calls::accept_call,
+            calls::hang_up,
+            calls::set_call_media,
+            calls::current_call,
             chat::conversations,
             chat::conversation,
             chat::messages,

@@ -19,6 +19,7 @@ fn body(message: &MessageView) -> String {
         Preview::Image => "🖼".into(),
         Preview::Voice(ms) => format!("🎤 {}\"", ms.div_ceil(1000)),
         Preview::Video => "🎬".into(),
+        Preview::Call(_) => "📞".into(),
         Preview::Unsupported(kind) => format!("[{kind}]"),
     }
 }

@@ -113,6 +113,10 @@ pub fn texts(messages: &[MessageView]) -> Vec<String> {
             ContentView::Image { .. } => "[image]".into(),
             ContentView::Voice { .. } => "[voice]".into(),
             ContentView::Video { .. } => "[video]".into(),
+            ContentView::Call { outcome, .. } => {
+                let name = serde_json::to_value(outcome).expect("outcomes serialise");
+                format!("[call {}]", name.as_str().unwrap_or_default())
+            }
             ContentView::Unsupported { kind } => format!("[unsupported {kind}]"),
         })
         .collect()

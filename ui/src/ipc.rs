@@ -3,7 +3,8 @@
 
 use flint_proto::api::{Device, User};
 use flint_proto::ipc::{
-    ConnectionState, ConversationView, Event, MemberView, MessageView, Preferences, StagedFile,
+    CallKind, CallView, ConnectionState, ConversationView, Event, MemberView, MessageView,
+    Preferences, StagedFile,
 };
 use flint_proto::{ErrorBody, ErrorCode};
 use serde::de::DeserializeOwned;
@@ -243,6 +244,67 @@ pub async fn set_pinned(conversation_id: i64, pinned: bool) -> Reply<()> {
         },
     )
     .await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StartCallArgs {
+    conversation_id: i64,
+    kind: CallKind,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallArgs<'a> {
+    call_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CallMediaArgs<'a> {
+    call_id: &'a str,
+    muted: bool,
+    camera_off: bool,
+}
+
+/// Calls the other member of a direct conversation.
+pub async fn start_call(conversation_id: i64, kind: CallKind) -> Reply<CallView> {
+    call(
+        "start_call",
+        &StartCallArgs {
+            conversation_id,
+            kind,
+        },
+    )
+    .await
+}
+
+/// Accepts the call ringing here.
+pub async fn accept_call(call_id: &str) -> Reply<()> {
+    call("accept_call", &CallArgs { call_id }).await
+}
+
+/// Declines, cancels or hangs up a call.
+pub async fn hang_up(call_id: &str) -> Reply<()> {
+    call("hang_up", &CallArgs { call_id }).await
+}
+
+/// Mutes the microphone or turns the camera off.
+pub async fn set_call_media(call_id: &str, muted: bool, camera_off: bool) -> Reply<()> {
+    call(
+        "set_call_media",
+        &CallMediaArgs {
+            call_id,
+            muted,
+            camera_off,
+        },
+    )
+    .await
+}
+
+/// The call on this device (in progress, or the last one).
+pub async fn current_call() -> Reply<Option<CallView>> {
+    call("current_call", &NoArgs {}).await
 }
 
 /// Mutes or unmutes a conversation.

@@ -117,6 +117,13 @@ fn describe(message: &MessageView) -> String {
         ContentView::Image { width, height, .. } => format!("[image {width}×{height}]"),
         ContentView::Voice { duration_ms, .. } => format!("[voice {} s]", duration_ms / 1000),
         ContentView::Video { duration_ms, .. } => format!("[video {} s]", duration_ms / 1000),
+        ContentView::Call {
+            kind,
+            outcome,
+            duration_ms,
+        } => {
+            format!("[{kind:?} call: {outcome:?}, {} s]", duration_ms / 1000)
+        }
         ContentView::Unsupported { kind } => format!("[{kind}: not supported here yet]"),
     }
 }

@@ -3,6 +3,7 @@
 //! `outbox`) reads state, asks these, and carries out the answer; the tables in each module's
 //! tests pin the behaviour down.
 
+pub mod call;
 pub mod outbox;
 pub mod receipts;
 pub mod reconnect;

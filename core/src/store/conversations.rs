@@ -346,3 +346,18 @@ pub fn is_member(conn: &Connection, conversation_id: i64) -> Result<bool> {
         .optional()?
         .unwrap_or(false))
 }
+
+/// The other member of the direct conversation `conversation_id` (`None` for a group, or a
+/// conversation not known here).
+pub fn direct_peer(conn: &Connection, conversation_id: i64, me: i64) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT m.user_id FROM conversations c JOIN members m ON m.conversation_id = c.id
+             WHERE c.id = ?1 AND c.kind = ?2 AND c.is_member AND m.user_id != ?3",
+        )?
+        .query_row(
+            params![conversation_id, wire::ConversationKind::Direct as i32, me],
+            |row| row.get(0),
+        )
+        .optional()?)
+}

@@ -57,6 +57,11 @@ pub fn decode_content(bytes: &[u8]) -> ContentView {
             duration_ms: video.duration_ms,
             size: video.size,
         },
+        Some(Kind::CallLog(log)) => ContentView::Call {
+            kind: log.media().into(),
+            outcome: log.outcome().into(),
+            duration_ms: log.duration_ms,
+        },
         Some(Kind::Sticker(_)) => unsupported("sticker"),
         Some(Kind::Card(_)) => unsupported("card"),
         Some(Kind::MergedForward(_)) => unsupported("merged_forward"),

@@ -100,9 +100,18 @@ async fn try_proof(
     let Some((start, end)) = created.proof else {
         return Ok(None);
     };
+    // The upload's id (fresh, chosen by the server) comes first: knowing the content's hash
+    // is not enough to answer, even when the range is the whole file.
+    let salt = created
+        .location
+        .path_segments()
+        .and_then(|mut segments| segments.next_back())
+        .unwrap_or_default()
+        .as_bytes()
+        .to_vec();
     let digest = blocking(path, move |file| {
         file.seek(SeekFrom::Start(start))?;
-        hash(file, end.saturating_sub(start) + 1)
+        hash_salted(&salt, file, end.saturating_sub(start) + 1)
     })
     .await?;
     match service.prove(&created.location, &hex::encode(digest)).await {
@@ -181,7 +190,13 @@ async fn blocking<T: Send + 'static>(
 
 /// SHA-256 of the next `limit` bytes (or to the end).
 fn hash(file: &mut std::fs::File, limit: u64) -> std::io::Result<[u8; 32]> {
+    hash_salted(&[], file, limit)
+}
+
+/// SHA-256 of `salt` followed by the next `limit` bytes (or to the end).
+fn hash_salted(salt: &[u8], file: &mut std::fs::File, limit: u64) -> std::io::Result<[u8; 32]> {
     let mut hasher = Sha256::new();
+    hasher.update(salt);
     std::io::copy(&mut file.take(limit), &mut hasher)?;
     Ok(hasher.finalize().into())
 }

@@ -169,9 +169,12 @@ async fn read_loop(
             Ok(Err(close)) => return close,
             Err(_) => return close_frame(close_code::POLICY, "authentication timed out"),
         };
-    let online = state
-        .hub
-        .register(session.user_id, &token_hash, frames.clone());
+    let online = state.hub.register(
+        session.user_id,
+        &session.device_id,
+        &token_hash,
+        frames.clone(),
+    );
     // A session ended between the check and the registration was revoked while no socket of
     // it was in the hub: look once more now that this one is.
     match state
@@ -182,6 +185,7 @@ async fn read_loop(
         Ok(Some(_)) => {}
         _ => return close_frame(close_code::POLICY, "session ended"),
     }
+    state.calls.connected(session.user_id, &session.device_id);
     let mut dispatcher = Dispatcher::new(session, state.clone());
     let mut heard = Instant::now();
     let mut touched = Instant::now();

@@ -6,6 +6,7 @@ use std::time::Instant;
 use flint_proto::wire::{self, push, request, response};
 use tracing::Instrument;
 
+use crate::calls::rules::Party;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::store::{ConversationId, NewMessage, Session, UserId};
@@ -98,11 +99,47 @@ impl Dispatcher {
             request::Body::LeaveGroup(leave) => self.leave_group(leave).await,
             request::Body::GetConversation(get) => self.get_conversation(get).await,
             request::Body::ListConversations(list) => self.list_conversations(list).await,
+            request::Body::CallInvite(invite) => self.call_invite(invite).await,
+            request::Body::CallAction(action) => self.call_action(action).await,
+            request::Body::CallSignal(signal) => self.call_signal(signal),
         }
     }
 
     fn me(&self) -> UserId {
         self.session.user_id
+    }
+
+    /// This device as a call participant.
+    fn party(&self) -> Party {
+        Party {
+            user_id: self.session.user_id,
+            device_id: self.session.device_id.clone(),
+        }
+    }
+
+    async fn call_invite(&self, invite: wire::CallInvite) -> Answer {
+        let media = invite.media();
+        let started = self
+            .state
+            .calls
+            .invite(self.party(), invite.conversation_id, media)
+            .await?;
+        Ok(response::Result::CallStarted(started))
+    }
+
+    async fn call_action(&self, action: wire::CallAction) -> Answer {
+        let verb = action.verb();
+        self.state
+            .calls
+            .act(self.party(), &action.call_id, verb)
+            .await?;
+        ok()
+    }
+
+    fn call_signal(&self, signal: wire::CallSignal) -> Answer {
+        validate::call_signal(&signal)?;
+        self.state.calls.signal(&self.party(), signal)?;
+        ok()
     }
 
     async fn send(&self, send: wire::SendMessage) -> Answer {

@@ -116,6 +116,11 @@ pub struct FileRef {
     pub file_id: String,
     /// The size the message states, which must be the file's (`None` for a thumbnail).
     pub size: Option<u64>,
+    /// The type family the content must be of (`image` for a picture or a thumbnail,
+    /// `audio` for a voice clip, `video` for a video), as sniffed at upload; `None` for any
+    /// file. A 2 GiB archive sent as a "picture" would be downloaded by every recipient to
+    /// make a thumbnail.
+    pub family: Option<&'static str>,
 }
 
 /// Content held once per SHA-256, as sniffed when it arrived.

@@ -289,6 +289,83 @@ async fn instant_re_upload_needs_a_proof_of_possession() {
 }
 
 #[tokio::test]
+async fn a_small_file_is_not_granted_for_its_hash_alone() {
+    let mut f = Files::start(|_| {}).await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("note");
+    // Smaller than the proof range: the range is the whole file, and its plain SHA-256 is
+    // the hash anyone may know.
+    let sha = random_file(&path, 4096, 11);
+    let first = f.alice.upload(&path, "note.txt").await.unwrap();
+    sent_ok(
+        f.alice
+            .send(f.direct, file_message(&first, "note.txt", 4096))
+            .await,
+    );
+    let created = f.bob.service.create(4096, "note.txt", &sha).await.unwrap();
+    let (start, end) = created.proof.expect("the server offers a proof");
+    assert_eq!((start, end), (0, 4095), "the range is the whole file");
+    let hash_alone = f
+        .bob
+        .service
+        .prove(&created.location, &hex::encode(sha))
+        .await;
+    assert_eq!(hash_alone.unwrap_err().code(), ErrorCode::Forbidden);
+    // With the bytes, the instant upload still works.
+    let mut resume = Resume::default();
+    let uploaded = transfer::upload(
+        &f.bob.service,
+        &path,
+        "mine.txt",
+        &mut resume,
+        &mut |_, _, _| {},
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    assert!(uploaded.instant);
+}
+
+#[tokio::test]
+async fn a_file_shown_as_a_picture_voice_or_video_must_be_one() {
+    let mut f = Files::start(|_| {}).await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("archive.bin");
+    random_file(&path, 100_000, 5);
+    let id = f.alice.upload(&path, "archive.bin").await.unwrap();
+    let image = Kind::Image(wire::Image {
+        file_id: id.clone(),
+        width: 640,
+        height: 480,
+        size: 100_000,
+        ..Default::default()
+    });
+    let voice = Kind::Voice(wire::Voice {
+        file_id: id.clone(),
+        duration_ms: 1000,
+        size: 100_000,
+        ..Default::default()
+    });
+    let video = Kind::Video(wire::Video {
+        file_id: id.clone(),
+        size: 100_000,
+        ..Default::default()
+    });
+    for kind in [image, voice, video] {
+        assert_eq!(
+            refused(f.alice.send(f.direct, kind).await),
+            ErrorCode::BadRequest
+        );
+    }
+    // As a file it goes.
+    sent_ok(
+        f.alice
+            .send(f.direct, file_message(&id, "archive.bin", 100_000))
+            .await,
+    );
+}
+
+#[tokio::test]
 async fn bad_files_are_refused_clearly_and_nothing_is_half_stored() {
     let mut f = Files::start(|config| {
         config.files.max_file_bytes = 1 << 20;

@@ -5,6 +5,7 @@
 mod abuse;
 mod bad_input;
 mod budgets;
+mod calls;
 mod chat;
 mod devices;
 mod durability;
@@ -39,6 +40,11 @@ impl Pair {
     pub async fn start() -> Self {
         let data = TempDir::new().unwrap();
         let server = TestServer::start(test_config(data.path())).await;
+        Self::with_server(server, data).await
+    }
+
+    /// Signs both users in on `server` (whose data folder is `data`).
+    pub async fn with_server(server: TestServer, data: TempDir) -> Self {
         let alice = TestClient::register(&server.url(), "alice").await;
         let bob = TestClient::register(&server.url(), "bob").await;
         let conversation = alice.open_direct(bob.me().id).await.unwrap();

@@ -12,6 +12,7 @@ use leptos_icons::Icon;
 
 use crate::components::attachment;
 use crate::components::avatar::Avatar;
+use crate::components::call::{call_kind_key, call_outcome_text, CallButtons};
 use crate::components::composer::Composer;
 use crate::components::conversation_list::notice_text;
 use crate::components::staging::StagingSheet;
@@ -237,6 +238,9 @@ pub fn ChatPane() -> impl IntoView {
                         </Show>
                     </div>
                     <div class="chat-actions">
+                        <Show when=move || current.get().is_some_and(|c| c.kind == ConversationKind::Direct)>
+                            <CallButtons conversation_id=Signal::derive(move || current.get().map(|c| c.id))/>
+                        </Show>
                         <ConversationSwitches current=current/>
                         <button id="members-toggle" class="icon-btn" title=move || tr("members.title")
                             aria-label=move || tr("members.title") aria-pressed=move || live.drawer.get().to_string()
@@ -366,6 +370,15 @@ fn MessageRow(item: Item) -> impl IntoView {
         | ContentView::Voice { .. }
         | ContentView::Video { .. } => attachment::bubble(message, item.locale)
             .unwrap_or_else(|| view! { <div class="bubble"></div> }.into_any()),
+        ContentView::Call {
+            kind,
+            outcome,
+            duration_ms,
+        } => {
+            let what = tr(call_kind_key(kind));
+            let how = call_outcome_text(outcome, duration_ms, tr);
+            view! { <div class="bubble call-log">"📞 "{what}" · "{how}</div> }.into_any()
+        }
         ContentView::Unsupported { kind } => {
             view! { <div class="bubble unsupported">{tr("chat.unsupported")}" ("{kind}")"</div> }
                 .into_any()
@@ -378,7 +391,7 @@ fn MessageRow(item: Item) -> impl IntoView {
     let show_sender = item.head && !own;
     let sender = item.sender.clone();
     let failed = (status == MessageStatus::Failed).then(|| {
-        let reason = tr(failure_key(message.failure));
+        let reason = tr(failure_key(message.failure, &message.content));
         view! { <FailedNote local_id reason locale=item.locale/> }
     });
     view! {
@@ -403,9 +416,11 @@ fn MessageRow(item: Item) -> impl IntoView {
 }
 
 /// The words for why a message was not sent.
-fn failure_key(failure: Option<ErrorCode>) -> &'static str {
+fn failure_key(failure: Option<ErrorCode>, content: &ContentView) -> &'static str {
+    let text = matches!(content, ContentView::Text { .. });
     match failure {
-        Some(ErrorCode::TooLarge) => "failed.too_large",
+        Some(ErrorCode::TooLarge) if text => "failed.too_large",
+        Some(ErrorCode::TooLarge) => "failed.file_too_large",
         Some(ErrorCode::Forbidden | ErrorCode::NotFound) => "failed.forbidden",
         Some(ErrorCode::BadRequest) => "failed.invalid",
         Some(ErrorCode::QuotaExceeded) => "failed.quota",

@@ -5,6 +5,7 @@ use leptos::prelude::*;
 use leptos_icons::Icon;
 
 use crate::components::avatar::Avatar;
+use crate::components::call::call_kind_key;
 use crate::i18n::{self, use_tr, Locale};
 use crate::state::Live;
 use crate::time;
@@ -18,6 +19,7 @@ pub fn preview(message: &MessageView, tr: impl Fn(&'static str) -> &'static str)
         Preview::Image => format!("[{}]", tr("preview.image")),
         Preview::Voice(ms) => format!("[{}] {}\"", tr("preview.voice"), ms.div_ceil(1000)),
         Preview::Video => format!("[{}]", tr("preview.video")),
+        Preview::Call(kind) => format!("[{}]", tr(call_kind_key(kind))),
         Preview::Unsupported(kind) => format!("[{kind}]"),
     }
 }

@@ -2,6 +2,7 @@
 
 pub mod attachment;
 pub mod avatar;
+pub mod call;
 pub mod chat;
 pub mod composer;
 pub mod conversation_list;

@@ -9,6 +9,7 @@ use leptos_icons::Icon;
 
 use crate::app::Dark;
 use crate::components::avatar::Avatar;
+use crate::components::call::CallOverlay;
 use crate::components::chat::ChatPane;
 use crate::components::conversation_list::ConversationList;
 use crate::components::new_chat::NewChat;
@@ -105,6 +106,7 @@ pub fn MainView() -> impl IntoView {
             <Show when=move || live.profile.get()>
                 <ProfilePanel/>
             </Show>
+            <CallOverlay/>
         </div>
     }
 }

@@ -10,7 +10,7 @@ pub mod window;
 use std::collections::HashMap;
 
 use flint_proto::ipc::{
-    ConnectionState, ConversationView, Event, MemberView, MessageView, StagedFile,
+    CallView, ConnectionState, ConversationView, Event, MemberView, MessageView, StagedFile,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -55,6 +55,8 @@ pub struct Live {
     pub staged: RwSignal<Vec<StagedFile>>,
     /// The picture open in the viewer (a message's local id).
     pub viewer: RwSignal<Option<i64>>,
+    /// The call on this device (an ended one shows until the user dismisses it).
+    pub call: RwSignal<Option<CallView>>,
 }
 
 impl Default for Live {
@@ -75,6 +77,7 @@ impl Default for Live {
             uploads: RwSignal::new(HashMap::new()),
             staged: RwSignal::new(Vec::new()),
             viewer: RwSignal::new(None),
+            call: RwSignal::new(None),
         }
     }
 }
@@ -170,6 +173,7 @@ impl Live {
                 }
             }),
             Event::FilesStaged { files } => self.staged.set(files),
+            Event::CallChanged { call } => self.call.set(Some(call)),
         }
     }
 

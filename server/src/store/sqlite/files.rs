@@ -229,6 +229,15 @@ pub(super) fn attach(
     for reference in files {
         let found =
             file(ctx.conn, sender_id, &reference.file_id)?.ok_or(StoreError::NotFound("file"))?;
+        if let Some(family) = reference.family {
+            let of_family = found.blob.mime.split('/').next() == Some(family);
+            if !of_family {
+                return Err(StoreError::Invalid(format!(
+                    "the message shows the file as {family}, but it is {}",
+                    found.blob.mime
+                )));
+            }
+        }
         if reference.size.is_some_and(|size| size != found.blob.size) {
             return Err(StoreError::Invalid(format!(
                 "the message says the file has {} bytes; it has {}",

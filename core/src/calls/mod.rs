@@ -1,0 +1,386 @@
+//! The call on this device: placing, answering, declining and hanging up over the IM socket,
+//! the server's news applied as `rules::call` decides, and signalling handed between the
+//! server and the media session. Media themselves (WebRTC) sit behind [`MediaEngine`], so
+//! the signalling runs and is tested without devices, and the app plugs its engine in.
+//!
+//! One call at a time per device: the server answers busy to a second one.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use flint_proto::ipc::{CallKind, CallOutcome, CallView, Event, MediaFlags};
+use flint_proto::wire::{self, call_signal, call_update, request, response, CallVerb};
+use tokio::sync::mpsc;
+
+use crate::error::{Error, Result};
+use crate::link::unexpected;
+use crate::rules::call::{self as rules, Media};
+use crate::shared::Shared;
+use crate::store::now_ms;
+
+/// What a media session reports to the call.
+#[derive(Debug)]
+pub enum MediaNews {
+    /// Signalling for the other side (an SDP, a candidate, media flags).
+    Signal(call_signal::Body),
+    /// Media flow both ways.
+    Up,
+    /// Media could not be set up or broke down.
+    Failed(String),
+}
+
+/// How to set up the media of one answered call.
+pub struct MediaSetup {
+    /// Audio or video.
+    pub kind: CallKind,
+    /// This side makes the SDP offer (the caller).
+    pub offerer: bool,
+    /// STUN and TURN servers handed out by the server for this call.
+    pub ice_servers: Vec<wire::IceServer>,
+    /// Where the session reports.
+    pub news: mpsc::UnboundedSender<MediaNews>,
+}
+
+/// Makes a media session for each answered call.
+pub trait MediaEngine: Send + Sync {
+    /// Starts setting up media; signalling and state come back on `setup.news`.
+    fn start(&self, setup: MediaSetup) -> Result<Box<dyn MediaSession>>;
+}
+
+/// The media of one call.
+pub trait MediaSession: Send + Sync {
+    /// Signalling from the other side.
+    fn signal(&self, body: call_signal::Body);
+    /// Mutes or unmutes the microphone, turns the camera off or on.
+    fn set_flags(&self, flags: MediaFlags);
+    /// Stops everything: devices, sockets, threads.
+    fn stop(&self);
+}
+
+/// The call in progress on this device, if any.
+struct Live {
+    id: Vec<u8>,
+    view: CallView,
+    ice_servers: Vec<wire::IceServer>,
+    media: Option<Box<dyn MediaSession>>,
+}
+
+/// The device's call, and the engine its media come from.
+#[derive(Default)]
+pub struct Calls {
+    live: Mutex<Option<Live>>,
+    engine: Mutex<Option<Arc<dyn MediaEngine>>>,
+}
+
+impl Calls {
+    fn live(&self) -> MutexGuard<'_, Option<Live>> {
+        self.live
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Uses `engine` for the media of calls answered from now on.
+    pub fn set_engine(&self, engine: Arc<dyn MediaEngine>) {
+        *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = Some(engine);
+    }
+
+    fn engine(&self) -> Option<Arc<dyn MediaEngine>> {
+        self.engine
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// The call on this device: the one in progress, or else the last one (ended).
+    pub fn last(&self) -> Option<CallView> {
+        self.live().as_ref().map(|live| live.view.clone())
+    }
+
+    /// The call on this device, if one is in progress.
+    pub fn current(&self) -> Option<CallView> {
+        self.live()
+            .as_ref()
+            .filter(|live| !rules::is_over(&live.view))
+            .map(|live| live.view.clone())
+    }
+}
+
+/// Places a call in the direct conversation `conversation_id`.
+pub async fn start(shared: &Arc<Shared>, conversation_id: i64, kind: CallKind) -> Result<CallView> {
+    if shared.calls.current().is_some() {
+        return Err(Error::Server {
+            code: flint_proto::ErrorCode::Busy,
+            message: "a call is already in progress on this device".into(),
+            retry_after_ms: 0,
+        });
+    }
+    let me = shared.me_id();
+    let conversation = shared
+        .store
+        .call(move |conn| crate::store::conversations::direct_peer(conn, conversation_id, me))
+        .await?;
+    let peer_id = conversation.ok_or(Error::NotFound("conversation"))?;
+    let link = shared.current_link()?;
+    let invite = request::Body::CallInvite(wire::CallInvite {
+        conversation_id,
+        media: wire::CallMedia::from(kind) as i32,
+    });
+    let started = match link.request(invite).await? {
+        response::Result::CallStarted(started) => started,
+        other => return Err(unexpected(&other)),
+    };
+    let view = rules::outgoing(
+        hex::encode(&started.call_id),
+        conversation_id,
+        peer_id,
+        kind,
+    );
+    *shared.calls.live() = Some(Live {
+        id: started.call_id,
+        view: view.clone(),
+        ice_servers: started.ice_servers,
+        media: None,
+    });
+    shared.emit(Event::CallChanged { call: view.clone() });
+    Ok(view)
+}
+
+/// Accepts the ringing call `call_id` on this device.
+pub async fn accept(shared: &Shared, call_id: &str) -> Result<()> {
+    act(shared, call_id, CallVerb::Accept).await
+}
+
+/// Declines, cancels or hangs up the call `call_id`: it ends here at once, and the server
+/// tells the other side (if the link is down, the server's reconnect grace ends it there).
+pub async fn hang_up(shared: &Shared, call_id: &str) -> Result<()> {
+    let ended = {
+        let mut live = shared.calls.live();
+        match live.as_mut().filter(|l| l.view.call_id == call_id) {
+            Some(live) => {
+                let outcome = rules::hang_up_outcome(&live.view);
+                let verb = if outcome == CallOutcome::Declined {
+                    CallVerb::Decline
+                } else {
+                    CallVerb::HangUp
+                };
+                let media = rules::end(&mut live.view, outcome);
+                Some((verb, carry(live, media), live.view.clone()))
+            }
+            None => None,
+        }
+    };
+    let Some((verb, stopped, view)) = ended else {
+        return Err(Error::NotFound("call"));
+    };
+    drop(stopped);
+    shared.emit(Event::CallChanged { call: view });
+    act(shared, call_id, verb).await
+}
+
+/// Mutes the microphone or turns the camera off (and tells the other side).
+pub async fn set_flags(
+    shared: &Shared,
+    call_id: &str,
+    muted: bool,
+    camera_off: bool,
+) -> Result<()> {
+    let (id, view) = {
+        let mut live = shared.calls.live();
+        let live = live
+            .as_mut()
+            .filter(|l| l.view.call_id == call_id && !rules::is_over(&l.view))
+            .ok_or(Error::NotFound("call"))?;
+        live.view.local.muted = muted;
+        live.view.local.camera_off = camera_off || live.view.kind == CallKind::Audio;
+        if let Some(media) = &live.media {
+            media.set_flags(live.view.local);
+        }
+        (live.id.clone(), live.view.clone())
+    };
+    shared.emit(Event::CallChanged { call: view.clone() });
+    let state = call_signal::Body::MediaState(wire::MediaState {
+        muted: view.local.muted,
+        camera_off: view.local.camera_off,
+        sharing_screen: view.local.sharing_screen,
+    });
+    send_signal(shared, id, state).await
+}
+
+async fn act(shared: &Shared, call_id: &str, verb: CallVerb) -> Result<()> {
+    let id = hex::decode(call_id).map_err(|_| Error::Invalid("not a call id".into()))?;
+    let action = request::Body::CallAction(wire::CallAction {
+        call_id: id,
+        verb: verb as i32,
+    });
+    match shared.current_link()?.request(action).await? {
+        response::Result::Ok(_) => Ok(()),
+        other => Err(unexpected(&other)),
+    }
+}
+
+async fn send_signal(shared: &Shared, call_id: Vec<u8>, body: call_signal::Body) -> Result<()> {
+    let signal = request::Body::CallSignal(wire::CallSignal {
+        call_id,
+        body: Some(body),
+    });
+    match shared.current_link()?.request(signal).await? {
+        response::Result::Ok(_) => Ok(()),
+        other => Err(unexpected(&other)),
+    }
+}
+
+/// Applies the server's news about a call (from a push).
+pub fn apply(shared: &Arc<Shared>, update: wire::CallUpdate) {
+    let Some(body) = update.body else {
+        return;
+    };
+    let call_id = hex::encode(&update.call_id);
+    let changed = {
+        let mut live = shared.calls.live();
+        if let call_update::Body::Ringing(ringing) = &body {
+            // A call already here (this one again, or another in progress) keeps its place.
+            let taken = live
+                .as_ref()
+                .is_some_and(|l| l.view.call_id == call_id || !rules::is_over(&l.view));
+            if taken {
+                return;
+            }
+            let view = rules::incoming(call_id, update.conversation_id, ringing);
+            *live = Some(Live {
+                id: update.call_id,
+                view: view.clone(),
+                ice_servers: ringing.ice_servers.clone(),
+                media: None,
+            });
+            Some(view)
+        } else {
+            match live.as_mut().filter(|l| l.view.call_id == call_id) {
+                None => None,
+                Some(current) => match body {
+                    call_update::Body::Signal(signal) => receive_signal(current, signal),
+                    body => {
+                        let device = &shared.params.device_id;
+                        let media = rules::apply(&mut current.view, device, &body, now_ms());
+                        let stopped = carry(current, media);
+                        if matches!(media, Media::Start { .. }) {
+                            start_media(shared, current);
+                        }
+                        drop(stopped);
+                        Some(current.view.clone())
+                    }
+                },
+            }
+        }
+    };
+    if let Some(call) = changed {
+        shared.emit(Event::CallChanged { call });
+    }
+}
+
+/// The other side's signalling: media state changes the view; the rest goes to media.
+fn receive_signal(live: &mut Live, signal: wire::CallSignal) -> Option<CallView> {
+    match signal.body? {
+        call_signal::Body::MediaState(state) => {
+            live.view.remote = MediaFlags {
+                muted: state.muted,
+                camera_off: state.camera_off,
+                sharing_screen: state.sharing_screen,
+            };
+            Some(live.view.clone())
+        }
+        body => {
+            if let Some(media) = &live.media {
+                media.signal(body);
+            }
+            None
+        }
+    }
+}
+
+/// Stops media when `media` says so; the session is handed back to be dropped outside the
+/// lock.
+fn carry(live: &mut Live, media: Media) -> Option<Box<dyn MediaSession>> {
+    if media != Media::Stop {
+        return None;
+    }
+    let session = live.media.take();
+    if let Some(session) = &session {
+        session.stop();
+    }
+    session
+}
+
+/// Starts the media session of an answered call, and a task that relays what it reports.
+fn start_media(shared: &Arc<Shared>, live: &mut Live) {
+    let offerer = live.view.outgoing;
+    let Some(engine) = shared.calls.engine() else {
+        tracing::info!("no media engine: the call stays without media");
+        return;
+    };
+    let (news, mut reports) = mpsc::unbounded_channel();
+    let setup = MediaSetup {
+        kind: live.view.kind,
+        offerer,
+        ice_servers: live.ice_servers.clone(),
+        news,
+    };
+    match engine.start(setup) {
+        Ok(session) => live.media = Some(session),
+        Err(error) => {
+            tracing::warn!(%error, "media could not start");
+            return;
+        }
+    }
+    let (shared, id, call_id) = (
+        Arc::clone(shared),
+        live.id.clone(),
+        live.view.call_id.clone(),
+    );
+    tokio::spawn(async move {
+        while let Some(report) = reports.recv().await {
+            match report {
+                MediaNews::Signal(body) => {
+                    if let Err(error) = send_signal(&shared, id.clone(), body).await {
+                        tracing::debug!(%error, "call signalling not sent");
+                    }
+                }
+                MediaNews::Up => media_up(&shared, &call_id),
+                MediaNews::Failed(why) => {
+                    tracing::warn!(%why, "call media failed");
+                    media_failed(&shared, &call_id).await;
+                }
+            }
+        }
+    });
+}
+
+fn media_up(shared: &Shared, call_id: &str) {
+    let view = {
+        let mut live = shared.calls.live();
+        live.as_mut()
+            .filter(|l| l.view.call_id == call_id)
+            .and_then(|l| rules::media_up(&mut l.view).then(|| l.view.clone()))
+    };
+    if let Some(call) = view {
+        shared.emit(Event::CallChanged { call });
+    }
+}
+
+async fn media_failed(shared: &Shared, call_id: &str) {
+    let ended = {
+        let mut live = shared.calls.live();
+        live.as_mut()
+            .filter(|l| l.view.call_id == call_id)
+            .map(|l| {
+                let media = rules::end(&mut l.view, CallOutcome::Failed);
+                (carry(l, media), l.view.clone())
+            })
+    };
+    let Some((stopped, call)) = ended else {
+        return;
+    };
+    drop(stopped);
+    shared.emit(Event::CallChanged { call });
+    if let Err(error) = act(shared, call_id, CallVerb::HangUp).await {
+        tracing::debug!(%error, "hang-up after a media failure not sent");
+    }
+}

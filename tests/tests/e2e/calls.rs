@@ -1,0 +1,273 @@
+//! Call signalling through a real server: every device of the callee rings, the first accept
+//! wins, declined, cancelled, busy, missed after the ring timeout, a participant gone past
+//! the reconnect grace ends the call, and each call leaves one call-log message that syncs.
+
+use flint_core::{Client, ErrorCode};
+use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallView};
+use flint_tests::server::test_config;
+use flint_tests::{texts, until, TestClient, TestServer};
+use tempfile::TempDir;
+
+use crate::{wait_for_count, Pair};
+
+/// Waits until `client`'s call is in `phase`.
+async fn phase_is(client: &Client, phase: CallPhase) -> CallView {
+    until(client, &format!("the call to be {phase:?}"), || async {
+        client.call().filter(|call| call.phase == phase)
+    })
+    .await
+}
+
+/// Waits until `client` is connected and synced.
+async fn online(client: &Client) {
+    until(client, "the client to be online", || async {
+        (*client.connection().borrow() == flint_core::ConnectionState::Online).then_some(())
+    })
+    .await;
+}
+
+fn ended(outcome: CallOutcome) -> CallPhase {
+    CallPhase::Ended { outcome }
+}
+
+/// A pair on a server whose calls ring for `ring_secs` and survive a lost participant for
+/// `grace_secs`.
+async fn pair_with(ring_secs: u64, grace_secs: u64) -> Pair {
+    let data = TempDir::new().unwrap();
+    let mut config = test_config(data.path());
+    config.calls.ring_timeout_secs = ring_secs;
+    config.calls.reconnect_grace_secs = grace_secs;
+    let server = TestServer::start(config).await;
+    Pair::with_server(server, data).await
+}
+
+/// Waits until both sides hold the call's log (and `extra` more messages) and returns its text.
+async fn log_on_both(pair: &Pair, count: usize) -> String {
+    let on_bob = wait_for_count(&pair.bob, pair.conversation_id, count).await;
+    let on_alice = wait_for_count(&pair.alice, pair.conversation_id, count).await;
+    let last = texts(std::slice::from_ref(on_bob.last().unwrap())).remove(0);
+    assert_eq!(
+        texts(std::slice::from_ref(on_alice.last().unwrap()))[0],
+        last
+    );
+    assert!(
+        on_alice.last().unwrap().is_own,
+        "the log is in the caller's name"
+    );
+    last
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_answered_on_one_device_stops_the_other_ringing_and_hangs_up_on_both() {
+    let pair = pair_with(45, 30).await;
+    let bob2 = TestClient::another_device(&pair.server.url(), "bob").await;
+    until(
+        &bob2,
+        "bob's second device to know the conversation",
+        || async {
+            bob2.conversation(pair.conversation_id)
+                .await
+                .unwrap()
+                .map(|_| ())
+        },
+    )
+    .await;
+    let call = pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Video)
+        .await
+        .unwrap();
+    assert_eq!((call.phase, call.outgoing), (CallPhase::Ringing, true));
+    let on_bob = phase_is(&pair.bob, CallPhase::Ringing).await;
+    let on_bob2 = phase_is(&bob2, CallPhase::Ringing).await;
+    assert_eq!(on_bob.call_id, call.call_id);
+    assert_eq!(
+        (on_bob2.kind, on_bob2.peer_id),
+        (CallKind::Video, pair.alice.me().id)
+    );
+
+    pair.bob.accept_call(&call.call_id).await.unwrap();
+    phase_is(&pair.bob, CallPhase::Connecting).await;
+    phase_is(&pair.alice, CallPhase::Connecting).await;
+    phase_is(&bob2, ended(CallOutcome::AnsweredElsewhere)).await;
+    let late = bob2.accept_call(&call.call_id).await.unwrap_err();
+    assert_eq!(late.code(), ErrorCode::Conflict, "{late}");
+
+    pair.alice.hang_up(&call.call_id).await.unwrap();
+    phase_is(&pair.alice, ended(CallOutcome::HungUp)).await;
+    phase_is(&pair.bob, ended(CallOutcome::HungUp)).await;
+    assert_eq!(log_on_both(&pair, 1).await, "[call hung_up]");
+    assert!(pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Audio)
+        .await
+        .is_ok());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn declined_cancelled_and_missed_calls_each_leave_their_log() {
+    let pair = pair_with(1, 30).await;
+    let declined = pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Audio)
+        .await
+        .unwrap();
+    phase_is(&pair.bob, CallPhase::Ringing).await;
+    pair.bob.hang_up(&declined.call_id).await.unwrap();
+    phase_is(&pair.alice, ended(CallOutcome::Declined)).await;
+    assert_eq!(log_on_both(&pair, 1).await, "[call declined]");
+
+    let cancelled = pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Audio)
+        .await
+        .unwrap();
+    phase_is(&pair.bob, CallPhase::Ringing).await;
+    pair.alice.hang_up(&cancelled.call_id).await.unwrap();
+    phase_is(&pair.bob, ended(CallOutcome::Cancelled)).await;
+    assert_eq!(log_on_both(&pair, 2).await, "[call cancelled]");
+
+    // Nobody answers within the (one-second) ring timeout.
+    pair.alice
+        .start_call(pair.conversation_id, CallKind::Video)
+        .await
+        .unwrap();
+    phase_is(&pair.bob, CallPhase::Ringing).await;
+    phase_is(&pair.bob, ended(CallOutcome::Missed)).await;
+    phase_is(&pair.alice, ended(CallOutcome::Missed)).await;
+    assert_eq!(log_on_both(&pair, 3).await, "[call missed]");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callee_in_another_call_is_busy() {
+    let pair = pair_with(45, 30).await;
+    let carol = TestClient::register(&pair.server.url(), "carol").await;
+    online(&carol).await;
+    let with_bob = carol.open_direct(pair.bob.me().id).await.unwrap();
+    let call = pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Audio)
+        .await
+        .unwrap();
+    phase_is(&pair.bob, CallPhase::Ringing).await;
+    until(&carol, "carol to know the conversation", || async {
+        carol.conversation(with_bob.id).await.unwrap().map(|_| ())
+    })
+    .await;
+    let busy = carol
+        .start_call(with_bob.id, CallKind::Audio)
+        .await
+        .unwrap_err();
+    assert_eq!(busy.code(), ErrorCode::Busy, "{busy}");
+    // Bob's ringing call from alice goes on.
+    assert_eq!(pair.bob.call().unwrap().call_id, call.call_id);
+    let on_carol = wait_for_count(&carol, with_bob.id, 1).await;
+    assert_eq!(texts(&on_carol), ["[call busy]"]);
+    let again = pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Audio)
+        .await
+        .unwrap_err();
+    assert_eq!(again.code(), ErrorCode::Busy, "one call at a time: {again}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_participant_gone_past_the_grace_ends_the_call_and_a_quick_return_does_not() {
+    let mut pair = pair_with(45, 3).await;
+    let call = pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Audio)
+        .await
+        .unwrap();
+    phase_is(&pair.bob, CallPhase::Ringing).await;
+    pair.bob.accept_call(&call.call_id).await.unwrap();
+    phase_is(&pair.alice, CallPhase::Connecting).await;
+
+    // A reconnect of the IM socket within the grace leaves the call up.
+    pair.alice.stop().await;
+    pair.alice.restart().await;
+    online(&pair.alice).await;
+    tokio::time::sleep(std::time::Duration::from_secs(4)).await;
+    assert_eq!(pair.bob.call().unwrap().phase, CallPhase::Connecting);
+
+    // Gone for good: the call ends as lost after the grace, with its log.
+    pair.alice.stop().await;
+    phase_is(&pair.bob, ended(CallOutcome::ConnectionLost)).await;
+    let on_bob = wait_for_count(&pair.bob, pair.conversation_id, 1).await;
+    assert_eq!(texts(&on_bob), ["[call connection_lost]"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn outsiders_cannot_touch_a_call_and_nobody_can_forge_a_call_log() {
+    let pair = pair_with(45, 30).await;
+    let call = pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Audio)
+        .await
+        .unwrap();
+    let mallory = TestClient::register(&pair.server.url(), "mallory").await;
+    online(&mallory).await;
+    let session = flint_tests::raw::login(
+        &pair.server.url(),
+        "mallory",
+        flint_tests::users::PASSWORD,
+        "raw",
+    )
+    .await;
+    let mut socket = flint_tests::RawSocket::signed_in(&pair.server.url(), &session, "raw").await;
+    use flint_proto::wire::{self, request, response};
+    let id = hex::decode(&call.call_id).unwrap();
+    let refused = |result: response::Result| match result {
+        response::Result::Error(error) => error.code(),
+        other => panic!("accepted: {other:?}"),
+    };
+    let accept = request::Body::CallAction(wire::CallAction {
+        call_id: id.clone(),
+        verb: wire::CallVerb::Accept as i32,
+    });
+    assert_eq!(refused(socket.request(accept).await), ErrorCode::NotFound);
+    let signal = request::Body::CallSignal(wire::CallSignal {
+        call_id: id.clone(),
+        body: Some(wire::call_signal::Body::MediaState(
+            wire::MediaState::default(),
+        )),
+    });
+    assert_eq!(refused(socket.request(signal).await), ErrorCode::NotFound);
+    let invite = request::Body::CallInvite(wire::CallInvite {
+        conversation_id: pair.conversation_id,
+        media: wire::CallMedia::Audio as i32,
+    });
+    assert_eq!(refused(socket.request(invite).await), ErrorCode::Forbidden);
+    // A group is refused for now; a forged call log is refused always.
+    let group = mallory
+        .create_group("team", &[pair.bob.me().id])
+        .await
+        .unwrap();
+    let in_group = mallory.start_call(group.id, CallKind::Audio).await;
+    assert!(in_group.is_err());
+    let forged = wire::MessageContent {
+        kind: Some(wire::message_content::Kind::CallLog(wire::CallLog {
+            call_id: vec![7; 16],
+            media: wire::CallMedia::Audio as i32,
+            outcome: wire::CallEnd::HungUp as i32,
+            duration_ms: 3_600_000,
+        })),
+    };
+    let send = request::Body::Send(wire::SendMessage {
+        client_id: uuid::Uuid::now_v7().as_bytes().to_vec(),
+        conversation_id: group.id,
+        content: prost::Message::encode_to_vec(&forged),
+    });
+    assert_eq!(refused(socket.request(send).await), ErrorCode::BadRequest);
+    // An oversized SDP is refused before it is relayed.
+    let sdp = request::Body::CallSignal(wire::CallSignal {
+        call_id: id,
+        body: Some(wire::call_signal::Body::Description(
+            wire::SessionDescription {
+                kind: wire::SdpKind::Offer as i32,
+                sdp: "v=0\r\n".repeat(8_000),
+            },
+        )),
+    });
+    assert_eq!(refused(socket.request(sdp).await), ErrorCode::TooLarge);
+}

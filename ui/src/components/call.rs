@@ -1,0 +1,183 @@
+//! Calls on screen: the overlay of the call on this device (ringing, connecting, connected,
+//! ended, with accept / decline / hang up / mute / camera), the header's call buttons, and
+//! calls in words (call-log bubbles, previews).
+
+use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallView};
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_icons::Icon;
+
+use crate::i18n::use_tr;
+use crate::ipc;
+use crate::state::Live;
+
+/// The words for a kind of call.
+pub fn call_kind_key(kind: CallKind) -> &'static str {
+    match kind {
+        CallKind::Audio => "preview.call_audio",
+        CallKind::Video => "preview.call_video",
+    }
+}
+
+/// How a call ended, in words (with its length when it was answered).
+pub fn call_outcome_text(
+    outcome: CallOutcome,
+    duration_ms: u64,
+    tr: impl Fn(&'static str) -> &'static str,
+) -> String {
+    let key = match outcome {
+        CallOutcome::Missed => "call.missed",
+        CallOutcome::Declined => "call.declined",
+        CallOutcome::Cancelled => "call.cancelled",
+        CallOutcome::Busy => "call.busy",
+        CallOutcome::HungUp => "call.hung_up",
+        CallOutcome::ConnectionLost => "call.connection_lost",
+        CallOutcome::AnsweredElsewhere => "call.answered_elsewhere",
+        CallOutcome::Failed => "call.failed",
+        CallOutcome::Unknown => "call.unknown",
+    };
+    if duration_ms == 0 {
+        return tr(key).to_owned();
+    }
+    let secs = duration_ms / 1000;
+    format!("{} {}:{:02}", tr(key), secs / 60, secs % 60)
+}
+
+/// The words for where a call stands.
+fn phase_key(call: &CallView) -> &'static str {
+    match (call.phase, call.outgoing) {
+        (CallPhase::Ringing, true) => "call.calling",
+        (CallPhase::Ringing, false) => "call.incoming",
+        (CallPhase::Connecting, _) => "call.connecting",
+        (CallPhase::Connected, _) => "call.connected",
+        (CallPhase::Ended { .. }, _) => "call.ended",
+    }
+}
+
+/// Audio and video call buttons for a direct conversation's header.
+#[component]
+pub fn CallButtons(conversation_id: Signal<Option<i64>>) -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    let start = move |kind: CallKind| {
+        let Some(id) = conversation_id.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            if let Ok(call) = ipc::start_call(id, kind).await {
+                live.call.try_set(Some(call));
+            }
+        });
+    };
+    view! {
+        <button id="call-audio" class="icon-btn" title=move || tr("call.start_audio")
+            aria-label=move || tr("call.start_audio") on:click=move |_| start(CallKind::Audio)>
+            <Icon icon=icondata::LuPhone/>
+        </button>
+        <button id="call-video" class="icon-btn" title=move || tr("call.start_video")
+            aria-label=move || tr("call.start_video") on:click=move |_| start(CallKind::Video)>
+            <Icon icon=icondata::LuVideo/>
+        </button>
+    }
+}
+
+/// The call on this device, over the window while there is one.
+#[component]
+pub fn CallOverlay() -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    spawn_local(async move {
+        if let Ok(Some(call)) = ipc::current_call().await {
+            if live.call.try_get_untracked().flatten().is_none() && !is_over(&call) {
+                live.call.try_set(Some(call));
+            }
+        }
+    });
+    let peer = move || {
+        live.call.get().and_then(|call| {
+            live.conversations.with(|list| {
+                list.iter()
+                    .find(|c| c.id == call.conversation_id)
+                    .map(|c| c.title.clone())
+            })
+        })
+    };
+    let id = move || {
+        live.call
+            .get_untracked()
+            .map(|c| c.call_id)
+            .unwrap_or_default()
+    };
+    let accept = move |_| {
+        let id = id();
+        spawn_local(async move {
+            let _ = ipc::accept_call(&id).await;
+        });
+    };
+    let hang_up = move |_| {
+        let id = id();
+        spawn_local(async move {
+            let _ = ipc::hang_up(&id).await;
+        });
+    };
+    let toggle_mute = move |_| {
+        let Some(call) = live.call.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            let _ =
+                ipc::set_call_media(&call.call_id, !call.local.muted, call.local.camera_off).await;
+        });
+    };
+    let dismiss = move |_| live.call.set(None);
+    let call = move || live.call.get();
+    view! {
+        <Show when=move || call().is_some()>
+            <div class="call-overlay" id="call-overlay" role="dialog" aria-modal="false"
+                aria-label=move || tr("call.title")
+                data-phase=move || call().map(|c| phase_name(&c)).unwrap_or_default()>
+                <p class="call-peer">{peer}</p>
+                <p class="call-state" role="status" aria-live="polite">{move || {
+                    call().map(|c| match c.phase {
+                        CallPhase::Ended { outcome } => call_outcome_text(outcome, 0, tr),
+                        _ => format!("{} · {}", tr(call_kind_key(c.kind)), tr(phase_key(&c))),
+                    })
+                }}</p>
+                <div class="call-actions">
+                    <Show when=move || call().is_some_and(|c| c.phase == CallPhase::Ringing && !c.outgoing)>
+                        <button id="call-accept" class="call-btn accept" title=move || tr("call.accept")
+                            aria-label=move || tr("call.accept") on:click=accept><Icon icon=icondata::LuPhone/></button>
+                    </Show>
+                    <Show when=move || call().is_some_and(|c| matches!(c.phase, CallPhase::Connecting | CallPhase::Connected))>
+                        <button id="call-mute" class="call-btn" title=move || tr("call.mute")
+                            aria-label=move || tr("call.mute")
+                            aria-pressed=move || call().is_some_and(|c| c.local.muted).to_string()
+                            on:click=toggle_mute><Icon icon=icondata::LuMicOff/></button>
+                    </Show>
+                    <Show when=move || call().is_some_and(|c| !is_over(&c))
+                        fallback=move || view! {
+                            <button id="call-dismiss" class="call-btn" title=move || tr("call.close")
+                                aria-label=move || tr("call.close") on:click=dismiss><Icon icon=icondata::LuX/></button>
+                        }>
+                        <button id="call-hang-up" class="call-btn hang-up" title=move || tr("call.hang_up")
+                            aria-label=move || tr("call.hang_up") on:click=hang_up><Icon icon=icondata::LuPhoneOff/></button>
+                    </Show>
+                </div>
+            </div>
+        </Show>
+    }
+}
+
+fn is_over(call: &CallView) -> bool {
+    matches!(call.phase, CallPhase::Ended { .. })
+}
+
+/// A stable name of the phase, for styling and tests.
+fn phase_name(call: &CallView) -> &'static str {
+    match call.phase {
+        CallPhase::Ringing => "ringing",
+        CallPhase::Connecting => "connecting",
+        CallPhase::Connected => "connected",
+        CallPhase::Ended { .. } => "ended",
+    }
+}
