@@ -131,6 +131,14 @@ async fn original(shared: &Shared, found: &Attachment, source: Option<String>) -
     Ok(Media { path, mime })
 }
 
+/// Largest picture whose original is downloaded on its own to make a thumbnail.
+pub const MAX_AUTO_PICTURE_BYTES: u64 = 64 << 20;
+
+/// Whether a picture of `size` bytes is fetched without the user asking.
+pub fn auto_download(size: u64) -> bool {
+    size <= MAX_AUTO_PICTURE_BYTES
+}
+
 /// Downloads of originals running at once.
 const PARALLEL_DOWNLOADS: usize = 3;
 
@@ -167,6 +175,15 @@ async fn thumbnail(
             record(shared, &path).await?;
             return Ok(Media { path, mime });
         }
+    }
+    let held_here = source.is_some();
+    if !held_here && !auto_download(found.size) {
+        // Every recipient would fetch it whole just to draw a bubble: the preview stays until
+        // the user opens the picture.
+        return Err(Error::Invalid(format!(
+            "a {}-byte picture is only downloaded when opened",
+            found.size
+        )));
     }
     let original = original(shared, found, source).await?;
     let jpeg = pictures::thumbnail(original.path).await?;

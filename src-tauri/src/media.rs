@@ -154,6 +154,10 @@ fn read(path: &Path, mime: &str, range: Option<&str>) -> Response<Vec<u8>> {
     if read.is_err() {
         return status(StatusCode::INTERNAL_SERVER_ERROR);
     }
+    if bytes.is_empty() && len > 0 {
+        // The file shrank since its size was read: what was asked for is not there.
+        return status(StatusCode::RANGE_NOT_SATISFIABLE);
+    }
     let partial = range.is_some() || len < size;
     let mime = if mime.is_empty() {
         "application/octet-stream"
@@ -170,7 +174,7 @@ fn read(path: &Path, mime: &str, range: Option<&str>) -> Response<Vec<u8>> {
         .header(header::ACCEPT_RANGES, "bytes")
         .header(header::CACHE_CONTROL, "no-store");
     if partial {
-        let last = start + bytes.len() as u64 - 1;
+        let last = (start + bytes.len() as u64).saturating_sub(1);
         response = response.header(
             header::CONTENT_RANGE,
             format!("bytes {start}-{last}/{size}"),

@@ -193,6 +193,11 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("staging.send", "Send", "发送"),
     ("staging.cancel", "Cancel", "取消"),
     ("staging.remove", "Remove", "移除"),
+    (
+        "staging.refused",
+        "These files could not be sent (empty, moved or unreadable); the others went.",
+        "以下文件无法发送（为空、已移动或无法读取），其余文件已发送。",
+    ),
     ("media.open_picture", "Open picture", "查看图片"),
     ("media.uploading", "Uploading", "正在上传"),
     ("media.cancel_upload", "Cancel upload", "取消上传"),

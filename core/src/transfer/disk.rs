@@ -23,39 +23,49 @@ pub fn read_ahead(
     start: u64,
     len: u64,
     read: Arc<AtomicU64>,
-) -> io::Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static> {
-    let mut file = std::fs::File::open(path)?;
-    file.seek(SeekFrom::Start(start))?;
-    let mut reader = file.take(len);
+) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+    let path = path.to_owned();
     let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(AHEAD);
-    tokio::task::spawn_blocking(move || loop {
-        let mut part = BytesMut::zeroed(PART_BYTES);
-        let got = match reader.read(&mut part) {
-            Ok(0) => return,
-            Ok(got) => got,
+    // Opening and seeking are file I/O too: all of it happens on the blocking thread, and an
+    // error there reaches the request as the stream's first item.
+    tokio::task::spawn_blocking(move || {
+        let opened = std::fs::File::open(&path).and_then(|mut file| {
+            file.seek(SeekFrom::Start(start))?;
+            Ok(file.take(len))
+        });
+        let mut reader = match opened {
+            Ok(reader) => reader,
             Err(error) => {
                 let _ = sender.blocking_send(Err(error));
                 return;
             }
         };
-        part.truncate(got);
-        if sender.blocking_send(Ok(part.freeze())).is_err() {
-            return; // the request was dropped
+        loop {
+            let mut part = BytesMut::zeroed(PART_BYTES);
+            let got = match reader.read(&mut part) {
+                Ok(0) => return,
+                Ok(got) => got,
+                Err(error) => {
+                    let _ = sender.blocking_send(Err(error));
+                    return;
+                }
+            };
+            part.truncate(got);
+            if sender.blocking_send(Ok(part.freeze())).is_err() {
+                return; // the request was dropped
+            }
         }
     });
-    Ok(futures_util::stream::unfold(
-        receiver,
-        move |mut receiver| {
-            let read = Arc::clone(&read);
-            async move {
-                let part = receiver.recv().await?;
-                if let Ok(bytes) = &part {
-                    read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
-                }
-                Some((part, receiver))
+    futures_util::stream::unfold(receiver, move |mut receiver| {
+        let read = Arc::clone(&read);
+        async move {
+            let part = receiver.recv().await?;
+            if let Ok(bytes) = &part {
+                read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
             }
-        },
-    ))
+            Some((part, receiver))
+        }
+    })
 }
 
 /// A file written on a blocking thread from the parts sent to it; the handle answers the

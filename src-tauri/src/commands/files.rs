@@ -70,17 +70,28 @@ pub fn clear_staged(desktop: State<'_, Desktop>) {
     desktop.staging.take();
 }
 
-/// Sends every staged file to a conversation, in order.
+/// Sends every staged file to a conversation, in order. A file that cannot be sent (empty,
+/// gone, unreadable) stays staged, and the first such refusal is the answer; the others go.
 #[tauri::command]
 pub async fn send_staged(
     desktop: State<'_, Desktop>,
     conversation_id: i64,
 ) -> Result<(), ErrorBody> {
     let client = desktop.client().await?;
+    let (mut kept, mut refusal) = (Vec::new(), None);
     for path in desktop.staging.take() {
-        ipc(client.send_file(conversation_id, &path).await)?;
+        if let Err(error) = client.send_file(conversation_id, &path).await {
+            refusal.get_or_insert(error);
+            kept.push(path);
+        }
     }
-    Ok(())
+    if !kept.is_empty() {
+        let inspected = tauri::async_runtime::spawn_blocking(move || staging::inspect(kept))
+            .await
+            .map_err(internal)?;
+        desktop.staging.add(inspected);
+    }
+    refusal.map_or(Ok(()), |error| Err(error.to_body()))
 }
 
 /// Stages a pasted picture: its bytes are the request's raw body, its name the

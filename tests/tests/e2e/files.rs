@@ -671,6 +671,85 @@ async fn a_cancelled_upload_shows_failed_and_retry_sends_it() {
 }
 
 #[tokio::test]
+async fn a_huge_picture_is_fetched_only_when_opened() {
+    let (_data, server, _alice, bob, conversation) = two_clients().await;
+    let mut alice = flint_tests::files::FileUser::sign_in(&server.url(), "alice").await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("scan.png");
+    let size = flint_core::library::MAX_AUTO_PICTURE_BYTES + 1;
+    write_png_header_and_padding(&path, size);
+    let file_id = alice.upload(&path, "scan.png").await.unwrap();
+    sent_ok(
+        alice
+            .send(
+                conversation,
+                Kind::Image(wire::Image {
+                    file_id,
+                    width: 64,
+                    height: 64,
+                    size,
+                    mime: "image/png".into(),
+                    ..Default::default()
+                }),
+            )
+            .await,
+    );
+    let received = flint_tests::until(&bob, "bob gets the picture", || async {
+        bob.all_messages(conversation)
+            .await
+            .into_iter()
+            .find(|m| matches!(m.content, flint_core::ContentView::Image { .. }))
+    })
+    .await;
+    let thumbnail = bob
+        .media(received.local_id, flint_core::library::Want::Thumbnail)
+        .await;
+    assert!(thumbnail.is_err(), "no thumbnail without the user asking");
+    let fetched = walkdir_bytes(bob.dir.path());
+    assert!(fetched < size / 2, "{fetched} bytes fetched for a bubble");
+    let original = bob
+        .media(received.local_id, flint_core::library::Want::Original)
+        .await
+        .unwrap();
+    assert_eq!(sha256_of(&original.path), sha256_of(&path));
+}
+
+/// A PNG signature and header chunk (64×64) followed by `size` bytes in all of padding.
+fn write_png_header_and_padding(path: &std::path::Path, size: u64) {
+    let mut header = b"\x89PNG\r\n\x1a\n\0\0\0\x0dIHDR".to_vec();
+    header.extend_from_slice(&64u32.to_be_bytes());
+    header.extend_from_slice(&64u32.to_be_bytes());
+    header.extend_from_slice(&[8, 2, 0, 0, 0, 0, 0, 0, 0]);
+    let file = std::fs::File::create(path).unwrap();
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(file);
+    out.write_all(&header).unwrap();
+    let pad = vec![7u8; 1 << 20];
+    let mut left = size - header.len() as u64;
+    while left > 0 {
+        let n = left.min(pad.len() as u64) as usize;
+        out.write_all(&pad[..n]).unwrap();
+        left -= n as u64;
+    }
+}
+
+/// Bytes of every file under `dir`.
+fn walkdir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|entry| {
+            let meta = entry.metadata().unwrap();
+            if meta.is_dir() {
+                walkdir_bytes(&entry.path())
+            } else {
+                meta.len()
+            }
+        })
+        .sum()
+}
+
+#[tokio::test]
 async fn a_picture_goes_as_an_image_with_its_size_preview_and_thumbnail() {
     let (_data, _server, alice, bob, conversation) = two_clients().await;
     let dir = TempDir::new().unwrap();

@@ -15,6 +15,7 @@ use crate::state::Live;
 pub fn StagingSheet() -> impl IntoView {
     let tr = use_tr();
     let live = expect_context::<Live>();
+    let refused = RwSignal::new(false);
     // Files staged before the page (re)loaded are still waiting.
     spawn_local(async move {
         if let Ok(staged) = ipc::staged_files().await {
@@ -32,8 +33,15 @@ pub fn StagingSheet() -> impl IntoView {
             return;
         };
         live.staged.set(Vec::new());
+        refused.set(false);
         spawn_local(async move {
-            let _ = ipc::send_staged(id).await;
+            // What could not be sent stays staged: show it again, with why.
+            if ipc::send_staged(id).await.is_err() {
+                if let Ok(left) = ipc::staged_files().await {
+                    refused.try_set(true);
+                    live.staged.try_set(left);
+                }
+            }
         });
     };
     let remove = move |index: u32| {
@@ -76,6 +84,9 @@ pub fn StagingSheet() -> impl IntoView {
                         }
                     }).collect_view()}
                 </ul>
+                <Show when=move || refused.get()>
+                    <p class="form-error" role="alert">{move || tr("staging.refused")}</p>
+                </Show>
                 <div class="sheet-actions">
                     <button id="staging-cancel" on:click=move |_| close()>{move || tr("staging.cancel")}</button>
                     <button id="staging-send" class="primary" on:click=move |_| send()>
