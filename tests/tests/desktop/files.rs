@@ -63,6 +63,36 @@ async fn paste(app: &App, name: &str, mime: &str, bytes: &[u8]) {
         .unwrap();
 }
 
+/// A two-frame animated GIF, 120 × 80.
+fn gif_bytes() -> Vec<u8> {
+    let mut out = Vec::new();
+    {
+        let mut encoder = image::codecs::gif::GifEncoder::new(&mut out);
+        encoder
+            .set_repeat(image::codecs::gif::Repeat::Infinite)
+            .unwrap();
+        for shade in [40u8, 200] {
+            let frame = image::RgbaImage::from_pixel(120, 80, image::Rgba([shade, 90, 160, 255]));
+            encoder.encode_frame(image::Frame::new(frame)).unwrap();
+        }
+    }
+    out
+}
+
+/// Waits until the GIF bubble shows its animation (`playing`) or its still frame (`still`).
+async fn gif_becomes(app: &App, state: &str) {
+    let script = "const img = document.querySelector('.bubble.picture img[data-playing]');
+        if (!img) return null;
+        return img.getAttribute('src') === img.dataset.playing ? 'playing' : 'still';";
+    for _ in 0..200 {
+        if app.client.execute(script, vec![]).await.ok() == Some(json!(state)) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.find(&format!(".gif-never-{state}")).await;
+}
+
 /// Waits until the image matched by `css` has loaded (it has pixels).
 async fn loaded(app: &App, css: &str) {
     let script = format!(
@@ -151,6 +181,38 @@ async fn a_pasted_picture_reaches_the_other_app_and_opens_in_the_viewer() {
         .find(".bubble.voice .waveform .bar:nth-child(48)")
         .await;
     second.screenshot("file-and-voice-bubbles").await;
+
+    // A GIF plays while it is on screen and rests on its still frame once scrolled away.
+    let gif = dir.path().join("wave.gif");
+    std::fs::write(&gif, gif_bytes()).unwrap();
+    let gif_id = carol.upload(&gif, "wave.gif").await.unwrap();
+    carol
+        .send(
+            direct,
+            Kind::Image(wire::Image {
+                file_id: gif_id,
+                mime: "image/gif".into(),
+                width: 120,
+                height: 80,
+                size: gif_bytes().len() as u64,
+                ..Default::default()
+            }),
+        )
+        .await;
+    gif_becomes(&second, "playing").await;
+    for i in 0..40 {
+        carol
+            .send(
+                direct,
+                Kind::Text(wire::Text {
+                    body: format!("after the gif {i}"),
+                    ..Default::default()
+                }),
+            )
+            .await;
+    }
+    second.find_text(".bubble", "after the gif 39").await;
+    gif_becomes(&second, "still").await;
     assert!(first.console_errors().await.is_empty());
     first.close().await;
     second.close().await;

@@ -36,20 +36,84 @@ pub fn bubble(message: &MessageView, locale: Locale) -> Option<AnyView> {
 fn picture(local_id: i64, width: u32, height: u32, animated: bool, locale: Locale) -> AnyView {
     let live = expect_context::<Live>();
     let (w, h) = bubble_size(width, height);
-    let source = if animated {
-        Media::Original(local_id)
-    } else {
-        Media::Thumbnail(local_id)
-    };
+    let still = ipc::media_url(Media::Thumbnail(local_id));
+    // An animation shows its still first frame, and plays only while on screen.
+    let playing = animated.then(|| ipc::media_url(Media::Original(local_id)));
+    let full = NodeRef::<leptos::html::Img>::new();
+    if animated {
+        let watched = StoredValue::new_local(None::<web_sys::Element>);
+        full.on_load(move |img| {
+            let element: web_sys::Element = img.into();
+            gifs::watch(&element);
+            watched.set_value(Some(element));
+        });
+        on_cleanup(move || {
+            if let Some(Some(element)) = watched.try_get_value() {
+                gifs::unwatch(&element);
+            }
+        });
+    }
     view! {
         <button class="bubble picture" style=format!("width:{w}px;height:{h}px")
             aria-label=i18n::tr(locale, "media.open_picture")
             on:click=move |_| live.viewer.set(Some(local_id))>
             <img class="picture-preview" src=ipc::media_url(Media::Preview(local_id)) alt=""/>
-            <img class="picture-full" src=ipc::media_url(source) width=w height=h alt=""/>
+            <img class="picture-full" node_ref=full src=still.clone() data-still=still
+                data-playing=playing width=w height=h alt=""/>
         </button>
     }
     .into_any()
+}
+
+/// Animated pictures play only while they are on screen: one observer for all of them swaps
+/// each between its still frame (`data-still`) and the animation (`data-playing`).
+mod gifs {
+    use wasm_bindgen::prelude::*;
+    use wasm_bindgen::JsCast;
+    use web_sys::{Element, IntersectionObserver, IntersectionObserverEntry};
+
+    thread_local! {
+        static OBSERVER: Option<IntersectionObserver> = make();
+    }
+
+    fn make() -> Option<IntersectionObserver> {
+        let swap = Closure::<dyn Fn(js_sys::Array)>::new(|entries: js_sys::Array| {
+            for entry in entries.iter() {
+                let Ok(entry) = entry.dyn_into::<IntersectionObserverEntry>() else {
+                    continue;
+                };
+                let which = if entry.is_intersecting() { "data-playing" } else { "data-still" };
+                let target = entry.target();
+                if let Some(src) = target.get_attribute(which) {
+                    if target.get_attribute("src").as_deref() != Some(src.as_str()) {
+                        let _ = target.set_attribute("src", &src);
+                    }
+                }
+            }
+        });
+        let observer = IntersectionObserver::new(swap.as_ref().unchecked_ref()).ok();
+        // One closure for the page's life, owned by the observer from here on.
+        swap.forget();
+        observer
+    }
+
+    /// Starts swapping `element` as it enters and leaves the screen.
+    pub fn watch(element: &Element) {
+        OBSERVER.with(|observer| {
+            if let Some(observer) = observer {
+                observer.observe(element);
+            }
+        });
+    }
+
+    /// Stops watching `element` (its row left the page).
+    pub fn unwatch(element: &Element) {
+        OBSERVER.with(|observer| {
+            if let Some(observer) = observer {
+                observer.unobserve(element);
+            }
+        });
+    }
 }
 
 fn file(message: &MessageView, name: String, size: u64, locale: Locale) -> AnyView {
