@@ -17,6 +17,8 @@ pub const APT_BUILD: &[&str] = &[
     "librsvg2-dev",
     "libxdo-dev",
     "libssl-dev",
+    // Opus, the calls' audio codec (linked from the system; the bundled build needs CMake).
+    "libopus-dev",
 ];
 /// Debian packages the UI suites run with (a virtual display, WebKit's WebDriver, a session bus).
 const APT_UI_TESTS: &[&str] = &["xvfb", "webkit2gtk-driver", "dbus-x11"];

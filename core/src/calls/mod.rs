@@ -5,6 +5,9 @@
 //!
 //! One call at a time per device: the server answers busy to a second one.
 
+pub mod audio;
+pub mod webrtc;
+
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use flint_proto::ipc::{CallKind, CallOutcome, CallView, Event, MediaFlags};
@@ -69,6 +72,9 @@ struct Live {
 pub struct Calls {
     live: Mutex<Option<Live>>,
     engine: Mutex<Option<Arc<dyn MediaEngine>>>,
+    /// News about a call this device does not know yet: the answer to an invite can reach
+    /// `start` after the callee's accept reached the engine.
+    early: Mutex<Option<wire::CallUpdate>>,
 }
 
 impl Calls {
@@ -135,13 +141,22 @@ pub async fn start(shared: &Arc<Shared>, conversation_id: i64, kind: CallKind) -
         kind,
     );
     *shared.calls.live() = Some(Live {
-        id: started.call_id,
+        id: started.call_id.clone(),
         view: view.clone(),
         ice_servers: started.ice_servers,
         media: None,
     });
     shared.emit(Event::CallChanged { call: view.clone() });
-    Ok(view)
+    let early = shared
+        .calls
+        .early
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    if let Some(update) = early.filter(|u| u.call_id == started.call_id) {
+        apply(shared, update);
+    }
+    Ok(shared.calls.last().unwrap_or(view))
 }
 
 /// Accepts the ringing call `call_id` on this device.
@@ -254,7 +269,17 @@ pub fn apply(shared: &Arc<Shared>, update: wire::CallUpdate) {
             Some(view)
         } else {
             match live.as_mut().filter(|l| l.view.call_id == call_id) {
-                None => None,
+                None => {
+                    if !matches!(body, call_update::Body::Signal(_)) {
+                        let mut early =
+                            shared.calls.early.lock().unwrap_or_else(|p| p.into_inner());
+                        *early = Some(wire::CallUpdate {
+                            body: Some(body),
+                            ..update
+                        });
+                    }
+                    None
+                }
                 Some(current) => match body {
                     call_update::Body::Signal(signal) => receive_signal(current, signal),
                     body => {

@@ -3,6 +3,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod calls;
 mod chat;
 mod files;
 mod hardening;

@@ -2,6 +2,8 @@
 //! wins, declined, cancelled, busy, missed after the ring timeout, a participant gone past
 //! the reconnect grace ends the call, and each call leaves one call-log message that syncs.
 
+use flint_core::calls::audio::{loudest, Recorder, Tone, SAMPLE_RATE};
+use flint_core::calls::webrtc::{Devices, Network, WebRtc};
 use flint_core::{Client, ErrorCode};
 use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallView};
 use flint_tests::server::test_config;
@@ -270,4 +272,96 @@ async fn outsiders_cannot_touch_a_call_and_nobody_can_forge_a_call_log() {
         )),
     });
     assert_eq!(refused(socket.request(sdp).await), ErrorCode::TooLarge);
+}
+
+/// A WebRTC engine on loopback whose microphone plays a `hz` tone; returns what it hears.
+fn tone_engine(hz: f32) -> (std::sync::Arc<WebRtc>, Recorder) {
+    let heard = Recorder::default();
+    let speaker = heard.clone();
+    let devices: Devices = std::sync::Arc::new(move || {
+        (
+            Box::new(Tone::new(hz)) as Box<dyn flint_core::calls::audio::AudioSource>,
+            Box::new(speaker.clone()) as Box<dyn flint_core::calls::audio::AudioSink>,
+        )
+    });
+    let network = Network {
+        bind: vec!["127.0.0.1:0".into()],
+        relay_only: false,
+    };
+    (std::sync::Arc::new(WebRtc::new(devices, network)), heard)
+}
+
+/// Waits until `heard` holds a second of sound, and returns its loudest frequency.
+async fn hears(client: &Client, heard: &Recorder) -> f32 {
+    let samples = until(client, "a second of sound", || async {
+        let samples = heard.samples();
+        (samples.len() >= SAMPLE_RATE as usize).then_some(samples)
+    })
+    .await;
+    let last_half_second = &samples[samples.len() - SAMPLE_RATE as usize / 2..];
+    loudest(last_half_second, &[330.0, 440.0, 550.0, 660.0, 880.0]).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audio_call_carries_each_sides_tone_to_the_other() {
+    let pair = pair_with(45, 30).await;
+    let (alice_engine, alice_hears) = tone_engine(440.0);
+    let (bob_engine, bob_hears) = tone_engine(660.0);
+    pair.alice.set_media_engine(alice_engine);
+    pair.bob.set_media_engine(bob_engine);
+    let sockets_before = open_sockets();
+    let invited = std::time::Instant::now();
+    let call = pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Audio)
+        .await
+        .unwrap();
+    phase_is(&pair.bob, CallPhase::Ringing).await;
+    pair.bob.accept_call(&call.call_id).await.unwrap();
+    until(&pair.alice, "the first sound from bob", || async {
+        (!alice_hears.samples().is_empty()).then_some(())
+    })
+    .await;
+    // Printed for docs/BENCHMARKS.md (the callee answers at once here).
+    println!(
+        "call set-up, invite to the caller's first decoded frame from the callee: {} ms",
+        invited.elapsed().as_millis()
+    );
+    phase_is(&pair.alice, CallPhase::Connected).await;
+    phase_is(&pair.bob, CallPhase::Connected).await;
+    assert_eq!(
+        hears(&pair.bob, &bob_hears).await,
+        440.0,
+        "bob hears alice's tone"
+    );
+    assert_eq!(
+        hears(&pair.alice, &alice_hears).await,
+        660.0,
+        "alice hears bob's tone"
+    );
+    assert!(
+        open_sockets() > sockets_before,
+        "media have sockets of their own"
+    );
+    pair.bob.hang_up(&call.call_id).await.unwrap();
+    phase_is(&pair.alice, ended(CallOutcome::HungUp)).await;
+    // Both sides' peer connections are closed: their sockets are gone.
+    until(&pair.alice, "the media sockets to close", || async {
+        (open_sockets() <= sockets_before).then_some(())
+    })
+    .await;
+}
+
+/// Sockets this process has open (the test's server and both clients).
+fn open_sockets() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|fds| {
+            fds.flatten()
+                .filter(|fd| {
+                    std::fs::read_link(fd.path())
+                        .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+                })
+                .count()
+        })
+        .unwrap_or(0)
 }

@@ -1,0 +1,410 @@
+//! Call media over standard WebRTC (the `webrtc` crate, in this process: WebKitGTK has no
+//! `RTCPeerConnection`, and one engine serves every OS). Audio is Opus at 48 kHz: 20 ms
+//! frames from an [`AudioSource`] are encoded and sent; the other side's packets are decoded
+//! into an [`AudioSink`]. SDP and trickled ICE candidates travel as [`MediaNews::Signal`]s
+//! through the IM socket. One task owns each peer connection; closing it frees its sockets
+//! and tasks.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use flint_proto::ipc::{CallKind, MediaFlags};
+use flint_proto::wire::{self, call_signal, SdpKind};
+use rtc::media::Sample;
+use rtc::media_stream::MediaStreamTrack;
+use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
+use rtc::rtp_transceiver::rtp_sender::{
+    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+};
+use tokio::sync::{mpsc, watch};
+use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
+use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+use webrtc::media_stream::Track;
+use webrtc::peer_connection::{
+    register_default_interceptors, MediaEngine, PeerConnection, PeerConnectionBuilder,
+    PeerConnectionEventHandler, RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceServer,
+    RTCIceTransportPolicy, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
+    RTCSessionDescription, Registry,
+};
+
+use super::audio::{AudioSink, AudioSource, FRAME_SAMPLES, SAMPLE_RATE};
+use super::{MediaEngine as Engine, MediaNews, MediaSession, MediaSetup};
+use crate::error::{Error, Result};
+
+/// Makes the devices of one call.
+pub type Devices = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
+
+/// Which local addresses to gather candidates on, and whether to relay only.
+#[derive(Debug, Clone)]
+pub struct Network {
+    /// UDP addresses to bind: `0.0.0.0:0` gathers on every interface but loopback;
+    /// `127.0.0.1:0` only on loopback (tests).
+    pub bind: Vec<String>,
+    /// Use TURN relays only (no host or server-reflexive candidates).
+    pub relay_only: bool,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Self {
+            bind: vec!["0.0.0.0:0".into()],
+            relay_only: false,
+        }
+    }
+}
+
+/// The WebRTC media engine.
+pub struct WebRtc {
+    devices: Devices,
+    network: Network,
+}
+
+impl WebRtc {
+    /// An engine taking each call's sound from and to what `devices` makes.
+    pub fn new(devices: Devices, network: Network) -> Self {
+        Self { devices, network }
+    }
+}
+
+/// What the session's task is asked to do.
+enum Command {
+    Signal(call_signal::Body),
+    Flags(MediaFlags),
+}
+
+impl Engine for WebRtc {
+    fn start(&self, setup: MediaSetup) -> Result<Box<dyn MediaSession>> {
+        if setup.kind == CallKind::Video {
+            tracing::info!("video is not sent yet: the call carries audio");
+        }
+        let (commands, inbox) = mpsc::unbounded_channel();
+        let (stop, stopped) = watch::channel(false);
+        let (source, sink) = (self.devices)();
+        let network = self.network.clone();
+        tokio::spawn(async move {
+            let news = setup.news.clone();
+            if let Err(error) = run(setup, network, source, sink, inbox, stopped).await {
+                let _ = news.send(MediaNews::Failed(error.to_string()));
+            }
+        });
+        Ok(Box::new(Session { commands, stop }))
+    }
+}
+
+/// A running call's media: signalling in, stop on demand or when dropped.
+struct Session {
+    commands: mpsc::UnboundedSender<Command>,
+    stop: watch::Sender<bool>,
+}
+
+impl MediaSession for Session {
+    fn signal(&self, body: call_signal::Body) {
+        let _ = self.commands.send(Command::Signal(body));
+    }
+
+    fn set_flags(&self, flags: MediaFlags) {
+        let _ = self.commands.send(Command::Flags(flags));
+    }
+
+    fn stop(&self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = self.stop.send(true);
+    }
+}
+
+fn failed(error: impl std::fmt::Display) -> Error {
+    Error::Connection(format!("call media: {error}"))
+}
+
+/// Events of the peer connection, handed to the session's task and to `news`.
+struct Events {
+    news: mpsc::UnboundedSender<MediaNews>,
+    tracks: mpsc::UnboundedSender<Arc<dyn TrackRemote>>,
+}
+
+#[async_trait::async_trait]
+impl PeerConnectionEventHandler for Events {
+    async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        if let Ok(init) = event.candidate.to_json() {
+            let candidate = wire::IceCandidate {
+                candidate: init.candidate,
+                sdp_mid: init.sdp_mid.unwrap_or_default(),
+                sdp_mline_index: u32::from(init.sdp_mline_index.unwrap_or(0)),
+                end_of_candidates: false,
+            };
+            let _ = self
+                .news
+                .send(MediaNews::Signal(call_signal::Body::Candidate(candidate)));
+        }
+    }
+
+    async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
+        tracing::debug!(%state, "call media state");
+        match state {
+            RTCPeerConnectionState::Connected => {
+                let _ = self.news.send(MediaNews::Up);
+            }
+            RTCPeerConnectionState::Failed => {
+                let _ = self
+                    .news
+                    .send(MediaNews::Failed("no route to the other side".into()));
+            }
+            _ => {}
+        }
+    }
+
+    async fn on_track(&self, track: Arc<dyn TrackRemote>) {
+        let _ = self.tracks.send(track);
+    }
+}
+
+/// The Opus codec as both sides offer it.
+fn opus() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_OPUS.to_owned(),
+        clock_rate: SAMPLE_RATE,
+        channels: 2,
+        sdp_fmtp_line: "minptime=10;useinbandfec=1".to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+/// Sets up the peer connection, negotiates, then moves sound both ways until stopped.
+async fn run(
+    setup: MediaSetup,
+    network: Network,
+    source: Box<dyn AudioSource>,
+    sink: Box<dyn AudioSink>,
+    mut inbox: mpsc::UnboundedReceiver<Command>,
+    mut stopped: watch::Receiver<bool>,
+) -> Result<()> {
+    let mut media = MediaEngine::default();
+    media.register_default_codecs().map_err(failed)?;
+    let registry = register_default_interceptors(Registry::new(), &mut media).map_err(failed)?;
+    let servers = setup
+        .ice_servers
+        .iter()
+        .map(|server| RTCIceServer {
+            urls: server.urls.clone(),
+            username: server.username.clone(),
+            credential: server.credential.clone(),
+        })
+        .collect();
+    let mut config = RTCConfigurationBuilder::new().with_ice_servers(servers);
+    if network.relay_only {
+        config = config.with_ice_transport_policy(RTCIceTransportPolicy::Relay);
+    }
+    let (tracks, mut arrivals) = mpsc::unbounded_channel();
+    let events = Arc::new(Events {
+        news: setup.news.clone(),
+        tracks,
+    });
+    let pc = PeerConnectionBuilder::new()
+        .with_configuration(config.build())
+        .with_media_engine(media)
+        .with_interceptor_registry(registry)
+        .with_handler(events)
+        .with_udp_addrs(network.bind.clone())
+        .build()
+        .await
+        .map_err(failed)?;
+    let track = Arc::new(
+        TrackLocalStaticSample::new(
+            Instant::now(),
+            MediaStreamTrack::new(
+                "flint".into(),
+                "audio".into(),
+                "audio".into(),
+                RtpCodecKind::Audio,
+                vec![RTCRtpEncodingParameters {
+                    rtp_coding_parameters: RTCRtpCodingParameters {
+                        ssrc: Some(rand::random()),
+                        ..Default::default()
+                    },
+                    codec: opus(),
+                    ..Default::default()
+                }],
+            ),
+        )
+        .map_err(failed)?,
+    );
+    let sender = pc
+        .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
+        .await
+        .map_err(failed)?;
+    if setup.offerer {
+        let offer = pc.create_offer(None).await.map_err(failed)?;
+        let sdp = offer.sdp.clone();
+        pc.set_local_description(offer).await.map_err(failed)?;
+        send_description(&setup, SdpKind::Offer, sdp);
+    }
+    let mut pending: Vec<RTCIceCandidateInit> = Vec::new();
+    let mut described = false;
+    let mut pump: Option<tokio::task::JoinHandle<()>> = None;
+    let (mute, muted) = watch::channel(false);
+    let mut source = Some(source);
+    let mut sink = Some(sink);
+    let outcome = loop {
+        tokio::select! {
+            _ = stopped.changed() => break Ok(()),
+            arrival = arrivals.recv() => {
+                if let (Some(remote), Some(sink)) = (arrival, sink.take()) {
+                    tokio::spawn(play(remote, sink));
+                }
+            }
+            command = inbox.recv() => match command {
+                None => break Ok(()),
+                Some(Command::Flags(flags)) => {
+                    let _ = mute.send(flags.muted);
+                }
+                Some(Command::Signal(call_signal::Body::Description(description))) => {
+                    let kind = description.kind();
+                    let remote = match kind {
+                        SdpKind::Offer => RTCSessionDescription::offer(description.sdp),
+                        _ => RTCSessionDescription::answer(description.sdp),
+                    };
+                    let remote = match remote {
+                        Ok(remote) => remote,
+                        Err(error) => break Err(failed(error)),
+                    };
+                    if let Err(error) = pc.set_remote_description(remote).await {
+                        break Err(failed(error));
+                    }
+                    if kind == SdpKind::Offer {
+                        match answer(&pc).await {
+                            Ok(sdp) => send_description(&setup, SdpKind::Answer, sdp),
+                            Err(error) => break Err(error),
+                        }
+                    }
+                    described = true;
+                    for candidate in pending.drain(..) {
+                        if let Err(error) = pc.add_ice_candidate(candidate).await {
+                            tracing::debug!(%error, "a remote candidate was refused");
+                        }
+                    }
+                    if pump.is_none() {
+                        if let Some(source) = source.take() {
+                            let payload_type = sender
+                                .get_parameters()
+                                .await
+                                .ok()
+                                .and_then(|p| p.rtp_parameters.codecs.first().map(|c| c.payload_type))
+                                .unwrap_or(111);
+                            pump = Some(tokio::spawn(send(Arc::clone(&track), payload_type, source, muted.clone())));
+                        }
+                    }
+                }
+                Some(Command::Signal(call_signal::Body::Candidate(candidate))) => {
+                    if candidate.candidate.is_empty() {
+                        continue;
+                    }
+                    let init = RTCIceCandidateInit {
+                        candidate: candidate.candidate,
+                        sdp_mid: Some(candidate.sdp_mid),
+                        sdp_mline_index: u16::try_from(candidate.sdp_mline_index).ok(),
+                        ..Default::default()
+                    };
+                    if described {
+                        if let Err(error) = pc.add_ice_candidate(init).await {
+                            tracing::debug!(%error, "a remote candidate was refused");
+                        }
+                    } else {
+                        pending.push(init);
+                    }
+                }
+                Some(Command::Signal(call_signal::Body::MediaState(_))) => {}
+            },
+        }
+    };
+    if let Some(pump) = pump {
+        pump.abort();
+    }
+    let closed = pc.close().await.map_err(failed);
+    outcome.and(closed)
+}
+
+async fn answer(pc: &impl PeerConnection) -> Result<String> {
+    let answer = pc.create_answer(None).await.map_err(failed)?;
+    let sdp = answer.sdp.clone();
+    pc.set_local_description(answer).await.map_err(failed)?;
+    Ok(sdp)
+}
+
+fn send_description(setup: &MediaSetup, kind: SdpKind, sdp: String) {
+    let description = wire::SessionDescription {
+        kind: kind as i32,
+        sdp,
+    };
+    let _ = setup
+        .news
+        .send(MediaNews::Signal(call_signal::Body::Description(
+            description,
+        )));
+}
+
+/// Encodes the source's frames every 20 ms and sends them (silence while muted).
+async fn send(
+    track: Arc<TrackLocalStaticSample>,
+    payload_type: u8,
+    mut source: Box<dyn AudioSource>,
+    muted: watch::Receiver<bool>,
+) {
+    let Ok(mut encoder) =
+        opus::Encoder::new(SAMPLE_RATE, opus::Channels::Mono, opus::Application::Voip)
+    else {
+        tracing::warn!("no Opus encoder");
+        return;
+    };
+    let Some(&ssrc) = track.ssrcs().await.first() else {
+        return;
+    };
+    let mut frame = vec![0i16; FRAME_SAMPLES];
+    let mut packet = vec![0u8; 1500];
+    let mut ticks = tokio::time::interval(Duration::from_millis(20));
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        source.fill(&mut frame);
+        if *muted.borrow() {
+            frame.fill(0);
+        }
+        let Ok(len) = encoder.encode(&frame, &mut packet) else {
+            continue;
+        };
+        let sample = Sample {
+            data: bytes::Bytes::copy_from_slice(&packet[..len]),
+            duration: Duration::from_millis(20),
+            ..Sample::new(Instant::now())
+        };
+        if let Err(error) = track
+            .sample_writer(ssrc, payload_type)
+            .write_sample(&sample)
+            .await
+        {
+            tracing::debug!(%error, "an audio frame was not sent");
+        }
+    }
+}
+
+/// Decodes the other side's packets into the sink until its track ends.
+async fn play(remote: Arc<dyn TrackRemote>, mut sink: Box<dyn AudioSink>) {
+    let Ok(mut decoder) = opus::Decoder::new(SAMPLE_RATE, opus::Channels::Mono) else {
+        tracing::warn!("no Opus decoder");
+        return;
+    };
+    // Room for the longest Opus packet (120 ms).
+    let mut pcm = vec![0i16; FRAME_SAMPLES * 6];
+    while let Some(event) = remote.poll().await {
+        if let TrackRemoteEvent::OnRtpPacket(packet) = event {
+            if let Ok(samples) = decoder.decode(&packet.payload, &mut pcm, false) {
+                sink.play(&pcm[..samples]);
+            }
+        }
+    }
+}
