@@ -22,6 +22,8 @@ pub const APT_BUILD: &[&str] = &[
 ];
 /// Debian packages the UI suites run with (a virtual display, WebKit's WebDriver, a session bus).
 const APT_UI_TESTS: &[&str] = &["xvfb", "webkit2gtk-driver", "dbus-x11"];
+/// The TURN relay the call suites relay media through (started by the tests themselves).
+const APT_CALL_TESTS: &[&str] = &["coturn"];
 /// Python's venv (for the workflow linters from PyPI) and ShellCheck, which actionlint runs on
 /// every `run:` script it finds on PATH.
 const APT_LINT: &[&str] = &["python3-venv", "shellcheck"];
@@ -141,6 +143,7 @@ fn rustup_wasm_target() -> bool {
 pub fn ensure_all() -> Result<(), String> {
     apt_install(APT_BUILD)?;
     apt_install(APT_UI_TESTS)?;
+    apt_install(APT_CALL_TESTS)?;
     apt_install(APT_LINT)?;
     // npm brings wasm-opt (binaryen) and the Tauri CLI, pinned in package-lock.json.
     if !succeeds(npm().arg("--version")) {

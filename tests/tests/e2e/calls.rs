@@ -276,6 +276,11 @@ async fn outsiders_cannot_touch_a_call_and_nobody_can_forge_a_call_log() {
 
 /// A WebRTC engine on loopback whose microphone plays a `hz` tone; returns what it hears.
 fn tone_engine(hz: f32) -> (std::sync::Arc<WebRtc>, Recorder) {
+    tone_engine_on(hz, false)
+}
+
+/// [`tone_engine`], relaying through TURN only when `relay_only`.
+fn tone_engine_on(hz: f32, relay_only: bool) -> (std::sync::Arc<WebRtc>, Recorder) {
     let heard = Recorder::default();
     let speaker = heard.clone();
     let devices: Devices = std::sync::Arc::new(move || {
@@ -286,7 +291,7 @@ fn tone_engine(hz: f32) -> (std::sync::Arc<WebRtc>, Recorder) {
     });
     let network = Network {
         bind: vec!["127.0.0.1:0".into()],
-        relay_only: false,
+        relay_only,
     };
     (std::sync::Arc::new(WebRtc::new(devices, network)), heard)
 }
@@ -364,4 +369,39 @@ fn open_sockets() -> usize {
                 .count()
         })
         .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_call_relayed_through_coturn_only_carries_both_tones() {
+    let secret = "flint-test-secret";
+    let coturn = flint_tests::turn::Coturn::start(secret);
+    let data = TempDir::new().unwrap();
+    let mut config = test_config(data.path());
+    config.calls.turn_urls = vec![coturn.url()];
+    config.calls.turn_secret = Some(secret.into());
+    let pair = Pair::with_server(TestServer::start(config).await, data).await;
+    // Relay candidates only: no host or server-reflexive path can carry the media.
+    let (alice_engine, alice_hears) = tone_engine_on(440.0, true);
+    let (bob_engine, bob_hears) = tone_engine_on(660.0, true);
+    pair.alice.set_media_engine(alice_engine);
+    pair.bob.set_media_engine(bob_engine);
+    let call = pair
+        .alice
+        .start_call(pair.conversation_id, CallKind::Audio)
+        .await
+        .unwrap();
+    phase_is(&pair.bob, CallPhase::Ringing).await;
+    pair.bob.accept_call(&call.call_id).await.unwrap();
+    phase_is(&pair.alice, CallPhase::Connected).await;
+    assert_eq!(
+        hears(&pair.bob, &bob_hears).await,
+        440.0,
+        "bob hears alice through the relay"
+    );
+    assert_eq!(
+        hears(&pair.alice, &alice_hears).await,
+        660.0,
+        "alice hears bob through the relay"
+    );
+    pair.alice.hang_up(&call.call_id).await.unwrap();
 }
