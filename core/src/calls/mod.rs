@@ -165,7 +165,8 @@ pub async fn accept(shared: &Shared, call_id: &str) -> Result<()> {
 }
 
 /// Declines, cancels or hangs up the call `call_id`: it ends here at once, and the server
-/// tells the other side (if the link is down, the server's reconnect grace ends it there).
+/// tells the other side (if the link is down, the server ends it there at the ring timeout
+/// or once the reconnect grace has passed).
 pub async fn hang_up(shared: &Shared, call_id: &str) -> Result<()> {
     let ended = {
         let mut live = shared.calls.live();

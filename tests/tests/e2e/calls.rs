@@ -274,13 +274,9 @@ async fn outsiders_cannot_touch_a_call_and_nobody_can_forge_a_call_log() {
     assert_eq!(refused(socket.request(sdp).await), ErrorCode::TooLarge);
 }
 
-/// A WebRTC engine on loopback whose microphone plays a `hz` tone; returns what it hears.
-fn tone_engine(hz: f32) -> (std::sync::Arc<WebRtc>, Recorder) {
-    tone_engine_on(hz, false)
-}
-
-/// [`tone_engine`], relaying through TURN only when `relay_only`.
-fn tone_engine_on(hz: f32, relay_only: bool) -> (std::sync::Arc<WebRtc>, Recorder) {
+/// A WebRTC engine on loopback (relaying through TURN only when `relay_only`) whose
+/// microphone plays a `hz` tone; returns it with what it hears.
+fn tone_engine(hz: f32, relay_only: bool) -> (std::sync::Arc<WebRtc>, Recorder) {
     let heard = Recorder::default();
     let speaker = heard.clone();
     let devices: Devices = std::sync::Arc::new(move || {
@@ -307,14 +303,14 @@ async fn hears(client: &Client, heard: &Recorder) -> f32 {
     loudest(last_half_second, &[330.0, 440.0, 550.0, 660.0, 880.0]).unwrap()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_audio_call_carries_each_sides_tone_to_the_other() {
-    let pair = pair_with(45, 30).await;
-    let (alice_engine, alice_hears) = tone_engine(440.0);
-    let (bob_engine, bob_hears) = tone_engine(660.0);
+/// A call between `pair` whose sides play 440 Hz (alice) and 660 Hz (bob), relayed only when
+/// `relay_only`: answered at once, checked to carry each tone to the other side. Returns the
+/// call's id and how long after the invite the caller decoded the callee's first frame.
+async fn tone_call(pair: &Pair, relay_only: bool) -> (String, std::time::Duration) {
+    let (alice_engine, alice_hears) = tone_engine(440.0, relay_only);
+    let (bob_engine, bob_hears) = tone_engine(660.0, relay_only);
     pair.alice.set_media_engine(alice_engine);
     pair.bob.set_media_engine(bob_engine);
-    let sockets_before = open_sockets();
     let invited = std::time::Instant::now();
     let call = pair
         .alice
@@ -327,11 +323,7 @@ async fn an_audio_call_carries_each_sides_tone_to_the_other() {
         (!alice_hears.samples().is_empty()).then_some(())
     })
     .await;
-    // Printed for docs/BENCHMARKS.md (the callee answers at once here).
-    println!(
-        "call set-up, invite to the caller's first decoded frame from the callee: {} ms",
-        invited.elapsed().as_millis()
-    );
+    let first_sound = invited.elapsed();
     phase_is(&pair.alice, CallPhase::Connected).await;
     phase_is(&pair.bob, CallPhase::Connected).await;
     assert_eq!(
@@ -344,11 +336,24 @@ async fn an_audio_call_carries_each_sides_tone_to_the_other() {
         660.0,
         "alice hears bob's tone"
     );
+    (call.call_id, first_sound)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_audio_call_carries_each_sides_tone_to_the_other() {
+    let pair = pair_with(45, 30).await;
+    let sockets_before = open_sockets();
+    let (call_id, first_sound) = tone_call(&pair, false).await;
+    // Printed for docs/BENCHMARKS.md (the callee answers at once here).
+    println!(
+        "call set-up, invite to the caller's first decoded frame from the callee: {} ms",
+        first_sound.as_millis()
+    );
     assert!(
         open_sockets() > sockets_before,
         "media have sockets of their own"
     );
-    pair.bob.hang_up(&call.call_id).await.unwrap();
+    pair.bob.hang_up(&call_id).await.unwrap();
     phase_is(&pair.alice, ended(CallOutcome::HungUp)).await;
     // Both sides' peer connections are closed: their sockets are gone.
     until(&pair.alice, "the media sockets to close", || async {
@@ -380,28 +385,8 @@ async fn a_call_relayed_through_coturn_only_carries_both_tones() {
     config.calls.turn_urls = vec![coturn.url()];
     config.calls.turn_secret = Some(secret.into());
     let pair = Pair::with_server(TestServer::start(config).await, data).await;
-    // Relay candidates only: no host or server-reflexive path can carry the media.
-    let (alice_engine, alice_hears) = tone_engine_on(440.0, true);
-    let (bob_engine, bob_hears) = tone_engine_on(660.0, true);
-    pair.alice.set_media_engine(alice_engine);
-    pair.bob.set_media_engine(bob_engine);
-    let call = pair
-        .alice
-        .start_call(pair.conversation_id, CallKind::Audio)
-        .await
-        .unwrap();
-    phase_is(&pair.bob, CallPhase::Ringing).await;
-    pair.bob.accept_call(&call.call_id).await.unwrap();
-    phase_is(&pair.alice, CallPhase::Connected).await;
-    assert_eq!(
-        hears(&pair.bob, &bob_hears).await,
-        440.0,
-        "bob hears alice through the relay"
-    );
-    assert_eq!(
-        hears(&pair.alice, &alice_hears).await,
-        660.0,
-        "alice hears bob through the relay"
-    );
-    pair.alice.hang_up(&call.call_id).await.unwrap();
+    // Relay candidates only: no host or server-reflexive path can carry the media (with a
+    // wrong secret the call never connects).
+    let (call_id, _) = tone_call(&pair, true).await;
+    pair.alice.hang_up(&call_id).await.unwrap();
 }

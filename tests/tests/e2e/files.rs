@@ -744,13 +744,7 @@ async fn a_huge_picture_is_fetched_only_when_opened() {
             )
             .await,
     );
-    let received = flint_tests::until(&bob, "bob gets the picture", || async {
-        bob.all_messages(conversation)
-            .await
-            .into_iter()
-            .find(|m| matches!(m.content, flint_core::ContentView::Image { .. }))
-    })
-    .await;
+    let received = first_picture(&bob, conversation).await;
     let thumbnail = bob
         .media(received.local_id, flint_core::library::Want::Thumbnail)
         .await;
@@ -762,6 +756,21 @@ async fn a_huge_picture_is_fetched_only_when_opened() {
         .await
         .unwrap();
     assert_eq!(sha256_of(&original.path), sha256_of(&path));
+}
+
+/// Waits for the first picture message `client` holds in `conversation`.
+async fn first_picture(
+    client: &flint_tests::TestClient,
+    conversation: i64,
+) -> flint_core::MessageView {
+    flint_tests::until(client, "the picture to arrive", || async {
+        client
+            .all_messages(conversation)
+            .await
+            .into_iter()
+            .find(|m| matches!(m.content, flint_core::ContentView::Image { .. }))
+    })
+    .await
 }
 
 /// A PNG signature and header chunk (64×64) followed by `size` bytes in all of padding.
@@ -827,13 +836,7 @@ async fn a_picture_goes_as_an_image_with_its_size_preview_and_thumbnail() {
         .unwrap();
     assert_eq!(image::image_dimensions(&own.path).unwrap(), (480, 270));
 
-    let received = flint_tests::until(&bob, "bob gets the picture", || async {
-        bob.all_messages(conversation)
-            .await
-            .into_iter()
-            .find(|m| matches!(m.content, flint_core::ContentView::Image { .. }))
-    })
-    .await;
+    let received = first_picture(&bob, conversation).await;
     let thumbnail = bob
         .media(received.local_id, flint_core::library::Want::Thumbnail)
         .await

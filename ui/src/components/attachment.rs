@@ -82,7 +82,11 @@ mod gifs {
                 let Ok(entry) = entry.dyn_into::<IntersectionObserverEntry>() else {
                     continue;
                 };
-                let which = if entry.is_intersecting() { "data-playing" } else { "data-still" };
+                let which = if entry.is_intersecting() {
+                    "data-playing"
+                } else {
+                    "data-still"
+                };
                 let target = entry.target();
                 if let Some(src) = target.get_attribute(which) {
                     if target.get_attribute("src").as_deref() != Some(src.as_str()) {
