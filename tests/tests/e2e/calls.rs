@@ -20,6 +20,17 @@ async fn phase_is(client: &Client, phase: CallPhase) -> CallView {
     .await
 }
 
+/// Alice calls bob; returns the call once it rings on bob's device.
+async fn rings(pair: &Pair, kind: CallKind) -> CallView {
+    let call = pair
+        .alice
+        .start_call(pair.conversation_id, kind)
+        .await
+        .unwrap();
+    phase_is(&pair.bob, CallPhase::Ringing).await;
+    call
+}
+
 /// Waits until `client` is connected and synced.
 async fn online(client: &Client) {
     until(client, "the client to be online", || async {
@@ -109,32 +120,18 @@ async fn a_call_answered_on_one_device_stops_the_other_ringing_and_hangs_up_on_b
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn declined_cancelled_and_missed_calls_each_leave_their_log() {
     let pair = pair_with(1, 30).await;
-    let declined = pair
-        .alice
-        .start_call(pair.conversation_id, CallKind::Audio)
-        .await
-        .unwrap();
-    phase_is(&pair.bob, CallPhase::Ringing).await;
+    let declined = rings(&pair, CallKind::Audio).await;
     pair.bob.hang_up(&declined.call_id).await.unwrap();
     phase_is(&pair.alice, ended(CallOutcome::Declined)).await;
     assert_eq!(log_on_both(&pair, 1).await, "[call declined]");
 
-    let cancelled = pair
-        .alice
-        .start_call(pair.conversation_id, CallKind::Audio)
-        .await
-        .unwrap();
-    phase_is(&pair.bob, CallPhase::Ringing).await;
+    let cancelled = rings(&pair, CallKind::Audio).await;
     pair.alice.hang_up(&cancelled.call_id).await.unwrap();
     phase_is(&pair.bob, ended(CallOutcome::Cancelled)).await;
     assert_eq!(log_on_both(&pair, 2).await, "[call cancelled]");
 
     // Nobody answers within the (one-second) ring timeout.
-    pair.alice
-        .start_call(pair.conversation_id, CallKind::Video)
-        .await
-        .unwrap();
-    phase_is(&pair.bob, CallPhase::Ringing).await;
+    rings(&pair, CallKind::Video).await;
     phase_is(&pair.bob, ended(CallOutcome::Missed)).await;
     phase_is(&pair.alice, ended(CallOutcome::Missed)).await;
     assert_eq!(log_on_both(&pair, 3).await, "[call missed]");
@@ -146,12 +143,7 @@ async fn a_callee_in_another_call_is_busy() {
     let carol = TestClient::register(&pair.server.url(), "carol").await;
     online(&carol).await;
     let with_bob = carol.open_direct(pair.bob.me().id).await.unwrap();
-    let call = pair
-        .alice
-        .start_call(pair.conversation_id, CallKind::Audio)
-        .await
-        .unwrap();
-    phase_is(&pair.bob, CallPhase::Ringing).await;
+    let call = rings(&pair, CallKind::Audio).await;
     until(&carol, "carol to know the conversation", || async {
         carol.conversation(with_bob.id).await.unwrap().map(|_| ())
     })
@@ -176,12 +168,7 @@ async fn a_callee_in_another_call_is_busy() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_participant_gone_past_the_grace_ends_the_call_and_a_quick_return_does_not() {
     let mut pair = pair_with(45, 3).await;
-    let call = pair
-        .alice
-        .start_call(pair.conversation_id, CallKind::Audio)
-        .await
-        .unwrap();
-    phase_is(&pair.bob, CallPhase::Ringing).await;
+    let call = rings(&pair, CallKind::Audio).await;
     pair.bob.accept_call(&call.call_id).await.unwrap();
     phase_is(&pair.alice, CallPhase::Connecting).await;
 
@@ -312,12 +299,7 @@ async fn tone_call(pair: &Pair, relay_only: bool) -> (String, std::time::Duratio
     pair.alice.set_media_engine(alice_engine);
     pair.bob.set_media_engine(bob_engine);
     let invited = std::time::Instant::now();
-    let call = pair
-        .alice
-        .start_call(pair.conversation_id, CallKind::Audio)
-        .await
-        .unwrap();
-    phase_is(&pair.bob, CallPhase::Ringing).await;
+    let call = rings(pair, CallKind::Audio).await;
     pair.bob.accept_call(&call.call_id).await.unwrap();
     until(&pair.alice, "the first sound from bob", || async {
         (!alice_hears.samples().is_empty()).then_some(())
