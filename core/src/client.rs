@@ -736,6 +736,14 @@ impl Client {
         calls::set_flags(&self.shared, call_id, muted, camera_off).await
     }
 
+    /// Drops the connection and connects again at once (the network changed, or the user
+    /// asked to retry): a call in progress keeps its media, which do not use this connection.
+    pub fn reconnect(&self) {
+        if let Ok(link) = self.shared.current_link() {
+            link.close();
+        }
+    }
+
     /// The call on this device: the one in progress, or else the last one (ended), if any.
     pub fn call(&self) -> Option<CallView> {
         self.shared.calls.last()
@@ -759,6 +767,9 @@ impl Client {
 
     /// Stops the engine and waits for its tasks; the outbox is kept for next time.
     pub async fn shutdown(&self) {
+        // A call in progress ends with the client: media stop, and the other side is told
+        // (while the link still stands).
+        calls::leave(&self.shared).await;
         self.shared.shutdown.cancel();
         let tasks = self
             .tasks

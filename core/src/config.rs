@@ -40,6 +40,9 @@ pub struct ClientConfig {
     pub heartbeat: Duration,
     /// How the outbox retries a send that failed for a passing reason.
     pub outbox_retry: RetryPolicy,
+    /// How long an answered call may take to get its media up before it fails (a lost
+    /// offer, no route, no media engine).
+    pub call_connect_timeout: Duration,
 }
 
 impl ClientConfig {
@@ -58,6 +61,7 @@ impl ClientConfig {
             media_cache_bytes: 2 << 30,
             heartbeat: Duration::from_secs(15),
             outbox_retry: RetryPolicy::default(),
+            call_connect_timeout: Duration::from_secs(30),
         }
     }
 

@@ -8,9 +8,10 @@
 pub mod audio;
 pub mod webrtc;
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::time::Duration;
 
-use flint_proto::ipc::{CallKind, CallOutcome, CallView, Event, MediaFlags};
+use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallView, Event, MediaFlags};
 use flint_proto::wire::{self, call_signal, call_update, request, response, CallVerb};
 use tokio::sync::mpsc;
 
@@ -58,6 +59,12 @@ pub trait MediaSession: Send + Sync {
     /// Stops everything: devices, sockets, threads.
     fn stop(&self);
 }
+
+/// How long past the server's ring timeout an incoming call rings here when the server's
+/// end never came (it was lost with the connection).
+const RING_SLACK: Duration = Duration::from_secs(3);
+/// How long a hang-up on the way out (sign-out, quit) may wait for the server.
+const LEAVE_TIMEOUT: Duration = Duration::from_secs(2);
 
 /// The call in progress on this device, if any.
 struct Live {
@@ -260,7 +267,16 @@ pub fn apply(shared: &Arc<Shared>, update: wire::CallUpdate) {
             if taken {
                 return;
             }
-            let view = rules::incoming(call_id, update.conversation_id, ringing);
+            let view = rules::incoming(call_id.clone(), update.conversation_id, ringing);
+            let left = ringing.expires_at_ms.saturating_sub(now_ms()).max(0);
+            let until = Duration::from_millis(u64::try_from(left).unwrap_or(0)) + RING_SLACK;
+            expire(
+                shared,
+                call_id,
+                until,
+                CallPhase::Ringing,
+                CallOutcome::Missed,
+            );
             *live = Some(Live {
                 id: update.call_id,
                 view: view.clone(),
@@ -335,11 +351,79 @@ fn carry(live: &mut Live, media: Media) -> Option<Box<dyn MediaSession>> {
     session
 }
 
+/// Ends the call `call_id` here with `outcome` if it is still in `phase` after `after` (the
+/// server's news can be lost with a connection; a device must not ring or connect forever).
+fn expire(
+    shared: &Arc<Shared>,
+    call_id: String,
+    after: Duration,
+    phase: CallPhase,
+    outcome: CallOutcome,
+) {
+    let shared = Arc::downgrade(shared);
+    tokio::spawn(async move {
+        tokio::time::sleep(after).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        let stale = shared
+            .calls
+            .last()
+            .is_some_and(|call| call.call_id == call_id && call.phase == phase);
+        if !stale {
+            return;
+        }
+        if outcome == CallOutcome::Failed {
+            media_failed(&shared, &call_id).await;
+        } else {
+            end_here(&shared, &call_id, outcome);
+        }
+    });
+}
+
+/// Ends the call here only (the server ended it already, or will).
+fn end_here(shared: &Shared, call_id: &str, outcome: CallOutcome) {
+    let ended = {
+        let mut live = shared.calls.live();
+        live.as_mut()
+            .filter(|l| l.view.call_id == call_id)
+            .map(|l| {
+                let media = rules::end(&mut l.view, outcome);
+                (carry(l, media), l.view.clone())
+            })
+    };
+    if let Some((stopped, call)) = ended {
+        drop(stopped);
+        shared.emit(Event::CallChanged { call });
+    }
+}
+
+/// Hangs up the call in progress, if any, as the client stops: media stop at once, and the
+/// server is told if the link allows within a moment.
+pub async fn leave(shared: &Shared) {
+    let Some(call) = shared.calls.current() else {
+        return;
+    };
+    let leaving = hang_up(shared, &call.call_id);
+    if tokio::time::timeout(LEAVE_TIMEOUT, leaving).await.is_err() {
+        tracing::debug!("the server was not told of the hang-up in time");
+    }
+}
+
 /// Starts the media session of an answered call, and a task that relays what it reports.
 fn start_media(shared: &Arc<Shared>, live: &mut Live) {
     let offerer = live.view.outgoing;
+    let call_id = live.view.call_id.clone();
+    let connecting = CallPhase::Connecting;
+    expire(
+        shared,
+        call_id.clone(),
+        shared.config.call_connect_timeout,
+        connecting,
+        CallOutcome::Failed,
+    );
     let Some(engine) = shared.calls.engine() else {
-        tracing::info!("no media engine: the call stays without media");
+        tracing::info!("no media engine: the call fails unless media come up");
         return;
     };
     let (news, mut reports) = mpsc::unbounded_channel();
@@ -353,16 +437,29 @@ fn start_media(shared: &Arc<Shared>, live: &mut Live) {
         Ok(session) => live.media = Some(session),
         Err(error) => {
             tracing::warn!(%error, "media could not start");
+            // Failed at once, once this lock is released.
+            expire(
+                shared,
+                call_id,
+                Duration::ZERO,
+                connecting,
+                CallOutcome::Failed,
+            );
             return;
         }
     }
+    // The relay holds the client weakly: a session kept alive by its own relay would outlive
+    // a signed-out client.
     let (shared, id, call_id) = (
-        Arc::clone(shared),
+        Arc::downgrade(shared),
         live.id.clone(),
         live.view.call_id.clone(),
     );
     tokio::spawn(async move {
         while let Some(report) = reports.recv().await {
+            let Some(shared) = Weak::upgrade(&shared) else {
+                return;
+            };
             match report {
                 MediaNews::Signal(body) => {
                     if let Err(error) = send_signal(&shared, id.clone(), body).await {

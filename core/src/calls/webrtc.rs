@@ -35,6 +35,10 @@ use crate::error::{Error, Result};
 /// Makes the devices of one call.
 pub type Devices = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
 
+/// Remote candidates kept while the other side's description is still to come; more are
+/// dropped (a real peer sends a handful).
+const MAX_PENDING_CANDIDATES: usize = 64;
+
 /// Which local addresses to gather candidates on, and whether to relay only.
 #[derive(Debug, Clone)]
 pub struct Network {
@@ -247,6 +251,7 @@ async fn run(
     let mut pending: Vec<RTCIceCandidateInit> = Vec::new();
     let mut described = false;
     let mut pump: Option<tokio::task::JoinHandle<()>> = None;
+    let mut players: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     let (mute, muted) = watch::channel(false);
     let mut source = Some(source);
     let mut sink = Some(sink);
@@ -255,7 +260,7 @@ async fn run(
             _ = stopped.changed() => break Ok(()),
             arrival = arrivals.recv() => {
                 if let (Some(remote), Some(sink)) = (arrival, sink.take()) {
-                    tokio::spawn(play(remote, sink));
+                    players.push(tokio::spawn(play(remote, sink)));
                 }
             }
             command = inbox.recv() => match command {
@@ -314,7 +319,7 @@ async fn run(
                         if let Err(error) = pc.add_ice_candidate(init).await {
                             tracing::debug!(%error, "a remote candidate was refused");
                         }
-                    } else {
+                    } else if pending.len() < MAX_PENDING_CANDIDATES {
                         pending.push(init);
                     }
                 }
@@ -322,8 +327,8 @@ async fn run(
             },
         }
     };
-    if let Some(pump) = pump {
-        pump.abort();
+    for task in pump.into_iter().chain(players) {
+        task.abort();
     }
     let closed = pc.close().await.map_err(failed);
     outcome.and(closed)

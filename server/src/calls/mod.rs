@@ -87,6 +87,7 @@ impl Calls {
         let id = *uuid::Uuid::now_v7().as_bytes();
         let now = Instant::now();
         let call = Call {
+            log_id: *uuid::Uuid::now_v7().as_bytes(),
             conversation_id,
             caller: caller.clone(),
             callee,
@@ -231,7 +232,9 @@ impl Calls {
             body: Some(body),
         };
         self.hub
-            .push_to_users([call.caller.user_id, call.callee], push::Body::Call(update));
+            // The callee's devices first: the caller answers an accept with its SDP offer,
+            // which must not reach the callee before the accept does.
+            .push_to_users([call.callee, call.caller.user_id], push::Body::Call(update));
         if let Step::End { reason, duration } = step {
             self.write_log(id, call, reason, duration).await;
         }
@@ -270,8 +273,9 @@ impl Calls {
         turn::ice_servers(&self.settings, user_id, now)
     }
 
-    /// Stores the call's record in its conversation, in the caller's name, once (the call's
-    /// id is the message's client id).
+    /// Stores the call's record in its conversation, in the caller's name, once: its client
+    /// id is one the server drew for the call and never told anyone, so the caller cannot
+    /// send a message under it first and have the record taken for a resend.
     async fn write_log(&self, id: &CallId, call: &Call, outcome: CallEnd, duration: Duration) {
         let content = wire::MessageContent {
             kind: Some(wire::message_content::Kind::CallLog(wire::CallLog {
@@ -284,7 +288,7 @@ impl Calls {
         let message = NewMessage {
             sender_id: call.caller.user_id,
             conversation_id: call.conversation_id,
-            client_id: id.to_vec(),
+            client_id: call.log_id.to_vec(),
             content: content.encode_to_vec(),
             recalls: None,
             files: Vec::new(),

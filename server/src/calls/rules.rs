@@ -39,6 +39,8 @@ pub enum Phase {
 /// A call the server keeps.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Call {
+    /// The client id of the call's log message (secret to the server).
+    pub log_id: [u8; 16],
     /// Its conversation (a direct one).
     pub conversation_id: ConversationId,
     /// The device that placed it.
@@ -176,6 +178,7 @@ mod tests {
 
     fn ringing(now: Instant) -> Call {
         Call {
+            log_id: [9; 16],
             conversation_id: 7,
             caller: party(1, "laptop"),
             callee: 2,

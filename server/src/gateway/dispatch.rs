@@ -118,6 +118,12 @@ impl Dispatcher {
     }
 
     async fn call_invite(&self, invite: wire::CallInvite) -> Answer {
+        // An invite rings devices and may leave a call log: it counts as a send.
+        self.state
+            .guards
+            .sends
+            .try_take(&self.me(), Instant::now())
+            .map_err(AppError::rate_limited)?;
         let media = invite.media();
         let started = self
             .state

@@ -167,20 +167,34 @@ async fn a_callee_in_another_call_is_busy() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_participant_gone_past_the_grace_ends_the_call_and_a_quick_return_does_not() {
-    let mut pair = pair_with(45, 3).await;
-    let call = rings(&pair, CallKind::Audio).await;
-    pair.bob.accept_call(&call.call_id).await.unwrap();
-    phase_is(&pair.alice, CallPhase::Connecting).await;
+    use flint_proto::wire::{self, request, response};
+    let pair = pair_with(45, 3).await;
+    // Alice calls from a bare socket, so she can vanish the way a crashed device does.
+    let url = pair.server.url();
+    let session = flint_tests::raw::login(&url, "alice", flint_tests::users::PASSWORD, "raw").await;
+    let mut socket = flint_tests::RawSocket::signed_in(&url, &session, "raw").await;
+    let invite = request::Body::CallInvite(wire::CallInvite {
+        conversation_id: pair.conversation_id,
+        media: wire::CallMedia::Audio as i32,
+    });
+    let response::Result::CallStarted(started) = socket.request(invite).await else {
+        panic!("the call rings");
+    };
+    phase_is(&pair.bob, CallPhase::Ringing).await;
+    pair.bob
+        .accept_call(&hex::encode(&started.call_id))
+        .await
+        .unwrap();
+    phase_is(&pair.bob, CallPhase::Connecting).await;
 
-    // A reconnect of the IM socket within the grace leaves the call up.
-    pair.alice.stop().await;
-    pair.alice.restart().await;
-    online(&pair.alice).await;
+    // The socket drops and the device comes back within the grace: the call stays up.
+    drop(socket);
+    let socket = flint_tests::RawSocket::signed_in(&url, &session, "raw").await;
     tokio::time::sleep(std::time::Duration::from_secs(4)).await;
     assert_eq!(pair.bob.call().unwrap().phase, CallPhase::Connecting);
 
     // Gone for good: the call ends as lost after the grace, with its log.
-    pair.alice.stop().await;
+    drop(socket);
     phase_is(&pair.bob, ended(CallOutcome::ConnectionLost)).await;
     let on_bob = wait_for_count(&pair.bob, pair.conversation_id, 1).await;
     assert_eq!(texts(&on_bob), ["[call connection_lost]"]);
@@ -292,8 +306,9 @@ async fn hears(client: &Client, heard: &Recorder) -> f32 {
 
 /// A call between `pair` whose sides play 440 Hz (alice) and 660 Hz (bob), relayed only when
 /// `relay_only`: answered at once, checked to carry each tone to the other side. Returns the
-/// call's id and how long after the invite the caller decoded the callee's first frame.
-async fn tone_call(pair: &Pair, relay_only: bool) -> (String, std::time::Duration) {
+/// call's id, how long after the invite the caller decoded the callee's first frame, and
+/// what the caller hears.
+async fn tone_call(pair: &Pair, relay_only: bool) -> (String, std::time::Duration, Recorder) {
     let (alice_engine, alice_hears) = tone_engine(440.0, relay_only);
     let (bob_engine, bob_hears) = tone_engine(660.0, relay_only);
     pair.alice.set_media_engine(alice_engine);
@@ -318,14 +333,14 @@ async fn tone_call(pair: &Pair, relay_only: bool) -> (String, std::time::Duratio
         660.0,
         "alice hears bob's tone"
     );
-    (call.call_id, first_sound)
+    (call.call_id, first_sound, alice_hears)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audio_call_carries_each_sides_tone_to_the_other() {
     let pair = pair_with(45, 30).await;
     let sockets_before = open_sockets();
-    let (call_id, first_sound) = tone_call(&pair, false).await;
+    let (call_id, first_sound, alice_hears) = tone_call(&pair, false).await;
     // Printed for docs/BENCHMARKS.md (the callee answers at once here).
     println!(
         "call set-up, invite to the caller's first decoded frame from the callee: {} ms",
@@ -335,6 +350,15 @@ async fn an_audio_call_carries_each_sides_tone_to_the_other() {
         open_sockets() > sockets_before,
         "media have sockets of their own"
     );
+    // The IM socket reconnects mid-call: the media, peer to peer, go on.
+    let heard_before = alice_hears.samples().len();
+    pair.alice.reconnect();
+    online(&pair.alice).await;
+    until(&pair.alice, "more sound after the reconnect", || async {
+        (alice_hears.samples().len() > heard_before + SAMPLE_RATE as usize / 2).then_some(())
+    })
+    .await;
+    assert_eq!(pair.alice.call().unwrap().phase, CallPhase::Connected);
     pair.bob.hang_up(&call_id).await.unwrap();
     phase_is(&pair.alice, ended(CallOutcome::HungUp)).await;
     // Both sides' peer connections are closed: their sockets are gone.
@@ -369,6 +393,98 @@ async fn a_call_relayed_through_coturn_only_carries_both_tones() {
     let pair = Pair::with_server(TestServer::start(config).await, data).await;
     // Relay candidates only: no host or server-reflexive path can carry the media (with a
     // wrong secret the call never connects).
-    let (call_id, _) = tone_call(&pair, true).await;
+    let (call_id, _, _) = tone_call(&pair, true).await;
     pair.alice.hang_up(&call_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quitting_mid_call_hangs_up_at_once() {
+    let mut pair = pair_with(45, 30).await;
+    let (call_id, _, _) = tone_call(&pair, false).await;
+    // Quitting (or signing out) ends the call with a hang-up the other side hears about
+    // now, not a lost connection after the grace.
+    pair.alice.stop().await;
+    let over = phase_is(&pair.bob, ended(CallOutcome::HungUp)).await;
+    assert_eq!(over.call_id, call_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answered_call_whose_media_never_come_up_fails_in_time() {
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let url = server.url();
+    let mut config = flint_tests::users::client_config(&url, TempDir::new().unwrap().keep());
+    config.call_connect_timeout = std::time::Duration::from_secs(2);
+    Client::register(&config, "alice", flint_tests::users::PASSWORD, "")
+        .await
+        .unwrap();
+    let alice = Client::login(config, "alice", flint_tests::users::PASSWORD)
+        .await
+        .unwrap();
+    let bob = TestClient::register(&url, "bob").await;
+    online(&alice).await;
+    let conversation = alice.open_direct(bob.me().id).await.unwrap();
+    until(&bob, "bob to know the conversation", || async {
+        bob.conversation(conversation.id).await.unwrap().map(|_| ())
+    })
+    .await;
+    // Neither side has a media engine: nothing will ever connect.
+    let call = alice
+        .start_call(conversation.id, CallKind::Audio)
+        .await
+        .unwrap();
+    phase_is(&bob, CallPhase::Ringing).await;
+    bob.accept_call(&call.call_id).await.unwrap();
+    phase_is(&alice, CallPhase::Connecting).await;
+    phase_is(&alice, ended(CallOutcome::Failed)).await;
+    // The failed side hung up: the other is told.
+    phase_is(&bob, ended(CallOutcome::HungUp)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_caller_cannot_keep_the_call_log_out_of_the_chat() {
+    use flint_proto::wire::{self, request, response};
+    let pair = pair_with(45, 30).await;
+    let session = flint_tests::raw::login(
+        &pair.server.url(),
+        "alice",
+        flint_tests::users::PASSWORD,
+        "raw",
+    )
+    .await;
+    let mut socket = flint_tests::RawSocket::signed_in(&pair.server.url(), &session, "raw").await;
+    let invite = request::Body::CallInvite(wire::CallInvite {
+        conversation_id: pair.conversation_id,
+        media: wire::CallMedia::Audio as i32,
+    });
+    let response::Result::CallStarted(started) = socket.request(invite).await else {
+        panic!("the call rings");
+    };
+    // A message sent under the call's own id first…
+    let text = wire::MessageContent {
+        kind: Some(wire::message_content::Kind::Text(wire::Text {
+            body: "hello".into(),
+            ..Default::default()
+        })),
+    };
+    let send = request::Body::Send(wire::SendMessage {
+        client_id: started.call_id.clone(),
+        conversation_id: pair.conversation_id,
+        content: prost::Message::encode_to_vec(&text),
+    });
+    assert!(matches!(
+        socket.request(send).await,
+        response::Result::SendOk(_)
+    ));
+    let cancel = request::Body::CallAction(wire::CallAction {
+        call_id: started.call_id,
+        verb: wire::CallVerb::HangUp as i32,
+    });
+    assert!(matches!(
+        socket.request(cancel).await,
+        response::Result::Ok(_)
+    ));
+    // …does not stand in for the call's record.
+    let on_bob = wait_for_count(&pair.bob, pair.conversation_id, 2).await;
+    assert_eq!(texts(&on_bob), ["hello", "[call cancelled]"]);
 }

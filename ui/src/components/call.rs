@@ -139,6 +139,8 @@ pub fn CallOverlay() -> impl IntoView {
                 <p class="call-peer">{peer}</p>
                 <p class="call-state" role="status" aria-live="polite">{move || {
                     call().map(|c| match c.phase {
+                        // The log bubble gives an answered call's length; here it is over.
+                        CallPhase::Ended { outcome: CallOutcome::HungUp } => tr("call.ended").to_owned(),
                         CallPhase::Ended { outcome } => call_outcome_text(outcome, 0, tr),
                         _ => format!("{} · {}", tr(call_kind_key(c.kind)), tr(phase_key(&c))),
                     })
