@@ -73,18 +73,7 @@ async fn log_on_both(pair: &Pair, count: usize) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_answered_on_one_device_stops_the_other_ringing_and_hangs_up_on_both() {
     let pair = pair_with(45, 30).await;
-    let bob2 = TestClient::another_device(&pair.server.url(), "bob").await;
-    until(
-        &bob2,
-        "bob's second device to know the conversation",
-        || async {
-            bob2.conversation(pair.conversation_id)
-                .await
-                .unwrap()
-                .map(|_| ())
-        },
-    )
-    .await;
+    let bob2 = pair.bob_elsewhere().await;
     let call = pair
         .alice
         .start_call(pair.conversation_id, CallKind::Video)

@@ -7,18 +7,7 @@ use crate::{assert_sequence, send_sequence, wait_for_count, Pair};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn both_devices_receive_and_own_sends_appear_on_the_other() {
     let pair = Pair::start().await;
-    let bob2 = TestClient::another_device(&pair.server.url(), "bob").await;
-    until(
-        &bob2,
-        "bob's second device to sync the conversation",
-        || async {
-            bob2.conversation(pair.conversation_id)
-                .await
-                .unwrap()
-                .map(|_| ())
-        },
-    )
-    .await;
+    let bob2 = pair.bob_elsewhere().await;
     send_sequence(&pair.alice, pair.conversation_id, "to bob", 10).await;
     assert_sequence(
         &wait_for_count(&pair.bob, pair.conversation_id, 10).await,

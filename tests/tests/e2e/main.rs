@@ -43,6 +43,23 @@ impl Pair {
         Self::with_server(server, data).await
     }
 
+    /// Bob on another device, once it knows the pair's conversation.
+    pub async fn bob_elsewhere(&self) -> TestClient {
+        let bob2 = TestClient::another_device(&self.server.url(), "bob").await;
+        flint_tests::until(
+            &bob2,
+            "bob's second device to know the conversation",
+            || async {
+                bob2.conversation(self.conversation_id)
+                    .await
+                    .unwrap()
+                    .map(|_| ())
+            },
+        )
+        .await;
+        bob2
+    }
+
     /// Signs both users in on `server` (whose data folder is `data`).
     pub async fn with_server(server: TestServer, data: TempDir) -> Self {
         let alice = TestClient::register(&server.url(), "alice").await;
