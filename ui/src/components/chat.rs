@@ -2,7 +2,8 @@
 //! the bottom when new messages arrive), typing line and composer.
 
 use flint_proto::ipc::{
-    ContentView, ConversationKind, ConversationView, MemberView, MessageStatus, MessageView, Role,
+    CallKind, ContentView, ConversationKind, ConversationView, MemberView, MessageStatus,
+    MessageView, Role,
 };
 use flint_proto::ErrorCode;
 use leptos::html::Div;
@@ -377,7 +378,15 @@ fn MessageRow(item: Item) -> impl IntoView {
         } => {
             let what = tr(call_kind_key(kind));
             let how = call_outcome_text(outcome, duration_ms, tr);
-            view! { <div class="bubble call-log">"📞 "{what}" · "{how}</div> }.into_any()
+            // An icon, not an emoji: a plain Linux install may have no colour emoji font.
+            let icon = match kind {
+                CallKind::Audio => icondata::LuPhone,
+                CallKind::Video => icondata::LuVideo,
+            };
+            view! {
+                <div class="bubble call-log"><span class="call-log-icon" aria-hidden="true"><Icon icon/></span>{what}" · "{how}</div>
+            }
+            .into_any()
         }
         ContentView::Unsupported { kind } => {
             view! { <div class="bubble unsupported">{tr("chat.unsupported")}" ("{kind}")"</div> }
