@@ -17,29 +17,24 @@ const PART_BYTES: usize = 1 << 20;
 const AHEAD: usize = 4;
 
 /// `len` bytes of a file from `start`, read ahead on a blocking thread; `read` counts the
-/// bytes handed out.
-pub fn read_ahead(
+/// bytes handed out. Opening and seeking happen on a blocking thread too, and their failure
+/// (the file is gone) is this call's error, not a failure of the request that streams it.
+pub async fn read_ahead(
     path: &Path,
     start: u64,
     len: u64,
     read: Arc<AtomicU64>,
-) -> impl Stream<Item = io::Result<Bytes>> + Send + 'static {
+) -> io::Result<impl Stream<Item = io::Result<Bytes>> + Send + 'static> {
     let path = path.to_owned();
+    let mut reader = tokio::task::spawn_blocking(move || {
+        let mut file = std::fs::File::open(&path)?;
+        file.seek(SeekFrom::Start(start))?;
+        Ok::<_, io::Error>(file.take(len))
+    })
+    .await
+    .map_err(io::Error::other)??;
     let (sender, receiver) = mpsc::channel::<io::Result<Bytes>>(AHEAD);
-    // Opening and seeking are file I/O too: all of it happens on the blocking thread, and an
-    // error there reaches the request as the stream's first item.
     tokio::task::spawn_blocking(move || {
-        let opened = std::fs::File::open(&path).and_then(|mut file| {
-            file.seek(SeekFrom::Start(start))?;
-            Ok(file.take(len))
-        });
-        let mut reader = match opened {
-            Ok(reader) => reader,
-            Err(error) => {
-                let _ = sender.blocking_send(Err(error));
-                return;
-            }
-        };
         loop {
             let mut part = BytesMut::zeroed(PART_BYTES);
             let got = match reader.read(&mut part) {
@@ -56,16 +51,19 @@ pub fn read_ahead(
             }
         }
     });
-    futures_util::stream::unfold(receiver, move |mut receiver| {
-        let read = Arc::clone(&read);
-        async move {
-            let part = receiver.recv().await?;
-            if let Ok(bytes) = &part {
-                read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+    Ok(futures_util::stream::unfold(
+        receiver,
+        move |mut receiver| {
+            let read = Arc::clone(&read);
+            async move {
+                let part = receiver.recv().await?;
+                if let Ok(bytes) = &part {
+                    read.fetch_add(bytes.len() as u64, Ordering::Relaxed);
+                }
+                Some((part, receiver))
             }
-            Some((part, receiver))
-        }
-    })
+        },
+    ))
 }
 
 /// A file written on a blocking thread from the parts sent to it; the handle answers the
@@ -86,4 +84,18 @@ pub fn writer(file: std::fs::File) -> (mpsc::Sender<Bytes>, JoinHandle<io::Resul
         Ok(written)
     });
     (sender, handle)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_missing_file_is_the_read_aheads_own_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let gone = dir.path().join("gone.bin");
+        let read = Arc::new(AtomicU64::new(0));
+        let opened = read_ahead(&gone, 0, 10, read).await;
+        assert_eq!(opened.err().map(|e| e.kind()), Some(io::ErrorKind::NotFound));
+    }
 }

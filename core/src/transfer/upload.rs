@@ -142,7 +142,7 @@ async fn send_from_offset(
     let offset = at.offset;
     let rest = length.saturating_sub(offset);
     let sent = Arc::new(AtomicU64::new(0));
-    let body = disk::read_ahead(path, offset, rest, Arc::clone(&sent));
+    let body = disk::read_ahead(path, offset, rest, Arc::clone(&sent)).await?;
     let request = service.append(location, offset, rest, reqwest::Body::wrap_stream(body));
     tokio::pin!(request);
     let mut ticks = tokio::time::interval(PROGRESS_EVERY);
