@@ -96,6 +96,9 @@ mod tests {
         let gone = dir.path().join("gone.bin");
         let read = Arc::new(AtomicU64::new(0));
         let opened = read_ahead(&gone, 0, 10, read).await;
-        assert_eq!(opened.err().map(|e| e.kind()), Some(io::ErrorKind::NotFound));
+        assert_eq!(
+            opened.err().map(|e| e.kind()),
+            Some(io::ErrorKind::NotFound)
+        );
     }
 }
