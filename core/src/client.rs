@@ -20,6 +20,7 @@ use uuid::Uuid;
 
 use crate::calls::{self, Calls, MediaEngine};
 use crate::config::ClientConfig;
+use crate::downloads::Downloads;
 use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::library::{self, Media, Want};
@@ -223,6 +224,7 @@ impl Client {
             state: watch::channel(ConnectionState::Connecting).0,
             outbox_wake: Notify::new(),
             uploads: Uploads::default(),
+            downloads: Downloads::default(),
             shutdown: CancellationToken::new(),
             max_text_chars: AtomicU32::new(DEFAULT_MAX_TEXT_CHARS),
             calls: Calls::default(),
@@ -448,6 +450,18 @@ impl Client {
             failure: Some(ErrorCode::Cancelled),
         });
         Ok(())
+    }
+
+    /// Stops the download of a message's file (what arrived is kept for the next request);
+    /// the request that started it fails with `Cancelled`.
+    pub async fn cancel_download(&self, local_id: i64) -> Result<()> {
+        if self.shared.downloads.cancel(local_id) {
+            Ok(())
+        } else {
+            Err(Error::Invalid(
+                "no download of this message is under way".into(),
+            ))
+        }
     }
 
     /// Downloads the file of a message into this account's media folder (continuing an

@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use flint_proto::ipc::Event;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
@@ -12,6 +13,7 @@ use crate::attachment::{self, Attachment};
 use crate::error::{Error, Result};
 use crate::files::safe_name;
 use crate::pictures;
+use crate::rules::progress::report_due;
 use crate::shared::Shared;
 use crate::store::{self, messages, now_ms};
 use crate::transfer;
@@ -69,28 +71,42 @@ pub async fn pasted_path(shared: &Shared, name: &str) -> Result<PathBuf> {
 /// A message's file in the form asked for, downloading the original and making the
 /// thumbnail when this device has neither yet.
 pub async fn media(shared: &Shared, local_id: i64, want: Want) -> Result<Media> {
-    let (content, source) = shared
+    let (found, source) = shared
         .store
         .call(move |conn| {
             Ok((
-                messages::content(conn, local_id)?,
+                messages::located(conn, local_id)?,
                 store::media::source(conn, local_id)?,
             ))
         })
         .await?;
-    let found = content
-        .as_deref()
-        .and_then(attachment::of)
-        .ok_or(Error::NotFound("file"))?;
+    let (conversation_id, content) = found.ok_or(Error::NotFound("file"))?;
+    let found = attachment::of(&content).ok_or(Error::NotFound("file"))?;
+    let asked = Asked {
+        conversation_id,
+        local_id,
+    };
     match want {
-        Want::Original => original(shared, &found, source).await,
-        Want::Thumbnail if found.is_picture => thumbnail(shared, local_id, &found, source).await,
+        Want::Original => original(shared, asked, &found, source).await,
+        Want::Thumbnail if found.is_picture => thumbnail(shared, asked, &found, source).await,
         Want::Thumbnail => Err(Error::Invalid("only pictures have thumbnails".into())),
     }
 }
 
+/// The message whose file is asked for.
+#[derive(Debug, Clone, Copy)]
+struct Asked {
+    conversation_id: i64,
+    local_id: i64,
+}
+
 /// The original: its source when this device sent it and still has it, else a download.
-async fn original(shared: &Shared, found: &Attachment, source: Option<String>) -> Result<Media> {
+async fn original(
+    shared: &Shared,
+    asked: Asked,
+    found: &Attachment,
+    source: Option<String>,
+) -> Result<Media> {
     let mime = found.mime.clone();
     if let Some(source) = source.map(PathBuf::from) {
         if tokio::fs::try_exists(&source).await.unwrap_or(false) {
@@ -107,28 +123,67 @@ async fn original(shared: &Shared, found: &Attachment, source: Option<String>) -
         &found.name
     };
     let path = folder.join(safe_name(name));
-    // One download per file at a time (a thumbnail and the viewer may ask together), and a
-    // few files at a time: a screenful of pictures asks for every original at once, and a
-    // few at a time keeps memory bounded and brings the first ones sooner.
-    let file_lock = one_at_a_time(&found.file_id);
-    let _mine = file_lock.lock().await;
+    let ticket = shared.downloads.begin(asked.local_id, &shared.shutdown);
+    let file_lock = shared.downloads.file_lock(&found.file_id);
+    let _mine = tokio::select! {
+        mine = file_lock.lock() => mine,
+        () = ticket.cancel.cancelled() => return Err(stopped(shared, asked, Error::Cancelled)),
+    };
     if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        let _turn = downloads().acquire().await.map_err(|_| Error::Closed)?;
-        tokio::fs::create_dir_all(&folder).await?;
-        let service = shared.file_service()?;
-        let cancel: CancellationToken = shared.shutdown.child_token();
-        transfer::download(
-            &service,
-            &found.file_id,
-            found.size,
-            &path,
-            &mut |_, _| {},
-            &cancel,
-        )
-        .await?;
+        fetch(shared, asked, found, &path, &ticket.cancel)
+            .await
+            .map_err(|error| stopped(shared, asked, error))?;
     }
     record(shared, &path).await?;
     Ok(Media { path, mime })
+}
+
+/// Downloads `found` to `path` when a turn comes, reporting progress.
+async fn fetch(
+    shared: &Shared,
+    asked: Asked,
+    found: &Attachment,
+    path: &Path,
+    cancel: &CancellationToken,
+) -> Result<()> {
+    let _turn = shared.downloads.turn(cancel).await?;
+    if let Some(folder) = path.parent() {
+        tokio::fs::create_dir_all(folder).await?;
+    }
+    let service = shared.file_service()?;
+    let mut last_report = None;
+    let mut progress = |received: u64, total: u64| {
+        let at = now_ms();
+        if report_due(last_report, at, received, total) {
+            last_report = Some(at);
+            shared.emit(Event::DownloadProgress {
+                conversation_id: asked.conversation_id,
+                local_id: asked.local_id,
+                received,
+                total,
+            });
+        }
+    };
+    transfer::download(
+        &service,
+        &found.file_id,
+        found.size,
+        path,
+        &mut progress,
+        cancel,
+    )
+    .await?;
+    Ok(())
+}
+
+/// Tells front ends a download stopped short; returns the error.
+fn stopped(shared: &Shared, asked: Asked, error: Error) -> Error {
+    shared.emit(Event::DownloadStopped {
+        conversation_id: asked.conversation_id,
+        local_id: asked.local_id,
+        reason: error.code(),
+    });
+    error
 }
 
 /// Largest picture whose original is downloaded on its own to make a thumbnail.
@@ -139,36 +194,15 @@ pub fn auto_download(size: u64) -> bool {
     size <= MAX_AUTO_PICTURE_BYTES
 }
 
-/// Downloads of originals running at once.
-const PARALLEL_DOWNLOADS: usize = 3;
-
-/// The lock of one file's download (locks nobody holds are dropped as others are made).
-fn one_at_a_time(file_id: &str) -> std::sync::Arc<tokio::sync::Mutex<()>> {
-    type Locks =
-        std::sync::Mutex<std::collections::HashMap<String, std::sync::Arc<tokio::sync::Mutex<()>>>>;
-    static LOCKS: std::sync::OnceLock<Locks> = std::sync::OnceLock::new();
-    let mut locks = match LOCKS.get_or_init(Locks::default).lock() {
-        Ok(locks) => locks,
-        Err(poisoned) => poisoned.into_inner(),
-    };
-    locks.retain(|_, lock| std::sync::Arc::strong_count(lock) > 1);
-    std::sync::Arc::clone(locks.entry(file_id.to_owned()).or_default())
-}
-
-fn downloads() -> &'static tokio::sync::Semaphore {
-    static DOWNLOADS: std::sync::OnceLock<tokio::sync::Semaphore> = std::sync::OnceLock::new();
-    DOWNLOADS.get_or_init(|| tokio::sync::Semaphore::new(PARALLEL_DOWNLOADS))
-}
-
 /// The thumbnail, made from the original when missing.
 async fn thumbnail(
     shared: &Shared,
-    local_id: i64,
+    asked: Asked,
     found: &Attachment,
     source: Option<String>,
 ) -> Result<Media> {
     let mime = "image/jpeg".to_owned();
-    let own = thumbnail_path(shared, &own_key(local_id));
+    let own = thumbnail_path(shared, &own_key(asked.local_id));
     let by_file = (!found.file_id.is_empty()).then(|| thumbnail_path(shared, &found.file_id));
     for path in [Some(own), by_file.clone()].into_iter().flatten() {
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
@@ -185,7 +219,7 @@ async fn thumbnail(
             found.size
         )));
     }
-    let original = original(shared, found, source).await?;
+    let original = original(shared, asked, found, source).await?;
     let jpeg = pictures::thumbnail(original.path).await?;
     let path = by_file.ok_or(Error::NotFound("file"))?;
     write(&path, jpeg).await?;

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::calls::Calls;
 use crate::config::ClientConfig;
+use crate::downloads::Downloads;
 use crate::error::{Error, Result};
 use crate::link::{Link, LinkParams};
 use crate::store::{conversations, Store};
@@ -39,6 +40,8 @@ pub struct Shared {
     pub outbox_wake: Notify,
     /// Files of own messages on their way to the server.
     pub uploads: Uploads,
+    /// Files of messages on their way to this device.
+    pub downloads: Downloads,
     /// Cancelled when the client shuts down.
     pub shutdown: CancellationToken,
     /// Longest text the server accepts (from its greeting).

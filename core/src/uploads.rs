@@ -20,7 +20,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::attachment;
 use crate::error::{Error, Result};
-use crate::rules::upload::{after_failure, report_due, Decision};
+use crate::rules::progress::report_due;
+use crate::rules::upload::{after_failure, Decision};
 use crate::shared::Shared;
 use crate::store::uploads::{self, PendingUpload};
 use crate::store::{messages, now_ms, outbox};

@@ -480,6 +480,29 @@ pub enum Event {
         /// Bytes of the file.
         total: u64,
     },
+    /// A message's file is on its way from the server to this device (at most ten a second
+    /// per file; the last says `received == total`). A cancelled or failed download ends
+    /// with [`Event::DownloadStopped`].
+    DownloadProgress {
+        /// The conversation.
+        conversation_id: i64,
+        /// The message the file belongs to.
+        local_id: i64,
+        /// Bytes on this device.
+        received: u64,
+        /// Bytes of the file.
+        total: u64,
+    },
+    /// A download ended before the whole file arrived (cancelled, refused or cut off); what
+    /// arrived is kept, and the next request continues from there.
+    DownloadStopped {
+        /// The conversation.
+        conversation_id: i64,
+        /// The message the file belongs to.
+        local_id: i64,
+        /// Why.
+        reason: ErrorCode,
+    },
     /// The connection changed state.
     ConnectionChanged {
         /// The new state.

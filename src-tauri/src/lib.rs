@@ -121,6 +121,7 @@ pub fn run() {
             files::send_staged,
             files::stage_pasted,
             files::cancel_upload,
+            files::cancel_download,
             files::open_file,
             files::show_in_folder,
             files::save_file_as,

@@ -201,6 +201,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("media.open_picture", "Open picture", "查看图片"),
     ("media.uploading", "Uploading", "正在上传"),
     ("media.cancel_upload", "Cancel upload", "取消上传"),
+    ("media.downloading", "Downloading", "正在下载"),
+    ("media.cancel_download", "Cancel download", "取消下载"),
     ("media.open", "Open", "打开"),
     ("media.show_in_folder", "Show in folder", "在文件夹中显示"),
     ("media.play", "Play", "播放"),

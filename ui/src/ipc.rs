@@ -390,6 +390,11 @@ pub async fn cancel_upload(local_id: i64) -> Reply<()> {
     call("cancel_upload", &LocalIdArgs { local_id }).await
 }
 
+/// Stops the download of a message's file (what arrived is kept).
+pub async fn cancel_download(local_id: i64) -> Reply<()> {
+    call("cancel_download", &LocalIdArgs { local_id }).await
+}
+
 /// Opens a message's file with the system's application.
 pub async fn open_file(local_id: i64) -> Reply<()> {
     call("open_file", &LocalIdArgs { local_id }).await

@@ -5,6 +5,7 @@
 
 pub mod call;
 pub mod outbox;
+pub mod progress;
 pub mod receipts;
 pub mod reconnect;
 pub mod sync;

@@ -1,4 +1,4 @@
-//! What happens to an upload after a failure, and how often its progress is reported.
+//! What happens to an upload after a failure.
 
 use std::time::Duration;
 
@@ -6,9 +6,6 @@ use flint_proto::ErrorCode;
 
 use super::outbox::RetryPolicy;
 use crate::error::Error;
-
-/// Most progress reports per second of one upload.
-pub const REPORTS_PER_SECOND: i64 = 10;
 
 /// What to do with an upload whose attempt failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,12 +53,6 @@ pub fn after_failure(policy: &RetryPolicy, attempts: u32, error: &Error) -> Deci
         },
         _ => Decision::RetryIn(policy.delay(attempts)),
     }
-}
-
-/// Whether a progress report at `now_ms` is due: the last one, and at most
-/// [`REPORTS_PER_SECOND`] in between.
-pub fn report_due(last_ms: Option<i64>, now_ms: i64, done: u64, total: u64) -> bool {
-    done >= total || last_ms.is_none_or(|last| now_ms - last >= 1000 / REPORTS_PER_SECOND)
 }
 
 #[cfg(test)]
@@ -116,13 +107,5 @@ mod tests {
         }
         let last = after_failure(&policy, policy.max_attempts, &Error::Timeout);
         assert!(matches!(last, Decision::Fail { forget: false, .. }));
-    }
-
-    #[test]
-    fn progress_is_reported_ten_times_a_second_and_always_at_the_end() {
-        assert!(report_due(None, 0, 1, 10));
-        assert!(!report_due(Some(1000), 1050, 5, 10));
-        assert!(report_due(Some(1000), 1100, 5, 10));
-        assert!(report_due(Some(1000), 1001, 10, 10));
     }
 }

@@ -465,6 +465,14 @@ pub fn content(conn: &Connection, local_id: i64) -> Result<Option<Vec<u8>>> {
         .optional()?)
 }
 
+/// The conversation and stored content of a message.
+pub fn located(conn: &Connection, local_id: i64) -> Result<Option<(i64, Vec<u8>)>> {
+    Ok(conn
+        .prepare_cached("SELECT conversation_id, content FROM messages WHERE local_id = ?1")?
+        .query_row([local_id], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?)
+}
+
 /// Replaces the content of an own message not yet sent (its file got its server id).
 pub fn set_unsent_content(conn: &Connection, local_id: i64, content: &[u8]) -> Result<()> {
     conn.prepare_cached(

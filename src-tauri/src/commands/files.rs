@@ -129,6 +129,12 @@ pub async fn cancel_upload(desktop: State<'_, Desktop>, local_id: i64) -> Result
     ipc(desktop.client().await?.cancel_upload(local_id).await)
 }
 
+/// Stops the download of a message's file; what arrived is kept for the next try.
+#[tauri::command]
+pub async fn cancel_download(desktop: State<'_, Desktop>, local_id: i64) -> Result<(), ErrorBody> {
+    ipc(desktop.client().await?.cancel_download(local_id).await)
+}
+
 /// Names the system would run rather than open (a sender chooses the name): such files are
 /// shown in their folder instead.
 fn runs_when_opened(name: &str) -> bool {

@@ -9,6 +9,7 @@ use flint_tests::desktop::App;
 use flint_tests::files::FileUser;
 use flint_tests::seed;
 use flint_tests::server::test_config;
+use flint_tests::throttle::Throttle;
 use flint_tests::TestServer;
 use serde_json::json;
 use tempfile::TempDir;
@@ -214,6 +215,130 @@ async fn a_pasted_picture_reaches_the_other_app_and_opens_in_the_viewer() {
     second.find_text(".bubble", "after the gif 39").await;
     gif_becomes(&second, "still").await;
     assert!(first.console_errors().await.is_empty());
+    first.close().await;
+    second.close().await;
+}
+
+/// Pastes a file of `size` bytes made in the page (too large to carry through WebDriver).
+async fn paste_made(app: &App, name: &str, size: usize) {
+    let script = "const [name, size] = arguments;
+        const bytes = new Uint8Array(size);
+        for (let i = 0; i < size; i += 4096) bytes[i] = (i / 4096) & 255;
+        const data = new DataTransfer();
+        data.items.add(new File([bytes], name, { type: 'application/octet-stream' }));
+        const paste = new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true });
+        document.querySelector('#composer').dispatchEvent(paste);";
+    app.client
+        .execute(script, vec![json!(name), json!(size)])
+        .await
+        .unwrap();
+}
+
+/// Waits until the file bubble's progress bar stands between 1 % and 99 %; returns it.
+async fn progress_midway(app: &App, label: &str) -> u32 {
+    let css = format!(".bubble.file progress.file-progress[aria-label='{label}']");
+    for _ in 0..300 {
+        if let Ok(bar) = app.client.find(fantoccini::Locator::Css(&css)).await {
+            let value = bar.attr("value").await.ok().flatten().unwrap_or_default();
+            if let Ok(value @ 1..=99) = value.parse::<u32>() {
+                return value;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no {label} progress between 1 and 99 %");
+}
+
+/// Waits until nothing matches `css`.
+async fn gone(app: &App, css: &str) {
+    for _ in 0..200 {
+        if app
+            .client
+            .find_all(fantoccini::Locator::Css(css))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{css} is still there");
+}
+
+/// Files under `dir` whose names end with `suffix`.
+fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(dir) = todo.pop() {
+        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else if path.to_string_lossy().ends_with(suffix) {
+                found.push(path);
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_file_shows_progress_and_can_be_cancelled_both_ways() {
+    const SIZE: usize = 24 << 20;
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    // Both apps reach the server through a proxy slow enough to watch a transfer.
+    let slow = Throttle::start(server.addr, 2 << 20).await;
+    let first = App::launch().await;
+    let second = App::launch().await;
+    first.register(&slow.url(), "erin").await;
+    second.register(&slow.url(), "frank").await;
+    first.click("#new-chat").await;
+    first.fill("#user-search", "frank").await;
+    first
+        .click(".user-result[data-username='frank'] .person")
+        .await;
+    first.watch_console().await;
+    second.watch_console().await;
+
+    // Sending: the bar climbs, cancel stops it and the message says so; retry sends it.
+    paste_made(&first, "design.bin", SIZE).await;
+    first.find(".staged-file").await;
+    first.click("#staging-send").await;
+    progress_midway(&first, "Uploading").await;
+    first.screenshot("file-uploading").await;
+    first.click(".bubble.file .cancel-transfer").await;
+    first
+        .find_text(".failed-note span", "⚠ Not sent: the upload was cancelled.")
+        .await;
+    gone(&first, ".bubble.file progress").await;
+    slow.set_rate(0);
+    first.click(".failed-note .retry").await;
+    first
+        .find(".message.own:not([data-status='sending']):not([data-status='failed']) .bubble.file")
+        .await;
+
+    // Receiving: opening the file downloads it with a bar; cancel keeps what arrived.
+    slow.set_rate(2 << 20);
+    second.click(".row").await;
+    // A pasted file is named by the time it was pasted.
+    second.find(".bubble.file .file-name[title$='.bin']").await;
+    second.click(".bubble.file .open-file").await;
+    progress_midway(&second, "Downloading").await;
+    second.screenshot("file-downloading").await;
+    second.click(".bubble.file .cancel-transfer").await;
+    gone(&second, ".bubble.file progress").await;
+    second.find(".bubble.file .open-file").await;
+    let parts = files_ending(second.profile(), ".bin.part");
+    assert_eq!(parts.len(), 1, "the partial download is kept: {parts:?}");
+    let kept = std::fs::metadata(&parts[0]).unwrap().len();
+    assert!(
+        kept > 0 && kept < SIZE as u64,
+        "{kept} of {SIZE} bytes kept for the next try"
+    );
+    assert!(first.console_errors().await.is_empty());
+    assert!(second.console_errors().await.is_empty());
     first.close().await;
     second.close().await;
 }

@@ -2,7 +2,7 @@
 //! from the shell's media scheme; a GIF plays while its row is on screen), a file with its
 //! icon, size, progress and actions, a voice clip with its waveform, a video with a player.
 
-use flint_proto::ipc::{ContentView, MessageStatus, MessageView};
+use flint_proto::ipc::{ContentView, MessageView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_icons::Icon;
@@ -11,6 +11,7 @@ use crate::i18n::{self, Locale};
 use crate::ipc::{self, Media};
 use crate::sizes;
 use crate::state::media::{bubble_size, duration, file_kind, percent, FileKind};
+use crate::state::transfers::Direction;
 use crate::state::Live;
 
 /// The bubble of a message with a file; `None` for other kinds.
@@ -54,13 +55,15 @@ fn picture(local_id: i64, width: u32, height: u32, animated: bool, locale: Local
         });
     }
     view! {
-        <button class="bubble picture" style=format!("width:{w}px;height:{h}px")
-            aria-label=i18n::tr(locale, "media.open_picture")
-            on:click=move |_| live.viewer.set(Some(local_id))>
-            <img class="picture-preview" src=ipc::media_url(Media::Preview(local_id)) alt=""/>
-            <img class="picture-full" node_ref=full src=still.clone() data-still=still
-                data-playing=playing width=w height=h alt=""/>
-        </button>
+        <div class="bubble picture" style=format!("width:{w}px;height:{h}px")>
+            <button class="picture-open" aria-label=i18n::tr(locale, "media.open_picture")
+                on:click=move |_| live.viewer.set(Some(local_id))>
+                <img class="picture-preview" src=ipc::media_url(Media::Preview(local_id)) alt=""/>
+                <img class="picture-full" node_ref=full src=still.clone() data-still=still
+                    data-playing=playing width=w height=h alt=""/>
+            </button>
+            <span class="picture-transfer"><TransferBar local_id locale/><CancelTransfer local_id locale/></span>
+        </div>
     }
     .into_any()
 }
@@ -124,9 +127,8 @@ fn file(message: &MessageView, name: String, size: u64, locale: Locale) -> AnyVi
     let live = expect_context::<Live>();
     let tr = move |key| i18n::tr(locale, key);
     let local_id = message.local_id;
-    let sending = message.status == MessageStatus::Sending && message.is_own;
     let sent = message.server_id.is_some();
-    let progress = move || live.uploads.with(|u| u.get(&local_id).copied());
+    let moving = move || live.transfers.with(|t| t.contains_key(&local_id));
     let icon = match file_kind(&name) {
         FileKind::Document => icondata::LuFileText,
         FileKind::Sheet => icondata::LuFileSpreadsheet,
@@ -137,11 +139,6 @@ fn file(message: &MessageView, name: String, size: u64, locale: Locale) -> AnyVi
         FileKind::Video => icondata::LuFileVideo,
         FileKind::Code => icondata::LuFileCode,
         FileKind::Other => icondata::LuFile,
-    };
-    let cancel = move |_| {
-        spawn_local(async move {
-            let _ = ipc::cancel_upload(local_id).await;
-        })
     };
     let open = move |_| {
         spawn_local(async move {
@@ -159,17 +156,11 @@ fn file(message: &MessageView, name: String, size: u64, locale: Locale) -> AnyVi
             <div class="file-text">
                 <span class="file-name" title=name.clone()>{name.clone()}</span>
                 <span class="file-size">{sizes::bytes(size)}</span>
-                {move || progress().map(|(done, total)| view! {
-                    <progress class="file-progress" max="100" value=percent(done, total)
-                        aria-label=tr("media.uploading")></progress>
-                })}
+                <TransferBar local_id locale/>
             </div>
             <div class="file-actions">
-                {sending.then(|| view! {
-                    <button class="icon-btn" aria-label=tr("media.cancel_upload") title=tr("media.cancel_upload")
-                        on:click=cancel><Icon icon=icondata::LuX/></button>
-                })}
-                {sent.then(|| view! {
+                <CancelTransfer local_id locale/>
+                {move || (sent && !moving()).then(|| view! {
                     <button class="icon-btn open-file" aria-label=tr("media.open") title=tr("media.open")
                         on:click=open><Icon icon=icondata::LuExternalLink/></button>
                     <button class="icon-btn" aria-label=tr("media.show_in_folder") title=tr("media.show_in_folder")
@@ -179,6 +170,53 @@ fn file(message: &MessageView, name: String, size: u64, locale: Locale) -> AnyVi
         </div>
     }
     .into_any()
+}
+
+/// The progress of a message's file on its way (up or down), while it is.
+#[component]
+fn TransferBar(local_id: i64, locale: Locale) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let transfer = move || live.transfers.with(|t| t.get(&local_id).copied());
+    move || {
+        transfer().map(|t| {
+            let label = match t.direction {
+                Direction::Up => i18n::tr(locale, "media.uploading"),
+                Direction::Down => i18n::tr(locale, "media.downloading"),
+            };
+            view! {
+                <progress class="file-progress" max="100" value=percent(t.done, t.total)
+                    aria-label=label></progress>
+            }
+        })
+    }
+}
+
+/// The button that stops a message's file on its way, while it is.
+#[component]
+fn CancelTransfer(local_id: i64, locale: Locale) -> impl IntoView {
+    let live = expect_context::<Live>();
+    let direction = move || live.transfers.with(|t| t.get(&local_id).map(|t| t.direction));
+    move || {
+        direction().map(|direction| {
+            let label = match direction {
+                Direction::Up => i18n::tr(locale, "media.cancel_upload"),
+                Direction::Down => i18n::tr(locale, "media.cancel_download"),
+            };
+            let cancel = move |ev: leptos::ev::MouseEvent| {
+                ev.stop_propagation();
+                spawn_local(async move {
+                    let _ = match direction {
+                        Direction::Up => ipc::cancel_upload(local_id).await,
+                        Direction::Down => ipc::cancel_download(local_id).await,
+                    };
+                })
+            };
+            view! {
+                <button class="icon-btn cancel-transfer" aria-label=label title=label
+                    on:click=cancel><Icon icon=icondata::LuX/></button>
+            }
+        })
+    }
 }
 
 fn voice(local_id: i64, duration_ms: u32, waveform: Vec<u8>, locale: Locale) -> AnyView {

@@ -5,9 +5,9 @@
 
 pub mod media;
 mod router;
+pub mod transfers;
 pub mod window;
 
-use std::collections::HashMap;
 
 use flint_proto::ipc::{
     CallView, ConnectionState, ConversationView, Event, MemberView, MessageView, StagedFile,
@@ -17,6 +17,7 @@ use leptos::task::spawn_local;
 
 use crate::ipc;
 pub use router::EventRouter;
+use transfers::Transfers;
 use window::{Arrival, Position};
 
 /// Messages per page of the message window.
@@ -49,8 +50,8 @@ pub struct Live {
     pub unseen: RwSignal<u32>,
     /// Whether the profile panel is open.
     pub profile: RwSignal<bool>,
-    /// Uploads under way: message → (bytes sent, bytes in all).
-    pub uploads: RwSignal<HashMap<i64, (u64, u64)>>,
+    /// Files on their way, by message.
+    pub transfers: RwSignal<Transfers>,
     /// Files chosen to send (the sheet shows while there are any).
     pub staged: RwSignal<Vec<StagedFile>>,
     /// The picture open in the viewer (a message's local id).
@@ -74,7 +75,7 @@ impl Default for Live {
             at_bottom: RwSignal::new(true),
             unseen: RwSignal::new(0),
             profile: RwSignal::new(false),
-            uploads: RwSignal::new(HashMap::new()),
+            transfers: RwSignal::new(Transfers::new()),
             staged: RwSignal::new(Vec::new()),
             viewer: RwSignal::new(None),
             call: RwSignal::new(None),
@@ -115,6 +116,8 @@ impl Live {
 
     /// Applies one event from the engine (or the shell).
     pub fn apply(&self, event: Event) {
+        self.transfers
+            .maybe_update(|now| transfers::apply(now, &event));
         match event {
             Event::ConversationUpdated { conversation } => self
                 .conversations
@@ -160,18 +163,9 @@ impl Live {
                 });
             }
             Event::Reload => self.reload(),
-            Event::UploadProgress {
-                local_id,
-                sent,
-                total,
-                ..
-            } => self.uploads.update(|uploads| {
-                if sent >= total {
-                    uploads.remove(&local_id);
-                } else {
-                    uploads.insert(local_id, (sent, total));
-                }
-            }),
+            Event::UploadProgress { .. }
+            | Event::DownloadProgress { .. }
+            | Event::DownloadStopped { .. } => {} // in `transfers`, above
             Event::FilesStaged { files } => self.staged.set(files),
             Event::CallChanged { call } => self.call.set(Some(call)),
         }
