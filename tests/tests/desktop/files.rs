@@ -285,11 +285,11 @@ fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_large_file_shows_progress_and_can_be_cancelled_both_ways() {
-    const SIZE: usize = 24 << 20;
+    const SIZE: usize = 8 << 20;
     let data = TempDir::new().unwrap();
     let server = TestServer::start(test_config(data.path())).await;
     // Both apps reach the server through a proxy slow enough to watch a transfer.
-    let slow = Throttle::start(server.addr, 2 << 20).await;
+    let slow = Throttle::start(server.addr, 1 << 20).await;
     let first = App::launch().await;
     let second = App::launch().await;
     first.register(&slow.url(), "erin").await;
@@ -320,7 +320,7 @@ async fn a_large_file_shows_progress_and_can_be_cancelled_both_ways() {
         .await;
 
     // Receiving: opening the file downloads it with a bar; cancel keeps what arrived.
-    slow.set_rate(2 << 20);
+    slow.set_rate(1 << 20);
     second.click(".row").await;
     // A pasted file is named by the time it was pasted.
     second.find(".bubble.file .file-name[title$='.bin']").await;
