@@ -204,6 +204,14 @@ impl App {
         }
     }
 
+    /// Starts a chat with `username` from the new-chat panel.
+    pub async fn start_chat_with(&self, username: &str) {
+        self.click("#new-chat").await;
+        self.fill("#user-search", username).await;
+        self.click(&format!(".user-result[data-username='{username}'] .person"))
+            .await;
+    }
+
     /// Waits until an element's text equals `text`.
     pub async fn find_text(&self, css: &str, text: &str) -> Element {
         let deadline = tokio::time::Instant::now() + UI_PATIENCE;

@@ -16,11 +16,7 @@ async fn a_call_rings_the_other_app_is_answered_and_hung_up_on_both() {
     let callee = App::launch().await;
     caller.register(&url, "erin").await;
     callee.register(&url, "frank").await;
-    caller.click("#new-chat").await;
-    caller.fill("#user-search", "frank").await;
-    caller
-        .click(".user-result[data-username='frank'] .person")
-        .await;
+    caller.start_chat_with("frank").await;
     caller.watch_console().await;
     callee.watch_console().await;
 

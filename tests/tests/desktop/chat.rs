@@ -97,11 +97,7 @@ async fn two_app_instances_chat_with_each_other() {
     first.register(&server.url(), "carol").await;
     second.register(&server.url(), "dave").await;
 
-    first.click("#new-chat").await;
-    first.fill("#user-search", "dave").await;
-    first
-        .click(".user-result[data-username='dave'] .person")
-        .await;
+    first.start_chat_with("dave").await;
     first
         .type_into("#composer", &format!("hi dave, carol here{ENTER}"))
         .await;

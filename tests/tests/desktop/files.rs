@@ -117,11 +117,7 @@ async fn a_pasted_picture_reaches_the_other_app_and_opens_in_the_viewer() {
     let second = App::launch().await;
     first.register(&url, "carol").await;
     second.register(&url, "dave").await;
-    first.click("#new-chat").await;
-    first.fill("#user-search", "dave").await;
-    first
-        .click(".user-result[data-username='dave'] .person")
-        .await;
+    first.start_chat_with("dave").await;
 
     first.watch_console().await;
     paste(&first, "screenshot.png", "image/png", &png(1200, 800)).await;
@@ -294,11 +290,7 @@ async fn a_large_file_shows_progress_and_can_be_cancelled_both_ways() {
     let second = App::launch().await;
     first.register(&slow.url(), "erin").await;
     second.register(&slow.url(), "frank").await;
-    first.click("#new-chat").await;
-    first.fill("#user-search", "frank").await;
-    first
-        .click(".user-result[data-username='frank'] .person")
-        .await;
+    first.start_chat_with("frank").await;
     first.watch_console().await;
     second.watch_console().await;
 
