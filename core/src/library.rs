@@ -204,7 +204,7 @@ async fn thumbnail(
     let mime = "image/jpeg".to_owned();
     let own = thumbnail_path(shared, &own_key(asked.local_id));
     let by_file = (!found.file_id.is_empty()).then(|| thumbnail_path(shared, &found.file_id));
-    for path in [Some(own), by_file.clone()].into_iter().flatten() {
+    for path in [Some(own.clone()), by_file.clone()].into_iter().flatten() {
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             record(shared, &path).await?;
             return Ok(Media { path, mime });
@@ -221,7 +221,8 @@ async fn thumbnail(
     }
     let original = original(shared, asked, found, source).await?;
     let jpeg = pictures::thumbnail(original.path).await?;
-    let path = by_file.ok_or(Error::NotFound("file"))?;
+    // An own picture not uploaded yet has no file id: its thumbnail is kept as its own.
+    let path = by_file.unwrap_or(own);
     write(&path, jpeg).await?;
     record(shared, &path).await?;
     Ok(Media { path, mime })

@@ -948,3 +948,38 @@ async fn an_upload_resumes_after_the_client_process_is_killed_at_half_way() {
     assert_eq!(sha256_of(&downloaded), sha);
     second.start_kill().unwrap();
 }
+
+/// The page may ask for an own picture's thumbnail before the one made at sending is kept
+/// (the message is shown first), or after it was evicted, while the upload has not finished:
+/// the thumbnail is made from the source on this device instead of failing.
+#[tokio::test]
+async fn an_own_picture_not_uploaded_yet_gets_its_thumbnail_from_the_source() {
+    let (_data, server, alice, _bob, conversation) = two_clients().await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("photo.png");
+    image::RgbImage::from_fn(640, 480, |x, y| {
+        image::Rgb([(x % 256) as u8, (y % 256) as u8, 90])
+    })
+    .save(&path)
+    .unwrap();
+    // With the server gone, the upload cannot finish: the file has no server id yet.
+    server.stop().await;
+    let sent = alice.send_file(conversation, &path).await.unwrap();
+    let mut todo = vec![alice.dir.path().to_path_buf()];
+    while let Some(folder) = todo.pop() {
+        for entry in std::fs::read_dir(&folder).unwrap().flatten() {
+            let found = entry.path();
+            if found.is_dir() {
+                todo.push(found);
+            } else if found.parent().is_some_and(|p| p.ends_with("thumbs")) {
+                std::fs::remove_file(&found).unwrap();
+            }
+        }
+    }
+    let thumbnail = alice
+        .media(sent.local_id, flint_core::library::Want::Thumbnail)
+        .await;
+    let thumbnail = thumbnail.expect("a thumbnail made from the source");
+    assert_eq!(thumbnail.mime, "image/jpeg");
+    assert!(std::fs::metadata(&thumbnail.path).unwrap().len() > 0);
+}
