@@ -195,7 +195,10 @@ fn TransferBar(local_id: i64, locale: Locale) -> impl IntoView {
 #[component]
 fn CancelTransfer(local_id: i64, locale: Locale) -> impl IntoView {
     let live = expect_context::<Live>();
-    let direction = move || live.transfers.with(|t| t.get(&local_id).map(|t| t.direction));
+    let direction = move || {
+        live.transfers
+            .with(|t| t.get(&local_id).map(|t| t.direction))
+    };
     move || {
         direction().map(|direction| {
             let label = match direction {

@@ -8,7 +8,6 @@ mod router;
 pub mod transfers;
 pub mod window;
 
-
 use flint_proto::ipc::{
     CallView, ConnectionState, ConversationView, Event, MemberView, MessageView, StagedFile,
 };

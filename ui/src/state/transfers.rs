@@ -43,9 +43,7 @@ pub fn apply(transfers: &mut Transfers, event: &Event) -> bool {
             total,
             ..
         } => progress(transfers, local_id, Direction::Down, received, total),
-        Event::DownloadStopped { local_id, .. } => {
-            end(transfers, local_id, Direction::Down)
-        }
+        Event::DownloadStopped { local_id, .. } => end(transfers, local_id, Direction::Down),
         // Sent, failed or cancelled: the upload is over, whatever its last report said.
         Event::MessageStatusChanged {
             local_id, status, ..
