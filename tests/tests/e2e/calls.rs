@@ -327,6 +327,7 @@ async fn tone_call(pair: &Pair, relay_only: bool) -> (String, std::time::Duratio
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_audio_call_carries_each_sides_tone_to_the_other() {
+    let _media = MEDIA.lock().await;
     let pair = pair_with(45, 30).await;
     let sockets_before = open_sockets();
     let (call_id, first_sound, alice_hears) = tone_call(&pair, false).await;
@@ -357,14 +358,29 @@ async fn an_audio_call_carries_each_sides_tone_to_the_other() {
     .await;
 }
 
-/// Sockets this process has open (the test's server and both clients).
+/// Held by every test here that carries media: they run one at a time, so the UDP sockets
+/// one of them counts are its own (the other suites' tests open TCP only, at any moment).
+static MEDIA: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// UDP sockets this process has open (the media of the calls under way). Counting every
+/// socket was flaky: other tests open and close TCP connections meanwhile.
 fn open_sockets() -> usize {
+    let mut udp = std::collections::HashSet::new();
+    for table in ["/proc/self/net/udp", "/proc/self/net/udp6"] {
+        let text = std::fs::read_to_string(table).unwrap_or_default();
+        // The inode is the tenth column of each row after the heading.
+        udp.extend(text.lines().skip(1).filter_map(|row| {
+            row.split_whitespace()
+                .nth(9)
+                .map(|inode| format!("socket:[{inode}]"))
+        }));
+    }
     std::fs::read_dir("/proc/self/fd")
         .map(|fds| {
             fds.flatten()
                 .filter(|fd| {
                     std::fs::read_link(fd.path())
-                        .is_ok_and(|target| target.to_string_lossy().starts_with("socket:"))
+                        .is_ok_and(|target| udp.contains(target.to_string_lossy().as_ref()))
                 })
                 .count()
         })
@@ -373,6 +389,7 @@ fn open_sockets() -> usize {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_relayed_through_coturn_only_carries_both_tones() {
+    let _media = MEDIA.lock().await;
     let secret = "flint-test-secret";
     let coturn = flint_tests::turn::Coturn::start(secret);
     let data = TempDir::new().unwrap();
@@ -388,6 +405,7 @@ async fn a_call_relayed_through_coturn_only_carries_both_tones() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quitting_mid_call_hangs_up_at_once() {
+    let _media = MEDIA.lock().await;
     let mut pair = pair_with(45, 30).await;
     let (call_id, _, _) = tone_call(&pair, false).await;
     // Quitting (or signing out) ends the call with a hang-up the other side hears about
