@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use flint_proto::api::{Device, LoginRequest, RegisterRequest, User};
 use flint_proto::ipc::{
     CallKind, CallView, ConnectionState, ConversationView, Event, MemberView, MessageStatus,
-    MessageView,
+    MessageView, Toward,
 };
 use flint_proto::wire::{self, message_content, request, response};
 use flint_proto::{ErrorCode, Secret};
@@ -341,6 +341,15 @@ impl Client {
         self.shared
             .store
             .call(move |conn| messages::view(conn, local_id, me))
+            .await
+    }
+
+    /// The picture before or after a message's in its conversation (the viewer's ← and →),
+    /// whether or not the UI has it loaded.
+    pub async fn neighbour_picture(&self, local_id: i64, toward: Toward) -> Result<Option<i64>> {
+        self.shared
+            .store
+            .call(move |conn| messages::neighbour_picture(conn, local_id, toward))
             .await
     }
 

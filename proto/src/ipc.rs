@@ -100,6 +100,16 @@ pub enum ContentView {
     },
 }
 
+/// Which way the picture viewer steps through a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Toward {
+    /// The picture sent before.
+    Older,
+    /// The picture sent after.
+    Newer,
+}
+
 /// Audio only, or audio and video.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

@@ -125,6 +125,7 @@ pub fn run() {
             files::open_file,
             files::show_in_folder,
             files::save_file_as,
+            files::neighbour_picture,
         ])
         .run(tauri::generate_context!());
     if let Err(error) = result {

@@ -4,7 +4,7 @@
 use flint_proto::api::{Device, User};
 use flint_proto::ipc::{
     CallKind, CallView, ConnectionState, ConversationView, Event, MemberView, MessageView,
-    Preferences, StagedFile,
+    Preferences, StagedFile, Toward,
 };
 use flint_proto::{ErrorBody, ErrorCode};
 use serde::de::DeserializeOwned;
@@ -408,6 +408,18 @@ pub async fn show_in_folder(local_id: i64) -> Reply<()> {
 /// Saves a copy of a message's file where the user chooses.
 pub async fn save_file_as(local_id: i64) -> Reply<bool> {
     call("save_file_as", &LocalIdArgs { local_id }).await
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct NeighbourArgs {
+    local_id: i64,
+    toward: Toward,
+}
+
+/// The picture before or after a message's in its conversation (loaded or not).
+pub async fn neighbour_picture(local_id: i64, toward: Toward) -> Reply<Option<i64>> {
+    call("neighbour_picture", &NeighbourArgs { local_id, toward }).await
 }
 
 /// What a `flint-media` address names.

@@ -1,6 +1,6 @@
 //! SQL for messages: local echoes, ingesting synced entries, windows of history.
 
-use flint_proto::ipc::{ContentView, MessageStatus, MessageView};
+use flint_proto::ipc::{ContentView, MessageStatus, MessageView, Toward};
 use flint_proto::wire::{self, message_content::Kind};
 use flint_proto::ErrorCode;
 use prost::Message as _;
@@ -473,6 +473,30 @@ pub fn located(conn: &Connection, local_id: i64) -> Result<Option<(i64, Vec<u8>)
         .optional()?)
 }
 
+/// The picture next to `local_id` in its conversation, loaded in a window or not.
+pub fn neighbour_picture(conn: &Connection, local_id: i64, toward: Toward) -> Result<Option<i64>> {
+    Ok(conn
+        .prepare_cached(&neighbour_sql(toward))?
+        .query_row([local_id], |row| row.get(0))
+        .optional()?)
+}
+
+/// The query behind [`neighbour_picture`]. Every encoded picture starts with 0x12
+/// (`MessageContent.image` is field 2, length-delimited; a unit test holds the proto to it);
+/// the term is spelled as in the `messages_pictures` index (migration 004) so SQLite uses it.
+fn neighbour_sql(toward: Toward) -> String {
+    let (condition, order) = match toward {
+        Toward::Older => ("<", "DESC"),
+        Toward::Newer => (">", "ASC"),
+    };
+    format!(
+        "SELECT m.local_id FROM messages AS here, messages AS m
+         WHERE here.local_id = ?1 AND m.conversation_id = here.conversation_id
+           AND substr(m.content, 1, 1) = x'12' AND m.sort_key {condition} here.sort_key
+         ORDER BY m.sort_key {order} LIMIT 1"
+    )
+}
+
 /// Replaces the content of an own message not yet sent (its file got its server id).
 pub fn set_unsent_content(conn: &Connection, local_id: i64, content: &[u8]) -> Result<()> {
     conn.prepare_cached(
@@ -480,4 +504,92 @@ pub fn set_unsent_content(conn: &Connection, local_id: i64, content: &[u8]) -> R
     )?
     .execute(params![local_id, content])?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    fn encoded(kind: Kind) -> Vec<u8> {
+        wire::MessageContent { kind: Some(kind) }.encode_to_vec()
+    }
+
+    fn picture() -> Vec<u8> {
+        encoded(Kind::Image(wire::Image {
+            file_id: "f".into(),
+            ..Default::default()
+        }))
+    }
+
+    fn text() -> Vec<u8> {
+        encoded(Kind::Text(wire::Text {
+            body: "hi".into(),
+            ..Default::default()
+        }))
+    }
+
+    /// Stores a server message `id` of conversation `conversation_id`; returns its local id.
+    fn stored(conn: &Connection, id: i64, conversation_id: i64, content: Vec<u8>) -> i64 {
+        let message = wire::Message {
+            id,
+            conversation_id,
+            sender_id: 2,
+            client_id: Uuid::now_v7().as_bytes().to_vec(),
+            created_at_ms: id,
+            content,
+        };
+        match store_server_message(conn, &message, None).unwrap() {
+            Stored::Added(local_id) => local_id,
+            other => panic!("not added: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_encoded_picture_starts_with_the_indexed_tag() {
+        assert_eq!(picture()[0], 0x12);
+        assert_ne!(text()[0], 0x12);
+        let file = encoded(Kind::File(wire::File::default()));
+        assert_ne!(file.first(), Some(&0x12));
+    }
+
+    #[test]
+    fn the_viewer_steps_through_every_picture_of_the_conversation_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        let conn = store.conn.lock().unwrap();
+        let first = stored(&conn, 10, 1, picture());
+        stored(&conn, 11, 1, text());
+        stored(&conn, 12, 2, picture());
+        let second = stored(&conn, 13, 1, picture());
+        let between = stored(&conn, 14, 1, text());
+        let step = |id, toward| neighbour_picture(&conn, id, toward).unwrap();
+        assert_eq!(step(first, Toward::Newer), Some(second));
+        assert_eq!(step(second, Toward::Older), Some(first));
+        assert_eq!(step(first, Toward::Older), None);
+        assert_eq!(step(second, Toward::Newer), None);
+        assert_eq!(step(between, Toward::Older), Some(second));
+        assert_eq!(step(999, Toward::Newer), None);
+    }
+
+    #[test]
+    fn stepping_uses_the_picture_index() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("a.db")).unwrap();
+        let conn = store.conn.lock().unwrap();
+        let plan: Vec<String> = conn
+            .prepare(&format!(
+                "EXPLAIN QUERY PLAN {}",
+                neighbour_sql(Toward::Newer)
+            ))
+            .unwrap()
+            .query_map([1], |row| row.get(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        assert!(
+            plan.iter().any(|step| step.contains("messages_pictures")),
+            "{plan:?}"
+        );
+    }
 }

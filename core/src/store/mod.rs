@@ -29,6 +29,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/001_init.sql"),
     include_str!("migrations/002_rollback_failures_backoff.sql"),
     include_str!("migrations/003_files.sql"),
+    include_str!("migrations/004_pictures.sql"),
 ];
 
 /// A handle on the account database; cheap to clone.

@@ -2,7 +2,7 @@
 //! and opening, revealing or saving a message's file. One-liners over `flint_core::Client`
 //! and the native plugins; paths stay in the shell.
 
-use flint_proto::ipc::StagedFile;
+use flint_proto::ipc::{StagedFile, Toward};
 use flint_proto::{ErrorBody, ErrorCode};
 use tauri::ipc::{InvokeBody, Request};
 use tauri::{AppHandle, State};
@@ -133,6 +133,20 @@ pub async fn cancel_upload(desktop: State<'_, Desktop>, local_id: i64) -> Result
 #[tauri::command]
 pub async fn cancel_download(desktop: State<'_, Desktop>, local_id: i64) -> Result<(), ErrorBody> {
     ipc(desktop.client().await?.cancel_download(local_id).await)
+}
+
+/// The picture before or after a message's in its conversation (the viewer's ← and →).
+#[tauri::command]
+pub async fn neighbour_picture(
+    desktop: State<'_, Desktop>,
+    local_id: i64,
+    toward: Toward,
+) -> Result<Option<i64>, ErrorBody> {
+    ipc(desktop
+        .client()
+        .await?
+        .neighbour_picture(local_id, toward)
+        .await)
 }
 
 /// Names the system would run rather than open (a sender chooses the name): such files are

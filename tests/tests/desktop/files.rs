@@ -215,6 +215,83 @@ async fn a_pasted_picture_reaches_the_other_app_and_opens_in_the_viewer() {
     second.close().await;
 }
 
+/// Sends a picture of `width` × `height` as an image message.
+async fn send_picture(user: &mut FileUser, conversation_id: i64, width: u32, height: u32) {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("picture.png");
+    let bytes = png(width, height);
+    std::fs::write(&path, &bytes).unwrap();
+    let file_id = user.upload(&path, "picture.png").await.unwrap();
+    user.send(
+        conversation_id,
+        Kind::Image(wire::Image {
+            file_id,
+            mime: "image/png".into(),
+            width,
+            height,
+            size: bytes.len() as u64,
+            name: "picture.png".into(),
+            ..Default::default()
+        }),
+    )
+    .await;
+}
+
+/// The natural width of the viewer's picture once it has loaded a picture that wide.
+async fn viewer_shows_width(app: &App, width: u32) {
+    let script = "const img = document.querySelector('.viewer-picture');
+        return !!img && img.complete ? img.naturalWidth : 0;";
+    for _ in 0..200 {
+        if app.client.execute(script, vec![]).await.ok() == Some(json!(width)) {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    app.find(&format!(".viewer-never-{width}-wide")).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewer_steps_to_pictures_far_outside_the_loaded_messages() {
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let url = server.url();
+    let app = App::launch().await;
+    app.register(&url, "dave").await;
+    let mut carol = FileUser::register(&url, "carol").await;
+    let dave = carol.find_user("dave").await;
+    let direct = seed::open_direct(&mut carol.socket, dave).await;
+    send_picture(&mut carol, direct, 300, 200).await;
+    // More than a page of text: the older picture is not among the messages the app loads.
+    seed::pipeline(&mut carol.socket, direct, 80, "between").await;
+    send_picture(&mut carol, direct, 120, 90).await;
+
+    app.find_text(".row .row-preview", "[Picture]").await;
+    app.click(".row").await;
+    loaded(&app, ".bubble.picture .picture-full").await;
+    assert_eq!(
+        app.client
+            .find_all(fantoccini::Locator::Css(".bubble.picture"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    app.click(".bubble.picture .picture-open").await;
+    viewer_shows_width(&app, 120).await;
+    app.click(".viewer-bar button[aria-label='Previous picture']")
+        .await;
+    viewer_shows_width(&app, 300).await;
+    app.screenshot("viewer-older-picture").await;
+    // And back with the keyboard.
+    app.find(".viewer")
+        .await
+        .send_keys("\u{E014}")
+        .await
+        .unwrap();
+    viewer_shows_width(&app, 120).await;
+    app.close().await;
+}
+
 /// Pastes a file of `size` bytes made in the page (too large to carry through WebDriver).
 async fn paste_made(app: &App, name: &str, size: usize) {
     let script = "const [name, size] = arguments;

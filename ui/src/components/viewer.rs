@@ -1,13 +1,14 @@
 //! The picture viewer: the original over the window, zoom (wheel, + and −), ← and → through
-//! the conversation's loaded pictures, save as, and Escape or a click outside to close.
+//! all of the conversation's pictures (loaded or not), save as, and Escape or a click outside
+//! to close.
 
+use flint_proto::ipc::Toward;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_icons::Icon;
 
 use crate::i18n::use_tr;
 use crate::ipc::{self, Media};
-use crate::state::media::{pictures, step};
 use crate::state::Live;
 
 /// Zoom limits and step.
@@ -22,15 +23,20 @@ pub fn Viewer() -> impl IntoView {
     let live = expect_context::<Live>();
     let zoom = RwSignal::new(1.0f64);
     let close = move || live.viewer.set(None);
-    let go = move |by: i32| {
+    let go = move |toward: Toward| {
         let Some(current) = live.viewer.get_untracked() else {
             return;
         };
-        let list = live.messages.with_untracked(|m| pictures(m));
-        if let Some(next) = step(&list, current, by) {
-            zoom.set(1.0);
-            live.viewer.set(Some(next));
-        }
+        spawn_local(async move {
+            let Ok(Some(next)) = ipc::neighbour_picture(current, toward).await else {
+                return;
+            };
+            // Only if the viewer still shows the picture it stepped from.
+            if live.viewer.get_untracked() == Some(current) {
+                zoom.set(1.0);
+                live.viewer.set(Some(next));
+            }
+        });
     };
     let scale = move |factor: f64| zoom.update(|z| *z = (*z * factor).clamp(MIN_ZOOM, MAX_ZOOM));
     let save = move || {
@@ -42,8 +48,8 @@ pub fn Viewer() -> impl IntoView {
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "Escape" => close(),
-        "ArrowLeft" => go(-1),
-        "ArrowRight" => go(1),
+        "ArrowLeft" => go(Toward::Older),
+        "ArrowRight" => go(Toward::Newer),
         "+" | "=" => scale(ZOOM_STEP),
         "-" => scale(1.0 / ZOOM_STEP),
         _ => {}
@@ -66,11 +72,11 @@ pub fn Viewer() -> impl IntoView {
                     style=move || format!("transform:scale({})", zoom.get())
                     on:click=|ev| ev.stop_propagation()/>
                 <div class="viewer-bar" on:click=|ev| ev.stop_propagation()>
-                    <button class="icon-btn" aria-label=move || tr("viewer.previous") on:click=move |_| go(-1)><Icon icon=icondata::LuChevronLeft/></button>
+                    <button class="icon-btn" aria-label=move || tr("viewer.previous") on:click=move |_| go(Toward::Older)><Icon icon=icondata::LuChevronLeft/></button>
                     <button class="icon-btn" aria-label=move || tr("viewer.zoom_out") on:click=move |_| scale(1.0 / ZOOM_STEP)><Icon icon=icondata::LuZoomOut/></button>
                     <span class="viewer-zoom">{move || format!("{:.0}%", zoom.get() * 100.0)}</span>
                     <button class="icon-btn" aria-label=move || tr("viewer.zoom_in") on:click=move |_| scale(ZOOM_STEP)><Icon icon=icondata::LuZoomIn/></button>
-                    <button class="icon-btn" aria-label=move || tr("viewer.next") on:click=move |_| go(1)><Icon icon=icondata::LuChevronRight/></button>
+                    <button class="icon-btn" aria-label=move || tr("viewer.next") on:click=move |_| go(Toward::Newer)><Icon icon=icondata::LuChevronRight/></button>
                     <button class="icon-btn" aria-label=move || tr("viewer.save") on:click=move |_| save()><Icon icon=icondata::LuDownload/></button>
                     <button class="icon-btn" id="viewer-close" aria-label=move || tr("viewer.close") on:click=move |_| close()><Icon icon=icondata::LuX/></button>
                 </div>

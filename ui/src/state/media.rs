@@ -1,8 +1,5 @@
 //! Rules for pictures and files in the message list, over plain data: how large a picture's
-//! bubble is before it loads, which pictures the viewer steps through, what kind of file a
-//! name is, how far an upload has come.
-
-use flint_proto::ipc::{ContentView, MessageView};
+//! bubble is before it loads, what kind of file a name is, how far an upload has come.
 
 /// Longest side of a picture's bubble, in CSS pixels.
 pub const BUBBLE_SIDE: u32 = 240;
@@ -18,22 +15,6 @@ pub fn bubble_size(width: u32, height: u32) -> (u32, u32) {
     let scale = (BUBBLE_SIDE as f64 / width.max(height) as f64).min(1.0);
     let fit = |side: u32| ((side as f64 * scale).round() as u32).max(MIN_SIDE);
     (fit(width), fit(height))
-}
-
-/// The pictures of the loaded window, in order (what ← and → step through).
-pub fn pictures(messages: &[MessageView]) -> Vec<i64> {
-    messages
-        .iter()
-        .filter(|m| matches!(m.content, ContentView::Image { .. }))
-        .map(|m| m.local_id)
-        .collect()
-}
-
-/// The picture `step` places from `current` (−1 before, +1 after), if there is one.
-pub fn step(pictures: &[i64], current: i64, step: i32) -> Option<i64> {
-    let at = pictures.iter().position(|&id| id == current)? as i64;
-    let next = usize::try_from(at + i64::from(step)).ok()?;
-    pictures.get(next).copied()
 }
 
 /// What kind of file a name is, for its icon.
@@ -108,16 +89,6 @@ mod tests {
             "a strip stays clickable"
         );
         assert_eq!(bubble_size(0, 0), (120, 120));
-    }
-
-    #[test]
-    fn the_viewer_steps_through_pictures_and_stops_at_the_ends() {
-        let list = [3, 7, 9];
-        assert_eq!(step(&list, 7, 1), Some(9));
-        assert_eq!(step(&list, 7, -1), Some(3));
-        assert_eq!(step(&list, 9, 1), None);
-        assert_eq!(step(&list, 3, -1), None);
-        assert_eq!(step(&list, 4, 1), None);
     }
 
     #[test]
