@@ -292,6 +292,42 @@ async fn the_viewer_steps_to_pictures_far_outside_the_loaded_messages() {
     app.close().await;
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_that_cannot_be_fetched_says_why() {
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let url = server.url();
+    let app = App::launch().await;
+    app.register(&url, "dave").await;
+    let mut carol = FileUser::register(&url, "carol").await;
+    let dave = carol.find_user("dave").await;
+    let direct = seed::open_direct(&mut carol.socket, dave).await;
+    let dir = TempDir::new().unwrap();
+    let report = dir.path().join("notes.txt");
+    std::fs::write(&report, b"minutes of the meeting\n").unwrap();
+    let file_id = carol.upload(&report, "notes.txt").await.unwrap();
+    carol
+        .send(
+            direct,
+            flint_tests::files::file_message(&file_id, "notes.txt", 23),
+        )
+        .await;
+    app.click(".row").await;
+    app.find(".bubble.file .open-file").await;
+    // Files download on demand: with the server gone, opening this one cannot fetch it.
+    server.stop().await;
+    app.click(".bubble.file .open-file").await;
+    app.find_text(
+        ".problem .problem-text",
+        "The file could not be fetched: the server cannot be reached.",
+    )
+    .await;
+    app.screenshot("file-problem").await;
+    app.click(".problem .icon-btn").await;
+    gone(&app, ".problem").await;
+    app.close().await;
+}
+
 /// Pastes a file of `size` bytes made in the page (too large to carry through WebDriver).
 async fn paste_made(app: &App, name: &str, size: usize) {
     let script = "const [name, size] = arguments;

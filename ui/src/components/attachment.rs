@@ -7,10 +7,12 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_icons::Icon;
 
+use crate::components::problem::run_file_action;
 use crate::i18n::{self, Locale};
 use crate::ipc::{self, Media};
 use crate::sizes;
 use crate::state::media::{bubble_size, duration, file_kind, percent, FileKind};
+use crate::state::problem::FileAction;
 use crate::state::transfers::Direction;
 use crate::state::Live;
 
@@ -140,16 +142,8 @@ fn file(message: &MessageView, name: String, size: u64, locale: Locale) -> AnyVi
         FileKind::Code => icondata::LuFileCode,
         FileKind::Other => icondata::LuFile,
     };
-    let open = move |_| {
-        spawn_local(async move {
-            let _ = ipc::open_file(local_id).await;
-        })
-    };
-    let reveal = move |_| {
-        spawn_local(async move {
-            let _ = ipc::show_in_folder(local_id).await;
-        })
-    };
+    let open = move |_| run_file_action(live, FileAction::Open, local_id);
+    let reveal = move |_| run_file_action(live, FileAction::Reveal, local_id);
     view! {
         <div class="bubble file">
             <span class="file-icon" aria-hidden="true"><Icon icon/></span>

@@ -7,6 +7,7 @@ pub mod chat;
 pub mod composer;
 pub mod conversation_list;
 pub mod new_chat;
+pub mod problem;
 pub mod profile;
 pub mod staging;
 pub mod viewer;

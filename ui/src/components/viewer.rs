@@ -7,8 +7,10 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_icons::Icon;
 
+use crate::components::problem::run_file_action;
 use crate::i18n::use_tr;
 use crate::ipc::{self, Media};
+use crate::state::problem::FileAction;
 use crate::state::Live;
 
 /// Zoom limits and step.
@@ -41,9 +43,7 @@ pub fn Viewer() -> impl IntoView {
     let scale = move |factor: f64| zoom.update(|z| *z = (*z * factor).clamp(MIN_ZOOM, MAX_ZOOM));
     let save = move || {
         if let Some(id) = live.viewer.get_untracked() {
-            spawn_local(async move {
-                let _ = ipc::save_file_as(id).await;
-            });
+            run_file_action(live, FileAction::Save, id);
         }
     };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {

@@ -13,6 +13,7 @@ use crate::components::call::CallOverlay;
 use crate::components::chat::ChatPane;
 use crate::components::conversation_list::ConversationList;
 use crate::components::new_chat::NewChat;
+use crate::components::problem::ProblemLine;
 use crate::components::profile::ProfilePanel;
 use crate::i18n::{use_tr, Locale};
 use crate::ipc;
@@ -107,6 +108,7 @@ pub fn MainView() -> impl IntoView {
                 <ProfilePanel/>
             </Show>
             <CallOverlay/>
+            <ProblemLine/>
         </div>
     }
 }

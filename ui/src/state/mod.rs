@@ -4,6 +4,7 @@
 //! tested natively; what touches the page or the shell is thin glue around them.
 
 pub mod media;
+pub mod problem;
 mod router;
 pub mod transfers;
 pub mod window;
@@ -57,6 +58,8 @@ pub struct Live {
     pub viewer: RwSignal<Option<i64>>,
     /// The call on this device (an ended one shows until the user dismisses it).
     pub call: RwSignal<Option<CallView>>,
+    /// The last failed action the user is told about (an i18n key), until dismissed.
+    pub problem: RwSignal<Option<&'static str>>,
 }
 
 impl Default for Live {
@@ -78,6 +81,7 @@ impl Default for Live {
             staged: RwSignal::new(Vec::new()),
             viewer: RwSignal::new(None),
             call: RwSignal::new(None),
+            problem: RwSignal::new(None),
         }
     }
 }

@@ -1,0 +1,61 @@
+//! What the user is told when an action on a message's file fails (open, show in folder,
+//! save, download): one line of words for each kind of failure, over plain data.
+
+use flint_proto::ErrorCode;
+
+/// An action on a message's file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileAction {
+    /// Open it with the system's application.
+    Open,
+    /// Show it in the file manager.
+    Reveal,
+    /// Save a copy elsewhere.
+    Save,
+}
+
+/// The words (an i18n key) for a failed file action; `None` when there is nothing to tell
+/// (the user stopped the download themselves).
+pub fn file_problem(action: FileAction, code: ErrorCode) -> Option<&'static str> {
+    Some(match code {
+        ErrorCode::Cancelled => return None,
+        ErrorCode::NotFound | ErrorCode::Forbidden => "problem.file_gone",
+        ErrorCode::Unavailable => "problem.offline",
+        ErrorCode::ChecksumMismatch => "problem.file_damaged",
+        _ => match action {
+            FileAction::Open => "problem.cannot_open",
+            FileAction::Reveal => "problem.cannot_reveal",
+            FileAction::Save => "problem.cannot_save",
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_download_the_user_stopped_is_not_a_problem() {
+        assert_eq!(file_problem(FileAction::Open, ErrorCode::Cancelled), None);
+    }
+
+    #[test]
+    fn the_cause_is_told_before_the_action() {
+        assert_eq!(
+            file_problem(FileAction::Save, ErrorCode::NotFound),
+            Some("problem.file_gone")
+        );
+        assert_eq!(
+            file_problem(FileAction::Reveal, ErrorCode::Unavailable),
+            Some("problem.offline")
+        );
+        assert_eq!(
+            file_problem(FileAction::Open, ErrorCode::Internal),
+            Some("problem.cannot_open")
+        );
+        assert_eq!(
+            file_problem(FileAction::Save, ErrorCode::Internal),
+            Some("problem.cannot_save")
+        );
+    }
+}
