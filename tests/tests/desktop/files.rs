@@ -215,6 +215,35 @@ async fn a_pasted_picture_reaches_the_other_app_and_opens_in_the_viewer() {
     second.close().await;
 }
 
+/// Dave in the app and carol on another client, in a direct chat, on a server of their own.
+struct DaveAndCarol {
+    server: TestServer,
+    app: App,
+    carol: FileUser,
+    direct: i64,
+    _data: TempDir,
+}
+
+impl DaveAndCarol {
+    async fn start() -> Self {
+        let data = TempDir::new().unwrap();
+        let server = TestServer::start(test_config(data.path())).await;
+        let url = server.url();
+        let app = App::launch().await;
+        app.register(&url, "dave").await;
+        let mut carol = FileUser::register(&url, "carol").await;
+        let dave = carol.find_user("dave").await;
+        let direct = seed::open_direct(&mut carol.socket, dave).await;
+        Self {
+            server,
+            app,
+            carol,
+            direct,
+            _data: data,
+        }
+    }
+}
+
 /// Sends a picture of `width` × `height` as an image message.
 async fn send_picture(user: &mut FileUser, conversation_id: i64, width: u32, height: u32) {
     let dir = TempDir::new().unwrap();
@@ -252,14 +281,13 @@ async fn viewer_shows_width(app: &App, width: u32) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_viewer_steps_to_pictures_far_outside_the_loaded_messages() {
-    let data = TempDir::new().unwrap();
-    let server = TestServer::start(test_config(data.path())).await;
-    let url = server.url();
-    let app = App::launch().await;
-    app.register(&url, "dave").await;
-    let mut carol = FileUser::register(&url, "carol").await;
-    let dave = carol.find_user("dave").await;
-    let direct = seed::open_direct(&mut carol.socket, dave).await;
+    let DaveAndCarol {
+        server: _server,
+        app,
+        mut carol,
+        direct,
+        _data,
+    } = DaveAndCarol::start().await;
     send_picture(&mut carol, direct, 300, 200).await;
     // More than a page of text: the older picture is not among the messages the app loads.
     seed::pipeline(&mut carol.socket, direct, 80, "between").await;
@@ -294,14 +322,13 @@ async fn the_viewer_steps_to_pictures_far_outside_the_loaded_messages() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_file_that_cannot_be_fetched_says_why() {
-    let data = TempDir::new().unwrap();
-    let server = TestServer::start(test_config(data.path())).await;
-    let url = server.url();
-    let app = App::launch().await;
-    app.register(&url, "dave").await;
-    let mut carol = FileUser::register(&url, "carol").await;
-    let dave = carol.find_user("dave").await;
-    let direct = seed::open_direct(&mut carol.socket, dave).await;
+    let DaveAndCarol {
+        server,
+        app,
+        mut carol,
+        direct,
+        _data,
+    } = DaveAndCarol::start().await;
     let dir = TempDir::new().unwrap();
     let report = dir.path().join("notes.txt");
     std::fs::write(&report, b"minutes of the meeting\n").unwrap();
