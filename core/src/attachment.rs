@@ -30,6 +30,7 @@ pub fn of(content: &[u8]) -> Option<Attachment> {
         Kind::Image(i) => (i.file_id, i.name, i.size, i.mime, true),
         Kind::Voice(v) => (v.file_id, String::new(), v.size, v.mime, false),
         Kind::Video(v) => (v.file_id, v.name, v.size, v.mime, false),
+        Kind::Sticker(s) => (s.file_id, String::new(), s.size, s.mime, true),
         _ => return None,
     };
     Some(Attachment {

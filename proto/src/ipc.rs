@@ -66,6 +66,16 @@ pub enum ContentView {
         /// An animation (GIF) that plays where it is visible.
         animated: bool,
     },
+    /// A sticker: a picture shown on its own, without a bubble; its image comes through the
+    /// shell's media scheme like a picture's.
+    Sticker {
+        /// Pixels across (0 when unknown).
+        width: u32,
+        /// Pixels down.
+        height: u32,
+        /// An animation (GIF) that plays where it is visible.
+        animated: bool,
+    },
     /// A voice clip.
     Voice {
         /// Length in milliseconds.
@@ -272,6 +282,8 @@ pub enum Preview<'a> {
     File(&'a str),
     /// A picture.
     Image,
+    /// A sticker.
+    Sticker,
     /// A voice clip (its length in milliseconds).
     Voice(u32),
     /// A video clip.
@@ -327,6 +339,7 @@ impl MessageView {
             ContentView::System { kind, .. } => Preview::Notice(*kind),
             ContentView::File { name, .. } => Preview::File(name),
             ContentView::Image { .. } => Preview::Image,
+            ContentView::Sticker { .. } => Preview::Sticker,
             ContentView::Voice { duration_ms, .. } => Preview::Voice(*duration_ms),
             ContentView::Video { .. } => Preview::Video,
             ContentView::Call { kind, .. } => Preview::Call(*kind),

@@ -259,10 +259,9 @@ pub fn content(raw: &[u8], limits: &Limits) -> Result<Checked, AppError> {
                 &video.thumbnail_id,
             )
         }
-        Some(Kind::Sticker(sticker)) => Ok(Checked {
-            recalls: None,
-            files: vec![file_ref(&sticker.file_id, None, Some("image"))?],
-        }),
+        Some(Kind::Sticker(sticker)) => {
+            attachments(&sticker.file_id, sticker.size, Some("image"), "")
+        }
         _ => Ok(Checked::default()),
     }
 }

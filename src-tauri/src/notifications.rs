@@ -17,6 +17,7 @@ fn body(message: &MessageView) -> String {
         Preview::Notice(_) => String::new(),
         Preview::File(name) => format!("📎 {name}"),
         Preview::Image => "🖼".into(),
+        Preview::Sticker => "🙂".into(),
         Preview::Voice(ms) => format!("🎤 {}\"", ms.div_ceil(1000)),
         Preview::Video => "🎬".into(),
         Preview::Call(_) => "📞".into(),

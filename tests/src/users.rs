@@ -111,6 +111,7 @@ pub fn texts(messages: &[MessageView]) -> Vec<String> {
             }
             ContentView::File { name, .. } => format!("[file {name}]"),
             ContentView::Image { .. } => "[image]".into(),
+            ContentView::Sticker { .. } => "[sticker]".into(),
             ContentView::Voice { .. } => "[voice]".into(),
             ContentView::Video { .. } => "[video]".into(),
             ContentView::Call { outcome, .. } => {

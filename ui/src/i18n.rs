@@ -186,6 +186,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("call.start_audio", "Voice call", "语音通话"),
     ("call.start_video", "Video call", "视频通话"),
     ("preview.image", "Picture", "图片"),
+    ("preview.sticker", "Sticker", "动画表情"),
     ("preview.voice", "Voice", "语音"),
     ("preview.video", "Video", "视频"),
     ("composer.attach", "Send files", "发送文件"),

@@ -115,6 +115,7 @@ fn describe(message: &MessageView) -> String {
         ContentView::System { kind, .. } => format!("[{kind:?}]"),
         ContentView::File { name, size, .. } => format!("[file: {name}, {size} bytes]"),
         ContentView::Image { width, height, .. } => format!("[image {width}×{height}]"),
+        ContentView::Sticker { .. } => "[sticker]".into(),
         ContentView::Voice { duration_ms, .. } => format!("[voice {} s]", duration_ms / 1000),
         ContentView::Video { duration_ms, .. } => format!("[video {} s]", duration_ms / 1000),
         ContentView::Call {

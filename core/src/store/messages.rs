@@ -62,7 +62,11 @@ pub fn decode_content(bytes: &[u8]) -> ContentView {
             outcome: log.outcome().into(),
             duration_ms: log.duration_ms,
         },
-        Some(Kind::Sticker(_)) => unsupported("sticker"),
+        Some(Kind::Sticker(sticker)) => ContentView::Sticker {
+            width: sticker.width,
+            height: sticker.height,
+            animated: sticker.mime == "image/gif",
+        },
         Some(Kind::Card(_)) => unsupported("card"),
         Some(Kind::MergedForward(_)) => unsupported("merged_forward"),
         Some(Kind::Recall(_)) => unsupported("recall"),

@@ -758,6 +758,56 @@ async fn a_huge_picture_is_fetched_only_when_opened() {
     assert_eq!(sha256_of(&original.path), sha256_of(&path));
 }
 
+#[tokio::test]
+async fn a_sticker_arrives_at_its_size_and_shows_its_picture() {
+    let (_data, server, _alice, bob, conversation) = two_clients().await;
+    let mut alice = flint_tests::files::FileUser::sign_in(&server.url(), "alice").await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("wave.png");
+    image::RgbaImage::from_pixel(128, 96, image::Rgba([250, 200, 40, 255]))
+        .save(&path)
+        .unwrap();
+    let size = std::fs::metadata(&path).unwrap().len();
+    let file_id = alice.upload(&path, "wave.png").await.unwrap();
+    let sticker = |size| {
+        Kind::Sticker(wire::Sticker {
+            pack_id: "favourites".into(),
+            sticker_id: "wave".into(),
+            file_id: file_id.clone(),
+            size,
+            width: 128,
+            height: 96,
+            mime: "image/png".into(),
+        })
+    };
+    assert_eq!(
+        refused(alice.send(conversation, sticker(size + 1)).await),
+        ErrorCode::BadRequest,
+        "a sticker states its file's size truly"
+    );
+    sent_ok(alice.send(conversation, sticker(size)).await);
+    let received = flint_tests::until(&bob, "the sticker to arrive", || async {
+        bob.all_messages(conversation)
+            .await
+            .into_iter()
+            .find(|m| matches!(m.content, flint_core::ContentView::Sticker { .. }))
+    })
+    .await;
+    assert_eq!(
+        received.content,
+        flint_core::ContentView::Sticker {
+            width: 128,
+            height: 96,
+            animated: false
+        }
+    );
+    let thumbnail = bob
+        .media(received.local_id, flint_core::library::Want::Thumbnail)
+        .await
+        .unwrap();
+    assert!(image::open(&thumbnail.path).is_ok(), "its picture is shown");
+}
+
 /// Waits for the first picture message `client` holds in `conversation`.
 async fn first_picture(
     client: &flint_tests::TestClient,

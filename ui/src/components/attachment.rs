@@ -1,5 +1,5 @@
 //! Bubbles of messages that carry a file: a picture at its final size (its thumbnail comes
-//! from the shell's media scheme; a GIF plays while its row is on screen), a file with its
+//! from the shell's media scheme; a GIF plays while its row is on screen), a sticker, a file with its
 //! icon, size, progress and actions, a voice clip with its waveform, a video with a player.
 
 use flint_proto::ipc::{ContentView, MessageView};
@@ -11,7 +11,7 @@ use crate::components::problem::run_file_action;
 use crate::i18n::{self, Locale};
 use crate::ipc::{self, Media};
 use crate::sizes;
-use crate::state::media::{bubble_size, duration, file_kind, percent, FileKind};
+use crate::state::media::{bubble_size, duration, file_kind, percent, sticker_size, FileKind};
 use crate::state::problem::FileAction;
 use crate::state::transfers::Direction;
 use crate::state::Live;
@@ -26,6 +26,11 @@ pub fn bubble(message: &MessageView, locale: Locale) -> Option<AnyView> {
             animated,
             ..
         } => picture(local_id, width, height, animated, locale),
+        ContentView::Sticker {
+            width,
+            height,
+            animated,
+        } => sticker(local_id, width, height, animated, locale),
         ContentView::File { name, size, .. } => file(message, name, size, locale),
         ContentView::Voice {
             duration_ms,
@@ -39,8 +44,35 @@ pub fn bubble(message: &MessageView, locale: Locale) -> Option<AnyView> {
 fn picture(local_id: i64, width: u32, height: u32, animated: bool, locale: Locale) -> AnyView {
     let live = expect_context::<Live>();
     let (w, h) = bubble_size(width, height);
+    view! {
+        <div class="bubble picture" style=format!("width:{w}px;height:{h}px")>
+            <button class="picture-open" aria-label=i18n::tr(locale, "media.open_picture")
+                on:click=move |_| live.viewer.set(Some(local_id))>
+                <img class="picture-preview" src=ipc::media_url(Media::Preview(local_id)) alt=""/>
+                {shown_image(local_id, w, h, animated)}
+            </button>
+            <span class="picture-transfer"><TransferBar local_id locale/><CancelTransfer local_id locale/></span>
+        </div>
+    }
+    .into_any()
+}
+
+/// A sticker: its picture on its own, smaller than a picture and without a frame.
+fn sticker(local_id: i64, width: u32, height: u32, animated: bool, locale: Locale) -> AnyView {
+    let (w, h) = sticker_size(width, height);
+    view! {
+        <div class="sticker" role="img" aria-label=i18n::tr(locale, "preview.sticker")
+            style=format!("width:{w}px;height:{h}px")>
+            {shown_image(local_id, w, h, animated)}
+        </div>
+    }
+    .into_any()
+}
+
+/// The `<img>` of a picture or sticker at `w` × `h`: its thumbnail, and for an animation the
+/// original while it is on screen (the still first frame otherwise).
+fn shown_image(local_id: i64, w: u32, h: u32, animated: bool) -> impl IntoView {
     let still = ipc::media_url(Media::Thumbnail(local_id));
-    // An animation shows its still first frame, and plays only while on screen.
     let playing = animated.then(|| ipc::media_url(Media::Original(local_id)));
     let full = NodeRef::<leptos::html::Img>::new();
     if animated {
@@ -57,17 +89,9 @@ fn picture(local_id: i64, width: u32, height: u32, animated: bool, locale: Local
         });
     }
     view! {
-        <div class="bubble picture" style=format!("width:{w}px;height:{h}px")>
-            <button class="picture-open" aria-label=i18n::tr(locale, "media.open_picture")
-                on:click=move |_| live.viewer.set(Some(local_id))>
-                <img class="picture-preview" src=ipc::media_url(Media::Preview(local_id)) alt=""/>
-                <img class="picture-full" node_ref=full src=still.clone() data-still=still
-                    data-playing=playing width=w height=h alt=""/>
-            </button>
-            <span class="picture-transfer"><TransferBar local_id locale/><CancelTransfer local_id locale/></span>
-        </div>
+        <img class="picture-full" node_ref=full src=still.clone() data-still=still
+            data-playing=playing width=w height=h alt=""/>
     }
-    .into_any()
 }
 
 /// Animated pictures play only while they are on screen: one observer for all of them swaps

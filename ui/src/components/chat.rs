@@ -368,6 +368,7 @@ fn MessageRow(item: Item) -> impl IntoView {
         ContentView::Text { body, .. } => view! { <div class="bubble">{body}</div> }.into_any(),
         ContentView::File { .. }
         | ContentView::Image { .. }
+        | ContentView::Sticker { .. }
         | ContentView::Voice { .. }
         | ContentView::Video { .. } => attachment::bubble(message, item.locale)
             .unwrap_or_else(|| view! { <div class="bubble"></div> }.into_any()),

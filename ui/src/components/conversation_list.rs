@@ -17,6 +17,7 @@ pub fn preview(message: &MessageView, tr: impl Fn(&'static str) -> &'static str)
         Preview::Notice(kind) => notice_text(kind, tr).to_owned(),
         Preview::File(name) => format!("[{}] {name}", tr("preview.file")),
         Preview::Image => format!("[{}]", tr("preview.image")),
+        Preview::Sticker => format!("[{}]", tr("preview.sticker")),
         Preview::Voice(ms) => format!("[{}] {}\"", tr("preview.voice"), ms.div_ceil(1000)),
         Preview::Video => format!("[{}]", tr("preview.video")),
         Preview::Call(kind) => format!("[{}]", tr(call_kind_key(kind))),

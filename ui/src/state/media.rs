@@ -1,18 +1,30 @@
 //! Rules for pictures and files in the message list, over plain data: how large a picture's
-//! bubble is before it loads, what kind of file a name is, how far an upload has come.
+//! bubble (or a sticker) is before it loads, what kind of file a name is, how far an upload has come.
 
 /// Longest side of a picture's bubble, in CSS pixels.
 pub const BUBBLE_SIDE: u32 = 240;
 /// Shortest side a picture's bubble keeps (so a thin strip stays clickable).
 const MIN_SIDE: u32 = 48;
 
+/// Longest side of a sticker, in CSS pixels.
+pub const STICKER_SIDE: u32 = 160;
+
 /// The bubble's size for a picture of `width` × `height`: its shape, within [`BUBBLE_SIDE`],
 /// never enlarged; a square when the size is unknown.
 pub fn bubble_size(width: u32, height: u32) -> (u32, u32) {
+    fit_within(width, height, BUBBLE_SIDE)
+}
+
+/// A sticker's size: as a picture's, within [`STICKER_SIDE`].
+pub fn sticker_size(width: u32, height: u32) -> (u32, u32) {
+    fit_within(width, height, STICKER_SIDE)
+}
+
+fn fit_within(width: u32, height: u32, longest: u32) -> (u32, u32) {
     if width == 0 || height == 0 {
-        return (BUBBLE_SIDE / 2, BUBBLE_SIDE / 2);
+        return (longest / 2, longest / 2);
     }
-    let scale = (BUBBLE_SIDE as f64 / width.max(height) as f64).min(1.0);
+    let scale = (longest as f64 / width.max(height) as f64).min(1.0);
     let fit = |side: u32| ((side as f64 * scale).round() as u32).max(MIN_SIDE);
     (fit(width), fit(height))
 }
@@ -89,6 +101,13 @@ mod tests {
             "a strip stays clickable"
         );
         assert_eq!(bubble_size(0, 0), (120, 120));
+    }
+
+    #[test]
+    fn stickers_are_smaller_than_pictures() {
+        assert_eq!(sticker_size(512, 512), (160, 160));
+        assert_eq!(sticker_size(240, 120), (160, 80));
+        assert_eq!(sticker_size(0, 0), (80, 80));
     }
 
     #[test]
