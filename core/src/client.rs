@@ -234,6 +234,7 @@ impl Client {
             tokio::spawn(engine::run(Arc::clone(&shared))),
             tokio::spawn(crate::outbox::run(Arc::clone(&shared))),
             tokio::spawn(crate::uploads::run(Arc::clone(&shared))),
+            tokio::spawn(crate::downloads::run(Arc::clone(&shared))),
         ];
         Self {
             shared,

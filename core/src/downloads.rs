@@ -2,17 +2,32 @@
 //! ask together), a few files at once (a screenful of pictures asks for every original at
 //! once; a few at a time keeps memory bounded and brings the first ones sooner), and each one
 //! cancellable by the message that asked for it.
+//!
+//! Every download is also a row of the `downloads` table from its start to its end, and
+//! [`run`] carries on those cut off: after a restart, or after a transient failure once its
+//! backoff is over (or at once when the connection comes back). A download the user asked for
+//! keeps trying while the server is away; only completion, a cancel, a refusal or a local disk
+//! error ends it ([`crate::rules::transfer::after_failure`] decides).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
 
-use tokio::sync::{Semaphore, SemaphorePermit};
+use flint_proto::ipc::ConnectionState;
+use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
+use crate::library::{self, Want};
+use crate::rules::outbox::RetryPolicy;
+use crate::rules::transfer::{after_failure, Decision};
+use crate::shared::Shared;
+use crate::store::{downloads, now_ms};
 
 /// Downloads of originals running at once.
 pub const PARALLEL: usize = 3;
+/// Longest sleep between looks at the recorded downloads.
+const IDLE: Duration = Duration::from_secs(60);
 
 /// The registry of downloads, by message and by file.
 pub struct Downloads {
@@ -22,6 +37,8 @@ pub struct Downloads {
     files: Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>,
     /// Turns to fetch.
     turns: Semaphore,
+    /// Rung when a download is postponed.
+    wake: Notify,
 }
 
 impl Default for Downloads {
@@ -30,6 +47,7 @@ impl Default for Downloads {
             running: Mutex::default(),
             files: Mutex::default(),
             turns: Semaphore::new(PARALLEL),
+            wake: Notify::new(),
         }
     }
 }
@@ -70,6 +88,11 @@ impl Downloads {
         }
     }
 
+    /// Whether a request for the file of message `local_id` is under way.
+    fn is_running(&self, local_id: i64) -> bool {
+        lock(&self.running).contains_key(&local_id)
+    }
+
     /// The lock of one file's download.
     pub fn file_lock(&self, file_id: &str) -> Arc<tokio::sync::Mutex<()>> {
         let mut files = lock(&self.files);
@@ -96,6 +119,112 @@ impl Drop for Ticket<'_> {
             }
         }
     }
+}
+
+/// Records that the file of message `local_id` is being fetched, so that it carries on if
+/// cut off.
+pub async fn track(shared: &Shared, local_id: i64) -> Result<()> {
+    shared
+        .store
+        .call(move |conn| downloads::want(conn, local_id))
+        .await
+}
+
+/// Records how an attempt at the file of message `local_id` ended: done, over for good, or
+/// to be tried again (nothing changes when the client is shutting down: the next start
+/// carries on).
+pub async fn settle(shared: &Shared, local_id: i64, outcome: &Result<()>) {
+    if outcome.is_err() && shared.shutdown.is_cancelled() {
+        return;
+    }
+    if let Err(error) = record(shared, local_id, outcome).await {
+        tracing::warn!(%error, local_id, "could not record a download's outcome");
+    }
+    shared.downloads.wake.notify_one();
+}
+
+async fn record(shared: &Shared, local_id: i64, outcome: &Result<()>) -> Result<()> {
+    let store = &shared.store;
+    let Err(error) = outcome else {
+        return store.call(move |c| downloads::remove(c, local_id)).await;
+    };
+    let attempts = store.call(move |c| downloads::failed(c, local_id)).await?;
+    match after_failure(&patient(shared.config.outbox_retry), attempts, error) {
+        Decision::RetryIn(wait) => {
+            let at = now_ms().saturating_add(wait.as_millis() as i64);
+            tracing::info!(%error, local_id, ?wait, "download attempt failed; trying again");
+            store
+                .call(move |c| downloads::postpone(c, local_id, at))
+                .await
+        }
+        Decision::Fail { .. } => store.call(move |c| downloads::remove(c, local_id)).await,
+    }
+}
+
+/// The backoff of `policy` without its limit on attempts: a download waits for the server as
+/// long as it takes.
+fn patient(policy: RetryPolicy) -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: u32::MAX,
+        ..policy
+    }
+}
+
+/// Carries on the recorded downloads until the client shuts down.
+pub async fn run(shared: Arc<Shared>) {
+    let mut state = shared.state.subscribe();
+    loop {
+        let wait = match start_due(&shared).await {
+            Ok(wait) => wait,
+            Err(error) => {
+                tracing::warn!(%error, "download queue failed; trying again");
+                Duration::from_secs(1)
+            }
+        };
+        tokio::select! {
+            () = shared.shutdown.cancelled() => return,
+            () = shared.downloads.wake.notified() => {}
+            () = tokio::time::sleep(wait) => {}
+            changed = state.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let online = *state.borrow_and_update() == ConnectionState::Online;
+                if online {
+                    if let Err(error) = shared.store.call(|c| downloads::rearm(c)).await {
+                        tracing::warn!(%error, "could not re-arm the downloads");
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Starts the recorded downloads whose time has come and that nothing runs yet; returns how
+/// long to sleep before looking again.
+async fn start_due(shared: &Arc<Shared>) -> Result<Duration> {
+    let now = now_ms();
+    let (due, next) = shared
+        .store
+        .call(move |conn| Ok((downloads::due(conn, now)?, downloads::next_due(conn)?)))
+        .await?;
+    for local_id in due {
+        if shared.downloads.is_running(local_id) {
+            continue;
+        }
+        let shared = Arc::clone(shared);
+        tokio::spawn(async move {
+            match library::media(&shared, local_id, Want::Original).await {
+                // Done before (the file was there already): nothing is left to carry on.
+                Ok(_) => settle(&shared, local_id, &Ok(())).await,
+                Err(error) => tracing::debug!(%error, local_id, "a download carried on failed"),
+            }
+        });
+    }
+    let wait = next
+        .filter(|&at| at > now)
+        .map_or(IDLE, |at| Duration::from_millis((at - now) as u64));
+    Ok(wait.min(IDLE))
 }
 
 /// A lock whose holder panicked still guards plain maps.

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 use crate::attachment::{self, Attachment};
+use crate::downloads;
 use crate::error::{Error, Result};
 use crate::files::safe_name;
 use crate::pictures;
@@ -127,12 +128,16 @@ async fn original(
     let file_lock = shared.downloads.file_lock(&found.file_id);
     let _mine = tokio::select! {
         mine = file_lock.lock() => mine,
-        () = ticket.cancel.cancelled() => return Err(stopped(shared, asked, Error::Cancelled)),
+        () = ticket.cancel.cancelled() => {
+            downloads::settle(shared, asked.local_id, &Err(Error::Cancelled)).await;
+            return Err(stopped(shared, asked, Error::Cancelled));
+        }
     };
     if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        fetch(shared, asked, found, &path, &ticket.cancel)
-            .await
-            .map_err(|error| stopped(shared, asked, error))?;
+        downloads::track(shared, asked.local_id).await?;
+        let fetched = fetch(shared, asked, found, &path, &ticket.cancel).await;
+        downloads::settle(shared, asked.local_id, &fetched).await;
+        fetched.map_err(|error| stopped(shared, asked, error))?;
     }
     record(shared, &path).await?;
     Ok(Media { path, mime })

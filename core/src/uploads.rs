@@ -6,7 +6,7 @@
 //! the upload's location and hash, saved as they become known), reports progress at most ten
 //! times a second, and when the file is stored puts its id into the message and the message
 //! into the outbox — in one transaction. A failure is decided by
-//! [`crate::rules::upload::after_failure`]: a lost connection retries with backoff, a refusal
+//! [`crate::rules::transfer::after_failure`]: a lost connection retries with backoff, a refusal
 //! or a cancel marks the message failed (`Client::retry` re-arms the upload).
 
 use std::collections::HashMap;
@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 use crate::attachment;
 use crate::error::{Error, Result};
 use crate::rules::progress::report_due;
-use crate::rules::upload::{after_failure, Decision};
+use crate::rules::transfer::{after_failure, Decision};
 use crate::shared::Shared;
 use crate::store::uploads::{self, PendingUpload};
 use crate::store::{messages, now_ms, outbox};

@@ -9,4 +9,4 @@ pub mod progress;
 pub mod receipts;
 pub mod reconnect;
 pub mod sync;
-pub mod upload;
+pub mod transfer;

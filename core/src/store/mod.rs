@@ -3,6 +3,7 @@
 //! stall on disk.
 
 pub(crate) mod conversations;
+pub(crate) mod downloads;
 pub(crate) mod kv;
 pub(crate) mod media;
 pub(crate) mod messages;
@@ -30,6 +31,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("migrations/002_rollback_failures_backoff.sql"),
     include_str!("migrations/003_files.sql"),
     include_str!("migrations/004_pictures.sql"),
+    include_str!("migrations/005_downloads.sql"),
 ];
 
 /// A handle on the account database; cheap to clone.

@@ -6,7 +6,7 @@
 use base64::Engine as _;
 use flint_proto::wire::{self, message_content::Kind};
 use flint_tests::desktop::App;
-use flint_tests::files::FileUser;
+use flint_tests::files::{files_ending, FileUser};
 use flint_tests::seed;
 use flint_tests::server::test_config;
 use flint_tests::throttle::Throttle;
@@ -434,23 +434,6 @@ async fn gone(app: &App, css: &str) {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
     panic!("{css} is still there");
-}
-
-/// Files under `dir` whose names end with `suffix`.
-fn files_ending(dir: &std::path::Path, suffix: &str) -> Vec<std::path::PathBuf> {
-    let mut found = Vec::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(dir) = todo.pop() {
-        for entry in std::fs::read_dir(&dir).into_iter().flatten().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                todo.push(path);
-            } else if path.to_string_lossy().ends_with(suffix) {
-                found.push(path);
-            }
-        }
-    }
-    found
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -10,7 +10,9 @@ use flint_core::transfer::{self, Resume};
 use flint_core::ErrorCode;
 use flint_proto::files;
 use flint_proto::wire::{self, message_content::Kind, request, response};
-use flint_tests::files::{error_code, file_message, random_file, sha256_of, FileUser};
+use flint_tests::files::{
+    error_code, file_message, files_ending, random_file, sha256_of, FileUser,
+};
 use flint_tests::server::{free_addr, test_config};
 use flint_tests::{seed, ServerProcess, TestServer};
 use reqwest::Method;
@@ -997,6 +999,76 @@ async fn an_upload_resumes_after_the_client_process_is_killed_at_half_way() {
     let downloaded = bob.download_file(received.local_id).await.unwrap();
     assert_eq!(sha256_of(&downloaded), sha);
     second.start_kill().unwrap();
+}
+
+/// A download cut off by the end of the app's process carries on by itself at the next start
+/// (nobody asks again) from what its `.part` file holds, and ends with the whole file.
+#[tokio::test]
+async fn a_download_carries_on_after_the_client_process_is_killed_at_half_way() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_flint-client-process"));
+    let mut f = Files::start(|_| {}).await;
+    let url = f.server.url();
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("source");
+    const SIZE: u64 = 1 << 30;
+    let sha = random_file(&path, SIZE, 31);
+    let name = "设计稿 v3.bin";
+    let file_id = f.alice.upload(&path, name).await.unwrap();
+    sent_ok(
+        f.alice
+            .send(f.direct, file_message(&file_id, name, SIZE))
+            .await,
+    );
+    let client_dir = dir.path().join("bob");
+    let spawn = |extra: &[&str]| {
+        tokio::process::Command::new(binary)
+            .arg(url.as_str())
+            .arg(&client_dir)
+            .arg("bob")
+            .args(extra)
+            .stdout(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .unwrap()
+    };
+    let part = || -> Option<(PathBuf, u64)> {
+        let found = files_ending(&client_dir, ".part");
+        let path = found.into_iter().next()?;
+        let len = std::fs::metadata(&path).ok()?.len();
+        Some((path, len))
+    };
+
+    let mut first = spawn(&["--fetch"]);
+    eventually(
+        || part().is_some_and(|(_, len)| len >= SIZE / 2),
+        "half of the file is on this device",
+    )
+    .await;
+    first.start_kill().unwrap();
+    first.wait().await.unwrap();
+    let (partial, held) = part().unwrap();
+    assert!(held < SIZE, "killed before the end");
+
+    let _second = spawn(&[]);
+    let whole = partial.with_extension("");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    while !whole.exists() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the download never carried on"
+        );
+        // Continued with a `Range` from where it stood: the part only grows.
+        if let Some((_, len)) = part() {
+            assert!(len >= held, "the download started over ({len} < {held})");
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(whole.ends_with(format!("{file_id}/{name}")), "{whole:?}");
+    assert_eq!(sha256_of(&whole), sha);
+    eprintln!(
+        "download carried on from {held} of {SIZE} bytes: {} MiB fetched after the restart",
+        (SIZE - held) >> 20
+    );
 }
 
 /// The page may ask for an own picture's thumbnail before the one made at sending is kept

@@ -1,4 +1,4 @@
-//! What happens to an upload after a failure.
+//! What happens to an upload or a download after a failure.
 
 use std::time::Duration;
 
@@ -7,7 +7,7 @@ use flint_proto::ErrorCode;
 use super::outbox::RetryPolicy;
 use crate::error::Error;
 
-/// What to do with an upload whose attempt failed.
+/// What to do with an upload or a download whose attempt failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Decision {
     /// Mark the message failed with this reason (the user may retry); with `forget`, the
