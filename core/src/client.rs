@@ -25,6 +25,7 @@ use crate::error::{Error, Result};
 use crate::http::Http;
 use crate::library::{self, Media, Want};
 use crate::link::{unexpected, LinkParams};
+use crate::media::Pixels;
 use crate::profile;
 use crate::secrets::TokenVault;
 use crate::shared::{Shared, EVENT_BUFFER};
@@ -478,6 +479,12 @@ impl Client {
     /// earlier partial download); returns where it is.
     pub async fn download_file(&self, local_id: i64) -> Result<PathBuf> {
         Ok(self.media(local_id, Want::Original).await?.path)
+    }
+
+    /// The pixels of a message's picture, turned as shown (downloading it first): for the
+    /// clipboard.
+    pub async fn picture_pixels(&self, local_id: i64) -> Result<Pixels> {
+        crate::pictures::pixels(self.download_file(local_id).await?).await
     }
 
     async fn enqueue(

@@ -73,6 +73,28 @@ pub fn picture(path: &Path) -> Result<Option<Picture>> {
     }))
 }
 
+/// A picture's pixels, turned as shown: what goes on the clipboard.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pixels {
+    /// Pixels across.
+    pub width: u32,
+    /// Pixels down.
+    pub height: u32,
+    /// Red, green, blue and alpha bytes, row by row.
+    pub rgba: Vec<u8>,
+}
+
+/// The pixels of an image file (its first frame), turned as its EXIF orientation says, within
+/// the decode limits.
+pub fn pixels(path: &Path) -> Result<Pixels> {
+    let image = decode(path)?.into_rgba8();
+    Ok(Pixels {
+        width: image.width(),
+        height: image.height(),
+        rgba: image.into_raw(),
+    })
+}
+
 /// A thumbnail (JPEG) of an image file.
 pub fn thumbnail(path: &Path) -> Result<Vec<u8>> {
     let (image, _) = decode_for_display(path, &sniff(path)?)?;
@@ -243,6 +265,21 @@ mod tests {
         std::fs::write(&path, jpeg).unwrap();
         let picture = picture(&path).unwrap().unwrap();
         assert_eq!((picture.width, picture.height), (2, 4));
+        let copied = pixels(&path).unwrap();
+        assert_eq!((copied.width, copied.height), (2, 4), "copied as shown");
+    }
+
+    #[test]
+    fn pixels_are_rgba_row_by_row() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("small.png");
+        write_png(&path, 3, 2);
+        let small = pixels(&path).unwrap();
+        assert_eq!((small.width, small.height), (3, 2));
+        assert_eq!(small.rgba.len(), 3 * 2 * 4);
+        assert_eq!(&small.rgba[4 * 4..5 * 4], &[1, 1, 128, 255], "x 1, y 1");
+        std::fs::write(&path, b"%PDF-1.7 not a picture").unwrap();
+        assert!(matches!(pixels(&path), Err(Error::Invalid(_))));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use tokio::sync::oneshot;
 
 use crate::error::{Error, Result};
-use crate::media::{self, Picture};
+use crate::media::{self, Picture, Pixels};
 
 /// Threads decoding pictures.
 const WORKERS: usize = 2;
@@ -70,6 +70,11 @@ async fn run<R: Send + 'static>(decode: impl FnOnce() -> Result<R> + Send + 'sta
 /// A thumbnail (JPEG) of an image file.
 pub async fn thumbnail(path: PathBuf) -> Result<Vec<u8>> {
     run(move || media::thumbnail(&path)).await
+}
+
+/// The pixels of an image file, turned as shown.
+pub async fn pixels(path: PathBuf) -> Result<Pixels> {
+    run(move || media::pixels(&path)).await
 }
 
 /// An image file's type, and its size, preview and thumbnail when it is a picture.

@@ -2,6 +2,7 @@
 //! Business logic lives in the core; this crate only translates.
 
 mod attention;
+mod clipboard;
 mod commands;
 mod events;
 mod links;
@@ -125,6 +126,7 @@ pub fn run() {
             files::open_file,
             files::show_in_folder,
             files::save_file_as,
+            files::copy_picture,
             files::neighbour_picture,
         ])
         .run(tauri::generate_context!());

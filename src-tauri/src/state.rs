@@ -9,6 +9,7 @@ use flint_proto::{ErrorBody, ErrorCode};
 use tokio::sync::RwLock;
 use url::Url;
 
+use crate::clipboard::Clipboard;
 use crate::staging::Staging;
 
 /// Shared by every command.
@@ -27,6 +28,8 @@ pub struct Desktop {
     device_name: String,
     /// Files chosen to send, not sent yet.
     pub staging: Staging,
+    /// The system clipboard.
+    pub clipboard: Clipboard,
 }
 
 /// The error for commands that need a signed-in user.
@@ -45,6 +48,7 @@ impl Desktop {
             pending_open: Mutex::new(None),
             device_name: device_name(),
             staging: Staging::default(),
+            clipboard: Clipboard::default(),
         }
     }
 

@@ -25,6 +25,13 @@ pub struct Display {
     _xvfb: std::process::Child,
 }
 
+impl Display {
+    /// Its name, for `DISPLAY`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
 /// Starts Xvfb once for the whole binary.
 pub fn display() -> &'static Display {
     static DISPLAY: OnceLock<Display> = OnceLock::new();

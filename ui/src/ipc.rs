@@ -410,6 +410,11 @@ pub async fn save_file_as(local_id: i64) -> Reply<bool> {
     call("save_file_as", &LocalIdArgs { local_id }).await
 }
 
+/// Copies a message's picture to the clipboard.
+pub async fn copy_picture(local_id: i64) -> Reply<()> {
+    call("copy_picture", &LocalIdArgs { local_id }).await
+}
+
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 struct NeighbourArgs {

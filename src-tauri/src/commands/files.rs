@@ -1,5 +1,5 @@
 //! Files: choosing them (dialog, drop, paste) into the staging sheet, sending what is staged,
-//! and opening, revealing or saving a message's file. One-liners over `flint_core::Client`
+//! and opening, revealing, saving or copying a message's file. One-liners over `flint_core::Client`
 //! and the native plugins; paths stay in the shell.
 
 use flint_proto::ipc::{StagedFile, Toward};
@@ -212,6 +212,13 @@ pub async fn save_file_as(
     };
     tokio::fs::copy(&path, &target).await.map_err(internal)?;
     Ok(true)
+}
+
+/// Copies a message's picture to the clipboard, turned as shown (downloading it first).
+#[tauri::command]
+pub async fn copy_picture(desktop: State<'_, Desktop>, local_id: i64) -> Result<(), ErrorBody> {
+    let pixels = ipc(desktop.client().await?.picture_pixels(local_id).await)?;
+    desktop.clipboard.put_picture(pixels).await
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use flint_tests::server::test_config;
 use flint_tests::throttle::Throttle;
 use flint_tests::TestServer;
 use serde_json::json;
+use sha2::Digest as _;
 use tempfile::TempDir;
 
 /// A picture of `width` × `height` as PNG bytes.
@@ -317,6 +318,86 @@ async fn the_viewer_steps_to_pictures_far_outside_the_loaded_messages() {
         .await
         .unwrap();
     viewer_shows_width(&app, 120).await;
+    app.close().await;
+}
+
+/// The picture on the display's clipboard: its size and the SHA-256 of its RGBA bytes.
+async fn clipboard_picture() -> Option<(u32, u32, String)> {
+    let output = tokio::process::Command::new(env!("CARGO_BIN_EXE_flint-clipboard-image"))
+        .env("DISPLAY", flint_tests::desktop::display().name())
+        .output()
+        .await
+        .unwrap();
+    let text = String::from_utf8(output.stdout).unwrap();
+    let mut words = text.split_whitespace();
+    let (width, height, sha) = (words.next()?, words.next()?, words.next()?);
+    Some((width.parse().ok()?, height.parse().ok()?, sha.to_owned()))
+}
+
+/// What a copy of `png(width, height)` puts on the clipboard.
+fn copied_png(width: u32, height: u32) -> (u32, u32, String) {
+    let rgba = image::load_from_memory(&png(width, height))
+        .unwrap()
+        .into_rgba8()
+        .into_raw();
+    (width, height, hex::encode(sha2::Sha256::digest(&rgba)))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_viewer_copies_the_picture_to_the_clipboard() {
+    let DaveAndCarol {
+        server: _server,
+        app,
+        mut carol,
+        direct,
+        _data,
+    } = DaveAndCarol::start().await;
+    send_picture(&mut carol, direct, 300, 200).await;
+    send_picture(&mut carol, direct, 120, 90).await;
+    app.find_text(".row .row-preview", "[Picture]").await;
+    app.click(".row").await;
+    loaded(&app, ".bubble.picture .picture-full").await;
+    let mut tries = 0;
+    let newest = loop {
+        tries += 1;
+        assert!(tries < 300, "both pictures never showed");
+        let opens = app
+            .client
+            .find_all(fantoccini::Locator::Css(".bubble.picture .picture-open"))
+            .await
+            .unwrap();
+        if opens.len() == 2 {
+            break opens[1].clone();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    newest.click().await.unwrap();
+    viewer_shows_width(&app, 120).await;
+
+    app.click("#viewer-copy").await;
+    app.find("#viewer-copy[data-copied='true'][aria-label='Copied']")
+        .await;
+    assert_eq!(clipboard_picture().await, Some(copied_png(120, 90)));
+    app.screenshot("viewer-copied").await;
+
+    // The older picture, copied with the keyboard.
+    app.click(".viewer-bar button[aria-label='Previous picture']")
+        .await;
+    viewer_shows_width(&app, 300).await;
+    app.find(".viewer")
+        .await
+        .send_keys("\u{E009}c")
+        .await
+        .unwrap();
+    let mut copied = None;
+    for _ in 0..100 {
+        copied = clipboard_picture().await;
+        if copied == Some(copied_png(300, 200)) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    assert_eq!(copied, Some(copied_png(300, 200)), "Ctrl+C copies too");
     app.close().await;
 }
 

@@ -620,6 +620,57 @@ async fn a_1_gib_upload_resumes_after_the_server_is_killed_at_half_way() {
     assert_eq!(sha256_of(&dest), sha);
 }
 
+#[tokio::test]
+async fn a_file_past_4_gib_goes_up_and_comes_down_whole_once_the_limit_is_raised() {
+    const SIZE: u64 = (4 << 30) + (3 << 20) + 5;
+    let refused = Files::start(|_| {}).await;
+    let creation = refused
+        .alice
+        .tus(Method::POST, files::UPLOADS_PATH)
+        .header("upload-length", SIZE)
+        .header("upload-metadata", "filename YmlnLmJpbg==")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        error_code(creation).await,
+        (413, "too_large".into()),
+        "over the 2 GiB default"
+    );
+    drop(refused);
+
+    let mut f = Files::start(|config| config.files.max_file_bytes = 5 << 30).await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("huge");
+    let sha = random_file(&path, SIZE, 44);
+    let file_id = f.alice.upload(&path, "huge.bin").await.unwrap();
+    sent_ok(
+        f.alice
+            .send(f.direct, file_message(&file_id, "huge.bin", SIZE))
+            .await,
+    );
+    // A range past 4 GiB is the file's own bytes there.
+    let at = (4 << 30) + (1 << 20) + 7;
+    let range = format!("bytes={at}-{}", at + 99);
+    let part = f.bob.get(&file_id, Some(&range)).await;
+    assert_eq!(part.status(), 206);
+    let expected = {
+        use std::io::{Read, Seek, SeekFrom};
+        let mut source = std::fs::File::open(&path).unwrap();
+        source.seek(SeekFrom::Start(at)).unwrap();
+        let mut bytes = vec![0; 100];
+        source.read_exact(&mut bytes).unwrap();
+        bytes
+    };
+    assert_eq!(&part.bytes().await.unwrap()[..], &expected[..]);
+    drop(std::fs::remove_file(&path));
+
+    let dest = dir.path().join("back");
+    f.bob.download(&file_id, SIZE, &dest).await.unwrap();
+    assert_eq!(std::fs::metadata(&dest).unwrap().len(), SIZE);
+    assert_eq!(sha256_of(&dest), sha);
+}
+
 /// A server with alice and bob on `flint-core` clients and their direct conversation.
 async fn two_clients() -> (
     TempDir,

@@ -18,17 +18,28 @@ const SHOWN_FOR: Duration = Duration::from_secs(8);
 /// Runs an action on a message's file; a failure becomes the problem line.
 pub fn run_file_action(live: Live, action: FileAction, local_id: i64) {
     spawn_local(async move {
-        let result = match action {
-            FileAction::Open => ipc::open_file(local_id).await,
-            FileAction::Reveal => ipc::show_in_folder(local_id).await,
-            FileAction::Save => ipc::save_file_as(local_id).await.map(|_| ()),
-        };
-        if let Some(key) = result.err().and_then(|e| file_problem(action, e.code)) {
-            if live.is_alive() {
-                live.problem.set(Some(key));
-            }
-        }
+        file_action(live, action, local_id).await;
     });
+}
+
+/// Does an action on a message's file; a failure becomes the problem line. True when it was
+/// done.
+pub async fn file_action(live: Live, action: FileAction, local_id: i64) -> bool {
+    let result = match action {
+        FileAction::Open => ipc::open_file(local_id).await,
+        FileAction::Reveal => ipc::show_in_folder(local_id).await,
+        FileAction::Save => ipc::save_file_as(local_id).await.map(|_| ()),
+        FileAction::Copy => ipc::copy_picture(local_id).await,
+    };
+    let Err(error) = result else {
+        return true;
+    };
+    if let Some(key) = file_problem(action, error.code) {
+        if live.is_alive() {
+            live.problem.set(Some(key));
+        }
+    }
+    false
 }
 
 /// The problem line, shown while there is a problem.

@@ -1,13 +1,13 @@
 //! The picture viewer: the original over the window, zoom (wheel, + and −), ← and → through
-//! all of the conversation's pictures (loaded or not), save as, and Escape or a click outside
-//! to close.
+//! all of the conversation's pictures (loaded or not), save as, copy (the button or Ctrl+C),
+//! and Escape or a click outside to close.
 
 use flint_proto::ipc::Toward;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_icons::Icon;
 
-use crate::components::problem::run_file_action;
+use crate::components::problem::{file_action, run_file_action};
 use crate::i18n::use_tr;
 use crate::ipc::{self, Media};
 use crate::state::problem::FileAction;
@@ -17,6 +17,8 @@ use crate::state::Live;
 const MIN_ZOOM: f64 = 0.25;
 const MAX_ZOOM: f64 = 8.0;
 const ZOOM_STEP: f64 = 1.25;
+/// How long the copy button says the picture was copied.
+const COPIED_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The viewer, shown while a picture is open.
 #[component]
@@ -46,7 +48,19 @@ pub fn Viewer() -> impl IntoView {
             run_file_action(live, FileAction::Save, id);
         }
     };
+    let copied = RwSignal::new(false);
+    let copy = move || {
+        let Some(id) = live.viewer.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            if file_action(live, FileAction::Copy, id).await && copied.try_set(true).is_none() {
+                set_timeout(move || _ = copied.try_set(false), COPIED_FOR);
+            }
+        });
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
+        "c" | "C" if ev.ctrl_key() || ev.meta_key() => copy(),
         "Escape" => close(),
         "ArrowLeft" => go(Toward::Older),
         "ArrowRight" => go(Toward::Newer),
@@ -78,6 +92,11 @@ pub fn Viewer() -> impl IntoView {
                     <button class="icon-btn" aria-label=move || tr("viewer.zoom_in") on:click=move |_| scale(ZOOM_STEP)><Icon icon=icondata::LuZoomIn/></button>
                     <button class="icon-btn" aria-label=move || tr("viewer.next") on:click=move |_| go(Toward::Newer)><Icon icon=icondata::LuChevronRight/></button>
                     <button class="icon-btn" aria-label=move || tr("viewer.save") on:click=move |_| save()><Icon icon=icondata::LuDownload/></button>
+                    <button class="icon-btn" id="viewer-copy" data-copied=move || copied.get().to_string()
+                        aria-label=move || tr(if copied.get() { "viewer.copied" } else { "viewer.copy" })
+                        on:click=move |_| copy()>
+                        {move || if copied.get() { view! { <Icon icon=icondata::LuCheck/> } } else { view! { <Icon icon=icondata::LuCopy/> } }}
+                    </button>
                     <button class="icon-btn" id="viewer-close" aria-label=move || tr("viewer.close") on:click=move |_| close()><Icon icon=icondata::LuX/></button>
                 </div>
             </div>

@@ -1,5 +1,5 @@
 //! What the user is told when an action on a message's file fails (open, show in folder,
-//! save, download): one line of words for each kind of failure, over plain data.
+//! save, copy, download): one line of words for each kind of failure, over plain data.
 
 use flint_proto::ErrorCode;
 
@@ -12,6 +12,8 @@ pub enum FileAction {
     Reveal,
     /// Save a copy elsewhere.
     Save,
+    /// Put the picture on the clipboard.
+    Copy,
 }
 
 /// The words (an i18n key) for a failed file action; `None` when there is nothing to tell
@@ -26,6 +28,7 @@ pub fn file_problem(action: FileAction, code: ErrorCode) -> Option<&'static str>
             FileAction::Open => "problem.cannot_open",
             FileAction::Reveal => "problem.cannot_reveal",
             FileAction::Save => "problem.cannot_save",
+            FileAction::Copy => "problem.cannot_copy",
         },
     })
 }
@@ -56,6 +59,10 @@ mod tests {
         assert_eq!(
             file_problem(FileAction::Save, ErrorCode::Internal),
             Some("problem.cannot_save")
+        );
+        assert_eq!(
+            file_problem(FileAction::Copy, ErrorCode::BadRequest),
+            Some("problem.cannot_copy")
         );
     }
 }
