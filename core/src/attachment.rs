@@ -6,6 +6,7 @@ use prost::Message as _;
 
 use crate::error::{Error, Result};
 use crate::media::Picture;
+use crate::video::Clip;
 
 /// The file of a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,10 +53,21 @@ pub fn preview(content: &[u8]) -> Option<Vec<u8>> {
     (!preview.is_empty()).then_some(preview)
 }
 
-/// The content of a message sending a file: a picture when it is one, else a file.
-pub fn content(name: String, size: u64, mime: String, picture: Option<&Picture>) -> Vec<u8> {
-    let kind = match picture {
-        Some(picture) => Kind::Image(wire::Image {
+/// How a file is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Look {
+    /// As a picture.
+    Picture(Picture),
+    /// As a video played in the chat.
+    Video(Clip),
+    /// As a file.
+    File,
+}
+
+/// The content of a message sending a file, as it looks.
+pub fn content(name: String, size: u64, mime: String, look: &Look) -> Vec<u8> {
+    let kind = match look {
+        Look::Picture(picture) => Kind::Image(wire::Image {
             file_id: String::new(),
             mime: picture.mime.clone(),
             width: picture.width,
@@ -65,7 +77,16 @@ pub fn content(name: String, size: u64, mime: String, picture: Option<&Picture>)
             preview: picture.preview.clone(),
             name,
         }),
-        None => Kind::File(wire::File {
+        Look::Video(clip) => Kind::Video(wire::Video {
+            duration_ms: clip.duration_ms,
+            width: clip.width,
+            height: clip.height,
+            size,
+            name,
+            mime,
+            ..Default::default()
+        }),
+        Look::File => Kind::File(wire::File {
             file_id: String::new(),
             name,
             mime,
@@ -96,7 +117,7 @@ mod tests {
 
     #[test]
     fn a_file_id_goes_where_each_kind_keeps_it() {
-        let file = content("报告.pdf".into(), 10, "application/pdf".into(), None);
+        let file = content("报告.pdf".into(), 10, "application/pdf".into(), &Look::File);
         let sent = with_file_id(&file, "ab").unwrap();
         let found = of(&sent).unwrap();
         assert_eq!(
@@ -113,7 +134,7 @@ mod tests {
             thumbnail: vec![2],
         };
         let image = with_file_id(
-            &content("a.png".into(), 5, String::new(), Some(&picture)),
+            &content("a.png".into(), 5, String::new(), &Look::Picture(picture)),
             "cd",
         )
         .unwrap();
@@ -122,6 +143,33 @@ mod tests {
         assert_eq!(
             (found.file_id.as_str(), found.mime.as_str()),
             ("cd", "image/png")
+        );
+
+        let clip = Clip {
+            duration_ms: 1500,
+            width: 360,
+            height: 640,
+        };
+        let video = with_file_id(
+            &content("会议.mp4".into(), 9, "video/mp4".into(), &Look::Video(clip)),
+            "ef",
+        )
+        .unwrap();
+        let Some(Kind::Video(sent)) = wire::MessageContent::decode(&video[..]).unwrap().kind else {
+            panic!("a clip goes as a video");
+        };
+        assert_eq!(
+            (
+                sent.file_id.as_str(),
+                sent.duration_ms,
+                sent.width,
+                sent.height
+            ),
+            ("ef", 1500, 360, 640)
+        );
+        assert_eq!(
+            (sent.name.as_str(), sent.mime.as_str(), sent.size),
+            ("会议.mp4", "video/mp4", 9)
         );
 
         let text = wire::MessageContent {

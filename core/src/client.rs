@@ -18,6 +18,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 use uuid::Uuid;
 
+use crate::attachment::Look;
 use crate::calls::{self, Calls, MediaEngine};
 use crate::config::ClientConfig;
 use crate::downloads::Downloads;
@@ -378,7 +379,9 @@ impl Client {
     }
 
     /// Sends a file — a picture (JPEG, PNG, GIF, WebP) as an image with its size, a tiny
-    /// preview and a thumbnail made here, anything else as a file. The message shows at once
+    /// preview and a thumbnail made here, an MP4 or QuickTime video up to
+    /// [`crate::media::MAX_WHOLE_BYTES`] as a video with its length and size, anything else
+    /// as a file. The message shows at once
     /// as "sending" while the file uploads (resumed after a lost connection or a restart,
     /// [`Event::UploadProgress`] on the way), and enters the outbox once the server holds it.
     pub async fn send_file(&self, conversation_id: i64, path: &Path) -> Result<MessageView> {
@@ -395,11 +398,11 @@ impl Client {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "file".into());
         let inspected = path.clone();
-        let (mime, picture) = pictures::inspect(inspected).await?;
-        let content = attachment::content(name, meta.len(), mime, picture.as_ref());
+        let (mime, look) = pictures::inspect(inspected).await?;
+        let content = attachment::content(name, meta.len(), mime, &look);
         let source = path.to_string_lossy().into_owned();
         let message = self.enqueue(conversation_id, content, Some(source)).await?;
-        if let Some(picture) = picture {
+        if let Look::Picture(picture) = look {
             library::keep_own_thumbnail(&self.shared, message.local_id, picture.thumbnail).await?;
         }
         Ok(message)

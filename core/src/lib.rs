@@ -34,6 +34,7 @@ mod sync;
 mod tls;
 pub mod transfer;
 mod uploads;
+pub mod video;
 
 pub use client::Client;
 pub use config::ClientConfig;

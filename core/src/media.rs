@@ -10,6 +10,9 @@ use image::{DynamicImage, ImageDecoder, ImageReader, Limits};
 
 use crate::error::{Error, Result};
 
+/// Largest file the page takes whole (a picture in the viewer, a clip played from a `blob:`);
+/// a larger video is sent as a file.
+pub const MAX_WHOLE_BYTES: u64 = 256 << 20;
 /// Longest side of a thumbnail: a bubble is at most 240 CSS pixels wide, twice that on HiDPI.
 pub const THUMBNAIL_SIDE: u32 = 480;
 /// Longest side of the preview a message carries (drawn blurred, scaled up).

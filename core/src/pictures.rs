@@ -10,8 +10,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use tokio::sync::oneshot;
 
+use crate::attachment::Look;
 use crate::error::{Error, Result};
-use crate::media::{self, Picture, Pixels};
+use crate::media::{self, Pixels};
+use crate::video;
 
 /// Threads decoding pictures.
 const WORKERS: usize = 2;
@@ -77,7 +79,16 @@ pub async fn pixels(path: PathBuf) -> Result<Pixels> {
     run(move || media::pixels(&path)).await
 }
 
-/// An image file's type, and its size, preview and thumbnail when it is a picture.
-pub async fn inspect(path: PathBuf) -> Result<(String, Option<Picture>)> {
-    run(move || Ok((media::sniff(&path)?, media::picture(&path)?))).await
+/// An image or video file's type and how it is sent: a picture with its size, preview and
+/// thumbnail, a clip with its length and size, or a file.
+pub async fn inspect(path: PathBuf) -> Result<(String, Look)> {
+    run(move || {
+        let mime = media::sniff(&path)?;
+        let look = match media::picture(&path)? {
+            Some(picture) => Look::Picture(picture),
+            None => video::clip(&path, &mime)?.map_or(Look::File, Look::Video),
+        };
+        Ok((mime, look))
+    })
+    .await
 }

@@ -18,8 +18,15 @@ use crate::state::Desktop;
 pub const SCHEME: &str = "flint-media";
 /// Most bytes one `Range` answer carries; a player asks for the rest.
 const MAX_ANSWER: u64 = 8 << 20;
+/// The page's own origins (each platform's form): the only ones whose `fetch` may read an
+/// answer (the page is another origin than this scheme; `<img>` needs no leave, `fetch` does).
+const PAGE_ORIGINS: &[&str] = &[
+    "tauri://localhost",
+    "http://tauri.localhost",
+    "https://tauri.localhost",
+];
 /// Largest file served whole (a picture in the viewer, a clip fetched into a `blob:`).
-const MAX_WHOLE: u64 = 256 << 20;
+const MAX_WHOLE: u64 = flint_core::media::MAX_WHOLE_BYTES;
 
 /// What an address names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,8 +65,25 @@ pub fn handle(
 ) {
     let app = ctx.app_handle().clone();
     tauri::async_runtime::spawn(async move {
-        responder.respond(answer(&app, &request).await);
+        let answer = answer(&app, &request).await;
+        responder.respond(readable_by_the_page(&request, answer));
     });
+}
+
+/// Lets the page's `fetch` read the answer (a voice or video clip fetched into a `blob:`);
+/// any other origin gets no such leave.
+fn readable_by_the_page<T>(
+    request: &Request<T>,
+    mut response: Response<Vec<u8>>,
+) -> Response<Vec<u8>> {
+    let headers = response.headers_mut();
+    headers.insert(header::VARY, header::HeaderValue::from_static("Origin"));
+    if let Some(origin) = request.headers().get(header::ORIGIN) {
+        if origin.to_str().is_ok_and(|o| PAGE_ORIGINS.contains(&o)) {
+            headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin.clone());
+        }
+    }
+    response
 }
 
 async fn answer(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>> {
@@ -227,6 +251,27 @@ mod tests {
         ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn only_the_page_may_read_answers_with_fetch() {
+        let asked = |origin: Option<&str>| {
+            let mut request = Request::builder().uri("flint-media://localhost/file/1");
+            if let Some(origin) = origin {
+                request = request.header(header::ORIGIN, origin);
+            }
+            let answer = readable_by_the_page(&request.body(()).unwrap(), status(StatusCode::OK));
+            answer
+                .headers()
+                .get(header::ACCESS_CONTROL_ALLOW_ORIGIN)
+                .map(|v| v.to_str().unwrap().to_owned())
+        };
+        for page in PAGE_ORIGINS {
+            assert_eq!(asked(Some(page)).as_deref(), Some(*page));
+        }
+        assert_eq!(asked(Some("https://evil.example")), None);
+        assert_eq!(asked(Some("null")), None);
+        assert_eq!(asked(None), None);
     }
 
     #[test]

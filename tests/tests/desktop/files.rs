@@ -402,6 +402,50 @@ async fn the_viewer_copies_the_picture_to_the_clipboard() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_sent_from_the_app_shows_upright_with_its_length_and_plays_here() {
+    let DaveAndCarol {
+        server: _server,
+        app,
+        carol: _carol,
+        direct: _direct,
+        _data,
+    } = DaveAndCarol::start().await;
+    app.start_chat_with("carol").await;
+    app.find("#composer").await;
+    let clip = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/turned.mov")).unwrap();
+    paste(&app, "turned.mov", "video/quicktime", &clip).await;
+    app.find(".staged-file").await;
+    app.click("#staging-send").await;
+
+    app.find_text(".bubble.video .video-length", "0:02").await;
+    // Read in the page: the bubble is drawn again as the message goes from sending to sent.
+    let style = app
+        .client
+        .execute(
+            "return document.querySelector('.bubble.video').getAttribute('style');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let style = style.as_str().unwrap_or_default().to_owned();
+    let (w, h) = style
+        .strip_prefix("width:")
+        .and_then(|rest| rest.split_once("px;height:"))
+        .map(|(w, h)| {
+            (
+                w.parse::<u32>().unwrap(),
+                h.trim_end_matches("px").parse::<u32>().unwrap(),
+            )
+        })
+        .unwrap_or_else(|| panic!("a sized bubble: {style}"));
+    assert!(h > w, "upright as the track says: {style}");
+    app.screenshot("video-bubble").await;
+    app.click(".bubble.video .video-play").await;
+    app.find(".bubble.video video[src^='blob:']").await;
+    app.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sticker_shows_on_its_own_at_its_size() {
     let DaveAndCarol {
         server: _server,

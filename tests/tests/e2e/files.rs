@@ -639,13 +639,15 @@ async fn a_file_past_4_gib_goes_up_and_comes_down_whole_once_the_limit_is_raised
     );
     drop(refused);
 
-    let mut f = Files::start(|config| config.files.max_file_bytes = 5 << 30).await;
+    let f = Files::start(|config| config.files.max_file_bytes = 5 << 30).await;
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("huge");
     let sha = random_file(&path, SIZE, 44);
     let file_id = f.alice.upload(&path, "huge.bin").await.unwrap();
+    // A socket nobody read during the long upload may have been closed for missing pings.
+    let mut alice = FileUser::sign_in(&f.server.url(), "alice").await;
     sent_ok(
-        f.alice
+        alice
             .send(f.direct, file_message(&file_id, "huge.bin", SIZE))
             .await,
     );
@@ -955,6 +957,39 @@ async fn a_picture_goes_as_an_image_with_its_size_preview_and_thumbnail() {
         .unwrap();
     assert_eq!(sha256_of(&original.path), sha256_of(&path));
     assert_eq!(original.mime, "image/png");
+}
+
+#[tokio::test]
+async fn a_video_goes_with_its_length_and_its_size_as_shown() {
+    let (_data, _server, alice, bob, conversation) = two_clients().await;
+    let dir = TempDir::new().unwrap();
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+    let path = dir.path().join("竖屏 会议.mov");
+    std::fs::copy(fixtures.join("turned.mov"), &path).unwrap();
+
+    let sent = alice.send_file(conversation, &path).await.unwrap();
+    let shown = flint_core::ContentView::Video {
+        width: 180,
+        height: 320,
+        duration_ms: 1200,
+        size: std::fs::metadata(&path).unwrap().len(),
+    };
+    assert_eq!(
+        sent.content, shown,
+        "turned upright, its length from the file"
+    );
+
+    let received = flint_tests::until(&bob, "the video to arrive", || async {
+        bob.all_messages(conversation)
+            .await
+            .into_iter()
+            .find(|m| matches!(m.content, flint_core::ContentView::Video { .. }))
+    })
+    .await;
+    assert_eq!(received.content, shown);
+    let original = bob.download_file(received.local_id).await.unwrap();
+    assert_eq!(sha256_of(&original), sha256_of(&path));
+    assert!(original.ends_with("竖屏 会议.mov"), "{original:?}");
 }
 
 /// The names of the uploads in progress in a server's data folder, with their sizes.

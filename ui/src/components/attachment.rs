@@ -36,7 +36,12 @@ pub fn bubble(message: &MessageView, locale: Locale) -> Option<AnyView> {
             duration_ms,
             waveform,
         } => voice(local_id, duration_ms, waveform, locale),
-        ContentView::Video { width, height, .. } => video(local_id, width, height, locale),
+        ContentView::Video {
+            width,
+            height,
+            duration_ms,
+            ..
+        } => video(local_id, width, height, duration_ms, locale),
         _ => return None,
     })
 }
@@ -320,7 +325,7 @@ fn watch_clip(media: &web_sys::HtmlMediaElement, playing: RwSignal<bool>, played
     update.forget();
 }
 
-fn video(local_id: i64, width: u32, height: u32, locale: Locale) -> AnyView {
+fn video(local_id: i64, width: u32, height: u32, duration_ms: u32, locale: Locale) -> AnyView {
     let (w, h) = bubble_size(width, height);
     let source = RwSignal::new(None::<String>);
     let load = move |_| {
@@ -342,6 +347,7 @@ fn video(local_id: i64, width: u32, height: u32, locale: Locale) -> AnyView {
                 None => view! {
                     <button class="video-play" aria-label=i18n::tr(locale, "media.play") on:click=load>
                         <Icon icon=icondata::LuPlay/>
+                        <span class="video-length">{duration(duration_ms)}</span>
                     </button>
                 }
                 .into_any(),
