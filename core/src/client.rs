@@ -466,10 +466,13 @@ impl Client {
         Ok(())
     }
 
-    /// Stops the download of a message's file (what arrived is kept for the next request);
-    /// the request that started it fails with `Cancelled`.
+    /// Stops the download of a message's file (what arrived is kept for the next request),
+    /// running or waiting to carry on; the request that started it fails with `Cancelled`.
     pub async fn cancel_download(&self, local_id: i64) -> Result<()> {
-        if self.shared.downloads.cancel(local_id) {
+        let running = self.shared.downloads.cancel(local_id);
+        // One waiting to carry on (cut off by a lost link) is dropped too.
+        let waiting = crate::downloads::forget(&self.shared, local_id).await?;
+        if running || waiting {
             Ok(())
         } else {
             Err(Error::Invalid(
@@ -487,7 +490,8 @@ impl Client {
     /// The pixels of a message's picture, turned as shown (downloading it first): for the
     /// clipboard.
     pub async fn picture_pixels(&self, local_id: i64) -> Result<Pixels> {
-        crate::pictures::pixels(self.download_file(local_id).await?).await
+        let picture = self.media(local_id, Want::Picture).await?;
+        crate::pictures::pixels(picture.path).await
     }
 
     async fn enqueue(

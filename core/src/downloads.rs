@@ -6,14 +6,16 @@
 //! Every download is also a row of the `downloads` table from its start to its end, and
 //! [`run`] carries on those cut off: after a restart, or after a transient failure once its
 //! backoff is over (or at once when the connection comes back). A download the user asked for
-//! keeps trying while the server is away; only completion, a cancel, a refusal or a local disk
-//! error ends it ([`crate::rules::transfer::after_failure`] decides).
+//! keeps trying while the server is away; any other failure gives up after the usual attempts,
+//! and completion, a cancel, a refusal or a local disk error ends it at once
+//! ([`crate::rules::transfer::after_failure`] decides).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use flint_proto::ipc::ConnectionState;
+use flint_proto::ErrorCode;
 use tokio::sync::{Notify, Semaphore, SemaphorePermit};
 use tokio_util::sync::CancellationToken;
 
@@ -146,10 +148,15 @@ pub async fn settle(shared: &Shared, local_id: i64, outcome: &Result<()>) {
 async fn record(shared: &Shared, local_id: i64, outcome: &Result<()>) -> Result<()> {
     let store = &shared.store;
     let Err(error) = outcome else {
-        return store.call(move |c| downloads::remove(c, local_id)).await;
+        return forget(shared, local_id).await.map(drop);
     };
     let attempts = store.call(move |c| downloads::failed(c, local_id)).await?;
-    match after_failure(&patient(shared.config.outbox_retry), attempts, error) {
+    let policy = if link_lost(error) {
+        patient(shared.config.outbox_retry)
+    } else {
+        shared.config.outbox_retry
+    };
+    match after_failure(&policy, attempts, error) {
         Decision::RetryIn(wait) => {
             let at = now_ms().saturating_add(wait.as_millis() as i64);
             tracing::info!(%error, local_id, ?wait, "download attempt failed; trying again");
@@ -157,8 +164,25 @@ async fn record(shared: &Shared, local_id: i64, outcome: &Result<()>) -> Result<
                 .call(move |c| downloads::postpone(c, local_id, at))
                 .await
         }
-        Decision::Fail { .. } => store.call(move |c| downloads::remove(c, local_id)).await,
+        Decision::Fail { .. } => forget(shared, local_id).await.map(drop),
     }
+}
+
+/// Drops the record of a download (done, refused or cancelled); whether there was one.
+pub async fn forget(shared: &Shared, local_id: i64) -> Result<bool> {
+    shared
+        .store
+        .call(move |c| downloads::remove(c, local_id))
+        .await
+}
+
+/// Whether an attempt failed because the server could not be reached: only then does a
+/// download wait as long as it takes (anything else gives up after the usual attempts).
+fn link_lost(error: &Error) -> bool {
+    matches!(
+        error,
+        Error::Offline | Error::Timeout | Error::Connection(_) | Error::Closed
+    ) || matches!(error.code(), ErrorCode::Unavailable)
 }
 
 /// The backoff of `policy` without its limit on attempts: a download waits for the server as
@@ -206,7 +230,7 @@ async fn start_due(shared: &Arc<Shared>) -> Result<Duration> {
     let now = now_ms();
     let (due, next) = shared
         .store
-        .call(move |conn| Ok((downloads::due(conn, now)?, downloads::next_due(conn)?)))
+        .call(move |conn| Ok((downloads::due(conn, now)?, downloads::next_due(conn, now)?)))
         .await?;
     for local_id in due {
         if shared.downloads.is_running(local_id) {
@@ -221,9 +245,7 @@ async fn start_due(shared: &Arc<Shared>) -> Result<Duration> {
             }
         });
     }
-    let wait = next
-        .filter(|&at| at > now)
-        .map_or(IDLE, |at| Duration::from_millis((at - now) as u64));
+    let wait = next.map_or(IDLE, |at| Duration::from_millis((at - now) as u64));
     Ok(wait.min(IDLE))
 }
 
@@ -235,6 +257,30 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_an_unreachable_server_makes_a_download_wait_as_long_as_it_takes() {
+        let server = |code| Error::Server {
+            code,
+            message: String::new(),
+            retry_after_ms: 0,
+        };
+        for lost in [
+            Error::Offline,
+            Error::Timeout,
+            Error::Connection("reset".into()),
+            server(ErrorCode::Unavailable),
+        ] {
+            assert!(link_lost(&lost), "{lost:?}");
+        }
+        for other in [
+            Error::Protocol("longer than its message says".into()),
+            server(ErrorCode::Internal),
+            server(ErrorCode::Unauthenticated),
+        ] {
+            assert!(!link_lost(&other), "{other:?}");
+        }
+    }
 
     #[test]
     fn a_cancel_reaches_every_request_of_the_message_and_ends_with_them() {

@@ -26,6 +26,8 @@ pub enum Want {
     Thumbnail,
     /// The file itself.
     Original,
+    /// The file itself, only if it is a picture (nothing is fetched for another file).
+    Picture,
 }
 
 /// A file on this device, ready to show or open.
@@ -88,9 +90,11 @@ pub async fn media(shared: &Shared, local_id: i64, want: Want) -> Result<Media> 
         local_id,
     };
     match want {
-        Want::Original => original(shared, asked, &found, source).await,
-        Want::Thumbnail if found.is_picture => thumbnail(shared, asked, &found, source).await,
-        Want::Thumbnail => Err(Error::Invalid("only pictures have thumbnails".into())),
+        Want::Thumbnail | Want::Picture if !found.is_picture => {
+            Err(Error::Invalid("the file is not a picture".into()))
+        }
+        Want::Original | Want::Picture => original(shared, asked, &found, source).await,
+        Want::Thumbnail => thumbnail(shared, asked, &found, source).await,
     }
 }
 
@@ -134,7 +138,9 @@ async fn original(
         }
     };
     if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-        downloads::track(shared, asked.local_id).await?;
+        downloads::track(shared, asked.local_id)
+            .await
+            .map_err(|error| stopped(shared, asked, error))?;
         let fetched = fetch(shared, asked, found, &path, &ticket.cancel).await;
         downloads::settle(shared, asked.local_id, &fetched).await;
         fetched.map_err(|error| stopped(shared, asked, error))?;

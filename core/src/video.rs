@@ -38,7 +38,12 @@ pub fn clip(path: &Path, mime: &str) -> Result<Option<Clip>> {
     if file.metadata()?.len() > MAX_WHOLE_BYTES {
         return Ok(None);
     }
-    Ok(read_moov(&mut file)?.as_deref().and_then(parse_moov))
+    // A file that ends inside a box header is malformed, not an error: it goes as a file.
+    Ok(read_moov(&mut file)
+        .ok()
+        .flatten()
+        .as_deref()
+        .and_then(parse_moov))
 }
 
 /// The body of the file's `moov` box, if it has one within the bounds.
@@ -56,7 +61,7 @@ fn read_moov(file: &mut (impl Read + Seek)) -> std::io::Result<Option<Vec<u8>>> 
         let is_moov = &head[4..8] == b"moov";
         let (size, header) = match size {
             0 => (end - at, 8),
-            1 => {
+            1 if end - at >= 16 => {
                 file.read_exact(&mut head[8..16])?;
                 (u64_at(&head, 8).unwrap_or(0), 16)
             }
@@ -85,7 +90,11 @@ fn parse_moov(moov: &[u8]) -> Option<Clip> {
     let (width, height, track_ms) = children(moov)
         .filter(|(kind, _)| kind == b"trak")
         .find_map(|(_, trak)| video_track(trak))?;
-    let duration_ms = movie_ms.filter(|&ms| ms > 0).or(track_ms)?;
+    // A fragmented file states no length here: it goes as a file.
+    let duration_ms = movie_ms
+        .filter(|&ms| ms > 0)
+        .or(track_ms)
+        .filter(|&ms| ms > 0)?;
     let sides = 1..=MAX_SIDE;
     (sides.contains(&width) && sides.contains(&height)).then_some(Clip {
         duration_ms,
@@ -113,10 +122,11 @@ fn shown_size(tkhd: &[u8]) -> Option<(u32, u32)> {
     // Then 8 reserved, layer, group, volume, reserved (8 in all), the 3 × 3 matrix (36).
     let matrix = fields + 16;
     let size = matrix + 36;
-    let (a, d) = (u32_at(tkhd, matrix)?, u32_at(tkhd, matrix + 16)?);
+    let corner = |i: usize| u32_at(tkhd, matrix + 4 * i);
+    let (a, b, c, d) = (corner(0)?, corner(1)?, corner(3)?, corner(4)?);
     let width = u32_at(tkhd, size)? >> 16;
     let height = u32_at(tkhd, size + 4)? >> 16;
-    let quarter_turn = a == 0 && d == 0;
+    let quarter_turn = a == 0 && d == 0 && b != 0 && c != 0;
     Some(if quarter_turn {
         (height, width)
     } else {
@@ -212,11 +222,22 @@ mod tests {
     }
 
     fn trak(handler: &[u8; 4], width: u32, height: u32, turned: bool) -> Vec<u8> {
+        trak_lasting(handler, width, height, turned, 450_000)
+    }
+
+    /// A track whose own length is `duration` in 90 kHz units.
+    fn trak_lasting(
+        handler: &[u8; 4],
+        width: u32,
+        height: u32,
+        turned: bool,
+        duration: u32,
+    ) -> Vec<u8> {
         let mut hdlr = vec![0; 8];
         hdlr.extend_from_slice(handler);
         hdlr.extend_from_slice(&[0; 13]);
         let mdia = [
-            mp4_box(b"mdhd", &times(90_000, 450_000)),
+            mp4_box(b"mdhd", &times(90_000, duration)),
             mp4_box(b"hdlr", &hdlr),
         ]
         .concat();
@@ -329,12 +350,24 @@ mod tests {
         let mut lying = ftyp();
         lying.extend_from_slice(&u32::MAX.to_be_bytes());
         lying.extend_from_slice(b"moov");
+        let mut short_header = ftyp();
+        short_header.extend_from_slice(b"\0\0\0\x01moov");
+        let fragmented = mp4_box(
+            b"moov",
+            &[
+                mp4_box(b"mvhd", &times(1000, 0)),
+                trak_lasting(b"vide", 640, 360, false, 0),
+            ]
+            .concat(),
+        );
         let mut truncated = ftyp();
         truncated.extend_from_slice(&mp4_box(b"moov", &trak(b"vide", 640, 360, false))[..60]);
         for (what, parts) in [
             ("sound only", vec![ftyp(), sound_only]),
             ("too big a picture", vec![ftyp(), huge]),
             ("a box past the end", vec![lying]),
+            ("ends inside a long header", vec![short_header]),
+            ("fragmented: no length", vec![ftyp(), fragmented]),
             ("cut short", vec![truncated]),
             ("no moov", vec![ftyp(), mp4_box(b"mdat", &[0; 64])]),
             ("nothing", vec![Vec::new()]),

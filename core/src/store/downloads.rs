@@ -24,11 +24,11 @@ pub fn due(conn: &Connection, now_ms: i64) -> Result<Vec<i64>> {
     Ok(rows.collect::<rusqlite::Result<_>>()?)
 }
 
-/// The earliest time a download waits for, if any waits.
-pub fn next_due(conn: &Connection) -> Result<Option<i64>> {
+/// The earliest time after `now_ms` a download waits for, if any waits.
+pub fn next_due(conn: &Connection, now_ms: i64) -> Result<Option<i64>> {
     Ok(conn
-        .prepare_cached("SELECT MIN(not_before_ms) FROM downloads")?
-        .query_row([], |row| row.get(0))
+        .prepare_cached("SELECT MIN(not_before_ms) FROM downloads WHERE not_before_ms > ?1")?
+        .query_row([now_ms], |row| row.get(0))
         .optional()?
         .flatten())
 }
@@ -58,11 +58,12 @@ pub fn rearm(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
-/// The download is done, cancelled or refused.
-pub fn remove(conn: &Connection, local_id: i64) -> Result<()> {
-    conn.prepare_cached("DELETE FROM downloads WHERE local_id = ?1")?
-        .execute([local_id])?;
-    Ok(())
+/// The download is done, cancelled or refused; whether it was recorded.
+pub fn remove(conn: &Connection, local_id: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("DELETE FROM downloads WHERE local_id = ?1")?
+        .execute([local_id])?
+        > 0)
 }
 
 #[cfg(test)]
@@ -90,9 +91,14 @@ mod tests {
         assert_eq!(failed(&conn, 7).unwrap(), 2);
         postpone(&conn, 7, 5_000).unwrap();
         assert_eq!(due(&conn, 4_999).unwrap(), vec![3]);
-        assert_eq!(next_due(&conn).unwrap(), Some(0));
-        remove(&conn, 3).unwrap();
-        assert_eq!(next_due(&conn).unwrap(), Some(5_000));
+        assert_eq!(
+            next_due(&conn, 10).unwrap(),
+            Some(5_000),
+            "one due now does not count"
+        );
+        assert!(remove(&conn, 3).unwrap());
+        assert_eq!(next_due(&conn, 10).unwrap(), Some(5_000));
+        assert_eq!(next_due(&conn, 5_000).unwrap(), None);
         assert_eq!(due(&conn, 5_000).unwrap(), vec![7]);
         want(&conn, 7).unwrap();
         assert_eq!(due(&conn, 0).unwrap(), vec![7], "asked again: due now");
@@ -100,8 +106,9 @@ mod tests {
         rearm(&conn).unwrap();
         assert_eq!(due(&conn, 0).unwrap(), vec![7], "the server is back");
         assert_eq!(failed(&conn, 7).unwrap(), 1, "attempts start over");
-        remove(&conn, 7).unwrap();
-        assert_eq!(next_due(&conn).unwrap(), None);
+        assert!(remove(&conn, 7).unwrap());
+        assert!(!remove(&conn, 7).unwrap(), "gone already");
+        assert_eq!(next_due(&conn, 0).unwrap(), None);
         assert_eq!(failed(&conn, 7).unwrap(), 0, "not recorded");
     }
 }
