@@ -258,25 +258,26 @@ mod tests {
         (dir, path)
     }
 
+    /// A `moov` whose `mvhd` says `movie_ms` milliseconds, around these tracks.
+    fn moov(movie_ms: u32, traks: &[Vec<u8>]) -> Vec<u8> {
+        let mvhd = mp4_box(b"mvhd", &times(1000, movie_ms));
+        mp4_box(b"moov", &[&[mvhd][..], traks].concat().concat())
+    }
+
     fn ftyp() -> Vec<u8> {
         mp4_box(b"ftyp", b"isom\0\0\x02\0isomiso2mp41")
     }
 
     #[test]
     fn a_clip_has_its_length_and_its_size_as_shown_wherever_moov_is() {
-        let moov = mp4_box(
-            b"moov",
-            &[
-                mp4_box(b"mvhd", &times(1000, 2_500)),
-                trak(b"soun", 0, 0, false),
-                trak(b"vide", 1920, 1080, true),
-            ]
-            .concat(),
+        let movie = moov(
+            2_500,
+            &[trak(b"soun", 0, 0, false), trak(b"vide", 1920, 1080, true)],
         );
         let mdat = mp4_box(b"mdat", &vec![7; 100_000]);
         for parts in [
-            vec![ftyp(), moov.clone(), mdat.clone()],
-            vec![ftyp(), mdat, moov],
+            vec![ftyp(), movie.clone(), mdat.clone()],
+            vec![ftyp(), mdat, movie],
         ] {
             let (_dir, path) = file(&parts);
             assert_eq!(
@@ -331,35 +332,14 @@ mod tests {
 
     #[test]
     fn what_is_not_a_bounded_clip_is_a_file() {
-        let sound_only = mp4_box(
-            b"moov",
-            &[
-                mp4_box(b"mvhd", &times(1000, 9)),
-                trak(b"soun", 0, 0, false),
-            ]
-            .concat(),
-        );
-        let huge = mp4_box(
-            b"moov",
-            &[
-                mp4_box(b"mvhd", &times(1000, 9)),
-                trak(b"vide", 99_999, 10, false),
-            ]
-            .concat(),
-        );
+        let sound_only = moov(9, &[trak(b"soun", 0, 0, false)]);
+        let huge = moov(9, &[trak(b"vide", 99_999, 10, false)]);
         let mut lying = ftyp();
         lying.extend_from_slice(&u32::MAX.to_be_bytes());
         lying.extend_from_slice(b"moov");
         let mut short_header = ftyp();
         short_header.extend_from_slice(b"\0\0\0\x01moov");
-        let fragmented = mp4_box(
-            b"moov",
-            &[
-                mp4_box(b"mvhd", &times(1000, 0)),
-                trak_lasting(b"vide", 640, 360, false, 0),
-            ]
-            .concat(),
-        );
+        let fragmented = moov(0, &[trak_lasting(b"vide", 640, 360, false, 0)]);
         let mut truncated = ftyp();
         truncated.extend_from_slice(&mp4_box(b"moov", &trak(b"vide", 640, 360, false))[..60]);
         for (what, parts) in [

@@ -20,10 +20,10 @@ impl Clipboard {
         tauri::async_runtime::spawn_blocking(move || {
             let mut handle = handle.lock().unwrap_or_else(PoisonError::into_inner);
             if handle.is_none() {
-                *handle = Some(arboard::Clipboard::new().map_err(unavailable)?);
+                *handle = Some(arboard::Clipboard::new().map_err(clipboard_failed)?);
             }
             let Some(clipboard) = handle.as_mut() else {
-                return Err(unavailable("no clipboard"));
+                return Err(clipboard_failed("no clipboard"));
             };
             clipboard
                 .set_image(arboard::ImageData {
@@ -31,13 +31,13 @@ impl Clipboard {
                     height: pixels.height as usize,
                     bytes: pixels.rgba.into(),
                 })
-                .map_err(unavailable)
+                .map_err(clipboard_failed)
         })
         .await
-        .map_err(unavailable)?
+        .map_err(clipboard_failed)?
     }
 }
 
-fn unavailable(error: impl ToString) -> ErrorBody {
+fn clipboard_failed(error: impl ToString) -> ErrorBody {
     ErrorBody::new(ErrorCode::Internal, error.to_string())
 }
