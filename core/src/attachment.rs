@@ -5,7 +5,7 @@ use flint_proto::wire::{self, message_content::Kind};
 use prost::Message as _;
 
 use crate::error::{Error, Result};
-use crate::media::Picture;
+use crate::media::{Picture, Stills};
 use crate::video::Clip;
 
 /// The file of a message.
@@ -19,19 +19,61 @@ pub struct Attachment {
     pub size: u64,
     /// MIME type as the sender stated it ('' when unknown).
     pub mime: String,
-    /// Whether it is a picture (thumbnails are made of it).
-    pub is_picture: bool,
+    /// How it is shown in a bubble.
+    pub shown: Shown,
+    /// The server's id of a video's poster ('' when it has none).
+    pub poster_id: String,
+}
+
+/// How a message's file is shown in its bubble.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shown {
+    /// As a picture: thumbnails are made of it.
+    Picture,
+    /// As a video, by its poster.
+    Video,
+    /// By its name or as sound: nothing to draw.
+    Other,
 }
 
 /// The file a message's content carries, if any.
 pub fn of(content: &[u8]) -> Option<Attachment> {
     let kind = wire::MessageContent::decode(content).ok()?.kind?;
-    let (file_id, name, size, mime, is_picture) = match kind {
-        Kind::File(f) => (f.file_id, f.name, f.size, f.mime, false),
-        Kind::Image(i) => (i.file_id, i.name, i.size, i.mime, true),
-        Kind::Voice(v) => (v.file_id, String::new(), v.size, v.mime, false),
-        Kind::Video(v) => (v.file_id, v.name, v.size, v.mime, false),
-        Kind::Sticker(s) => (s.file_id, String::new(), s.size, s.mime, true),
+    let no_poster = String::new;
+    let (file_id, name, size, mime, shown, poster_id) = match kind {
+        Kind::File(f) => (f.file_id, f.name, f.size, f.mime, Shown::Other, no_poster()),
+        Kind::Image(i) => (
+            i.file_id,
+            i.name,
+            i.size,
+            i.mime,
+            Shown::Picture,
+            no_poster(),
+        ),
+        Kind::Voice(v) => (
+            v.file_id,
+            no_poster(),
+            v.size,
+            v.mime,
+            Shown::Other,
+            no_poster(),
+        ),
+        Kind::Video(v) => (
+            v.file_id,
+            v.name,
+            v.size,
+            v.mime,
+            Shown::Video,
+            v.thumbnail_id,
+        ),
+        Kind::Sticker(s) => (
+            s.file_id,
+            no_poster(),
+            s.size,
+            s.mime,
+            Shown::Picture,
+            no_poster(),
+        ),
         _ => return None,
     };
     Some(Attachment {
@@ -39,7 +81,8 @@ pub fn of(content: &[u8]) -> Option<Attachment> {
         name,
         size,
         mime,
-        is_picture,
+        shown,
+        poster_id,
     })
 }
 
@@ -58,8 +101,13 @@ pub fn preview(content: &[u8]) -> Option<Vec<u8>> {
 pub enum Look {
     /// As a picture.
     Picture(Picture),
-    /// As a video played in the chat.
-    Video(Clip),
+    /// As a video played in the chat, with its poster when its first picture was decoded.
+    Video {
+        /// Its length and size.
+        clip: Clip,
+        /// Its first picture's preview and thumbnail.
+        poster: Option<Stills>,
+    },
     /// As a file.
     File,
 }
@@ -77,13 +125,17 @@ pub fn content(name: String, size: u64, mime: String, look: &Look) -> Vec<u8> {
             preview: picture.preview.clone(),
             name,
         }),
-        Look::Video(clip) => Kind::Video(wire::Video {
+        Look::Video { clip, poster } => Kind::Video(wire::Video {
             duration_ms: clip.duration_ms,
             width: clip.width,
             height: clip.height,
             size,
             name,
             mime,
+            preview: poster
+                .as_ref()
+                .map(|stills| stills.preview.clone())
+                .unwrap_or_default(),
             ..Default::default()
         }),
         Look::File => Kind::File(wire::File {
@@ -98,8 +150,7 @@ pub fn content(name: String, size: u64, mime: String, look: &Look) -> Vec<u8> {
 
 /// Puts the server's file id into the content of a message whose file is uploaded.
 pub fn with_file_id(content: &[u8], file_id: &str) -> Result<Vec<u8>> {
-    let mut decoded = wire::MessageContent::decode(content)
-        .map_err(|e| Error::Protocol(format!("stored content: {e}")))?;
+    let mut decoded = decoded(content)?;
     let slot = match decoded.kind.as_mut() {
         Some(Kind::File(file)) => &mut file.file_id,
         Some(Kind::Image(image)) => &mut image.file_id,
@@ -109,6 +160,22 @@ pub fn with_file_id(content: &[u8], file_id: &str) -> Result<Vec<u8>> {
     };
     file_id.clone_into(slot);
     Ok(decoded.encode_to_vec())
+}
+
+/// Puts the server's id of its uploaded poster into a video message's content.
+pub fn with_poster_id(content: &[u8], poster_id: &str) -> Result<Vec<u8>> {
+    let mut decoded = decoded(content)?;
+    let Some(Kind::Video(video)) = decoded.kind.as_mut() else {
+        return Err(Error::Invalid("the message is not a video".into()));
+    };
+    poster_id.clone_into(&mut video.thumbnail_id);
+    Ok(decoded.encode_to_vec())
+}
+
+/// A stored message's content, decoded.
+fn decoded(content: &[u8]) -> Result<wire::MessageContent> {
+    wire::MessageContent::decode(content)
+        .map_err(|e| Error::Protocol(format!("stored content: {e}")))
 }
 
 #[cfg(test)]
@@ -124,7 +191,7 @@ mod tests {
             (found.file_id.as_str(), found.name.as_str(), found.size),
             ("ab", "报告.pdf", 10)
         );
-        assert!(!found.is_picture);
+        assert_eq!(found.shown, Shown::Other);
 
         let picture = Picture {
             mime: "image/png".into(),
@@ -139,7 +206,7 @@ mod tests {
         )
         .unwrap();
         let found = of(&image).unwrap();
-        assert!(found.is_picture);
+        assert_eq!(found.shown, Shown::Picture);
         assert_eq!(
             (found.file_id.as_str(), found.mime.as_str()),
             ("cd", "image/png")
@@ -151,7 +218,12 @@ mod tests {
             height: 640,
         };
         let video = with_file_id(
-            &content("会议.mp4".into(), 9, "video/mp4".into(), &Look::Video(clip)),
+            &content(
+                "会议.mp4".into(),
+                9,
+                "video/mp4".into(),
+                &Look::Video { clip, poster: None },
+            ),
             "ef",
         )
         .unwrap();
@@ -170,6 +242,20 @@ mod tests {
         assert_eq!(
             (sent.name.as_str(), sent.mime.as_str(), sent.size),
             ("会议.mp4", "video/mp4", 9)
+        );
+        let with_poster = with_poster_id(&video, "0f").unwrap();
+        let found = of(&with_poster).unwrap();
+        assert_eq!(
+            (
+                found.shown,
+                found.file_id.as_str(),
+                found.poster_id.as_str()
+            ),
+            (Shown::Video, "ef", "0f")
+        );
+        assert!(
+            with_poster_id(&image, "0f").is_err(),
+            "only videos have posters"
         );
 
         let text = wire::MessageContent {

@@ -380,8 +380,8 @@ impl Client {
 
     /// Sends a file — a picture (JPEG, PNG, GIF, WebP) as an image with its size, a tiny
     /// preview and a thumbnail made here, an MP4 or QuickTime video up to
-    /// [`crate::media::MAX_WHOLE_BYTES`] as a video with its length and size, anything else
-    /// as a file. The message shows at once
+    /// [`crate::media::MAX_WHOLE_BYTES`] as a video with its length, size and poster (its
+    /// first picture, uploaded beside it), anything else as a file. The message shows at once
     /// as "sending" while the file uploads (resumed after a lost connection or a restart,
     /// [`Event::UploadProgress`] on the way), and enters the outbox once the server holds it.
     pub async fn send_file(&self, conversation_id: i64, path: &Path) -> Result<MessageView> {
@@ -402,8 +402,13 @@ impl Client {
         let content = attachment::content(name, meta.len(), mime, &look);
         let source = path.to_string_lossy().into_owned();
         let message = self.enqueue(conversation_id, content, Some(source)).await?;
-        if let Look::Picture(picture) = look {
-            library::keep_own_thumbnail(&self.shared, message.local_id, picture.thumbnail).await?;
+        let thumbnail = match look {
+            Look::Picture(picture) => Some(picture.thumbnail),
+            Look::Video { poster, .. } => poster.map(|stills| stills.thumbnail),
+            Look::File => None,
+        };
+        if let Some(jpeg) = thumbnail {
+            library::keep_own_thumbnail(&self.shared, message.local_id, jpeg).await?;
         }
         Ok(message)
     }

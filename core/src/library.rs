@@ -9,10 +9,11 @@ use flint_proto::ipc::Event;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-use crate::attachment::{self, Attachment};
+use crate::attachment::{self, Attachment, Shown};
 use crate::downloads;
 use crate::error::{Error, Result};
 use crate::files::safe_name;
+use crate::media;
 use crate::pictures;
 use crate::rules::progress::report_due;
 use crate::shared::Shared;
@@ -22,7 +23,7 @@ use crate::transfer;
 /// Which form of a message's file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Want {
-    /// A JPEG at display size (pictures only).
+    /// A JPEG at display size (a picture's, or a video's poster).
     Thumbnail,
     /// The file itself.
     Original,
@@ -57,9 +58,14 @@ pub fn own_key(local_id: i64) -> String {
     format!("local-{local_id}")
 }
 
-/// Saves the thumbnail of a picture being sent.
+/// Where the thumbnail of a picture or video this device sends is kept.
+pub fn own_thumbnail(shared: &Shared, local_id: i64) -> PathBuf {
+    thumbnail_path(shared, &own_key(local_id))
+}
+
+/// Saves the thumbnail of a picture, or the poster of a video, being sent.
 pub async fn keep_own_thumbnail(shared: &Shared, local_id: i64, jpeg: Vec<u8>) -> Result<()> {
-    let path = thumbnail_path(shared, &own_key(local_id));
+    let path = own_thumbnail(shared, local_id);
     write(&path, jpeg).await?;
     record(shared, &path).await
 }
@@ -89,12 +95,15 @@ pub async fn media(shared: &Shared, local_id: i64, want: Want) -> Result<Media> 
         conversation_id,
         local_id,
     };
-    match want {
-        Want::Thumbnail | Want::Picture if !found.is_picture => {
+    match (want, found.shown) {
+        (Want::Original, _) | (Want::Picture, Shown::Picture) => {
+            original(shared, asked, &found, source).await
+        }
+        (Want::Thumbnail, Shown::Picture) => thumbnail(shared, asked, &found, source).await,
+        (Want::Thumbnail, Shown::Video) => poster(shared, asked, &found, source).await,
+        (Want::Thumbnail | Want::Picture, _) => {
             Err(Error::Invalid("the file is not a picture".into()))
         }
-        Want::Original | Want::Picture => original(shared, asked, &found, source).await,
-        Want::Thumbnail => thumbnail(shared, asked, &found, source).await,
     }
 }
 
@@ -205,6 +214,69 @@ pub fn auto_download(size: u64) -> bool {
     size <= MAX_AUTO_PICTURE_BYTES
 }
 
+/// Largest poster fetched (the sender makes them at most [`crate::media::THUMBNAIL_SIDE`]
+/// on their longest side: tens of KiB).
+const MAX_POSTER_BYTES: usize = 1 << 20;
+
+/// The thumbnail kept here for `found`'s message (its own, or by its file id), if there is one.
+async fn kept_thumbnail(
+    shared: &Shared,
+    asked: Asked,
+    found: &Attachment,
+) -> Result<Option<Media>> {
+    let own = own_thumbnail(shared, asked.local_id);
+    let by_file = (!found.file_id.is_empty()).then(|| thumbnail_path(shared, &found.file_id));
+    for path in [Some(own), by_file].into_iter().flatten() {
+        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            record(shared, &path).await?;
+            return Ok(Some(jpeg_at(path)));
+        }
+    }
+    Ok(None)
+}
+
+/// A thumbnail's JPEG at `path`.
+fn jpeg_at(path: PathBuf) -> Media {
+    Media {
+        path,
+        mime: "image/jpeg".to_owned(),
+    }
+}
+
+/// A video's poster: the one made here when sending it (made again from the clip when the
+/// page asks before it is kept), else the sender's, fetched once.
+async fn poster(
+    shared: &Shared,
+    asked: Asked,
+    found: &Attachment,
+    source: Option<String>,
+) -> Result<Media> {
+    if let Some(kept) = kept_thumbnail(shared, asked, found).await? {
+        return Ok(kept);
+    }
+    if let Some(source) = source {
+        // A clip moved or deleted since is no error: the uploaded poster may still be there.
+        if let Some(jpeg) = pictures::poster(PathBuf::from(source)).await.ok().flatten() {
+            let path = own_thumbnail(shared, asked.local_id);
+            write(&path, jpeg).await?;
+            record(shared, &path).await?;
+            return Ok(jpeg_at(path));
+        }
+    }
+    if found.poster_id.is_empty() || found.file_id.is_empty() {
+        return Err(Error::NotFound("poster"));
+    }
+    let service = shared.file_service()?;
+    let jpeg = transfer::download::small(&service, &found.poster_id, MAX_POSTER_BYTES).await?;
+    if media::sniff_bytes(&jpeg) != "image/jpeg" {
+        return Err(Error::Protocol("the poster is not a JPEG".into()));
+    }
+    let path = thumbnail_path(shared, &found.file_id);
+    write(&path, jpeg).await?;
+    record(shared, &path).await?;
+    Ok(jpeg_at(path))
+}
+
 /// The thumbnail, made from the original when missing.
 async fn thumbnail(
     shared: &Shared,
@@ -212,15 +284,11 @@ async fn thumbnail(
     found: &Attachment,
     source: Option<String>,
 ) -> Result<Media> {
-    let mime = "image/jpeg".to_owned();
-    let own = thumbnail_path(shared, &own_key(asked.local_id));
-    let by_file = (!found.file_id.is_empty()).then(|| thumbnail_path(shared, &found.file_id));
-    for path in [Some(own.clone()), by_file.clone()].into_iter().flatten() {
-        if tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            record(shared, &path).await?;
-            return Ok(Media { path, mime });
-        }
+    if let Some(kept) = kept_thumbnail(shared, asked, found).await? {
+        return Ok(kept);
     }
+    let own = own_thumbnail(shared, asked.local_id);
+    let by_file = (!found.file_id.is_empty()).then(|| thumbnail_path(shared, &found.file_id));
     let held_here = source.is_some();
     if !held_here && !auto_download(found.size) {
         // Every recipient would fetch it whole just to draw a bubble: the preview stays until
@@ -236,7 +304,7 @@ async fn thumbnail(
     let path = by_file.unwrap_or(own);
     write(&path, jpeg).await?;
     record(shared, &path).await?;
-    Ok(Media { path, mime })
+    Ok(jpeg_at(path))
 }
 
 /// Writes a file whole, creating its folder: a reader sees the old file or the new one, never

@@ -44,9 +44,12 @@ pub fn sniff(path: &Path) -> Result<String> {
     std::fs::File::open(path)?
         .take(SNIFF_BYTES)
         .read_to_end(&mut head)?;
-    Ok(infer::get(&head)
-        .map_or("application/octet-stream", |kind| kind.mime_type())
-        .to_owned())
+    Ok(sniff_bytes(&head).to_owned())
+}
+
+/// The MIME type of bytes in memory (`application/octet-stream` when unknown).
+pub fn sniff_bytes(bytes: &[u8]) -> &'static str {
+    infer::get(bytes).map_or("application/octet-stream", |kind| kind.mime_type())
 }
 
 /// Whether files of this type are sent and shown as pictures.
@@ -67,13 +70,36 @@ pub fn picture(path: &Path) -> Result<Option<Picture>> {
     let Ok((image, (width, height))) = decode_for_display(path, &mime) else {
         return Ok(None);
     };
+    let Stills { preview, thumbnail } = stills(&image)?;
     Ok(Some(Picture {
         mime,
         width,
         height,
-        preview: jpeg(&image.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE), 50)?,
-        thumbnail: jpeg(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), 80)?,
+        preview,
+        thumbnail,
     }))
+}
+
+/// What a bubble draws before its file is opened: a picture's, or a video's poster.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Stills {
+    /// A tiny JPEG the message carries, drawn blurred at once.
+    pub preview: Vec<u8>,
+    /// A JPEG at most [`THUMBNAIL_SIDE`] on its longest side.
+    pub thumbnail: Vec<u8>,
+}
+
+/// The preview and thumbnail of a picture as shown.
+pub fn stills(image: &DynamicImage) -> Result<Stills> {
+    Ok(Stills {
+        preview: jpeg(&image.thumbnail(PREVIEW_SIDE, PREVIEW_SIDE), 50)?,
+        thumbnail: thumbnail_of(image)?,
+    })
+}
+
+/// The thumbnail (JPEG) of a picture as shown.
+pub fn thumbnail_of(image: &DynamicImage) -> Result<Vec<u8>> {
+    jpeg(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), 80)
 }
 
 /// A picture's pixels, turned as shown: what goes on the clipboard.
@@ -101,7 +127,7 @@ pub fn pixels(path: &Path) -> Result<Pixels> {
 /// A thumbnail (JPEG) of an image file.
 pub fn thumbnail(path: &Path) -> Result<Vec<u8>> {
     let (image, _) = decode_for_display(path, &sniff(path)?)?;
-    jpeg(&image.thumbnail(THUMBNAIL_SIDE, THUMBNAIL_SIDE), 80)
+    thumbnail_of(&image)
 }
 
 /// The picture turned as its EXIF orientation says, at least [`THUMBNAIL_SIDE`] on its longest

@@ -79,14 +79,30 @@ pub async fn pixels(path: PathBuf) -> Result<Pixels> {
     run(move || media::pixels(&path)).await
 }
 
+/// The poster (a JPEG thumbnail of its first picture) of a video file, if it has one.
+pub async fn poster(path: PathBuf) -> Result<Option<Vec<u8>>> {
+    run(move || {
+        let mime = media::sniff(&path)?;
+        let poster = video::read(&path, &mime)?.and_then(|video| video.poster);
+        poster.as_ref().map(media::thumbnail_of).transpose()
+    })
+    .await
+}
+
 /// An image or video file's type and how it is sent: a picture with its size, preview and
-/// thumbnail, a clip with its length and size, or a file.
+/// thumbnail, a clip with its length, size and poster, or a file.
 pub async fn inspect(path: PathBuf) -> Result<(String, Look)> {
     run(move || {
         let mime = media::sniff(&path)?;
-        let look = match media::picture(&path)? {
-            Some(picture) => Look::Picture(picture),
-            None => video::clip(&path, &mime)?.map_or(Look::File, Look::Video),
+        if let Some(picture) = media::picture(&path)? {
+            return Ok((mime, Look::Picture(picture)));
+        }
+        let look = match video::read(&path, &mime)? {
+            Some(video) => Look::Video {
+                clip: video.clip,
+                poster: video.poster.as_ref().map(media::stills).transpose()?,
+            },
+            None => Look::File,
         };
         Ok((mime, look))
     })

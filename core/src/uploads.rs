@@ -4,8 +4,8 @@
 //! and an `uploads` row in one transaction; nothing is in the outbox yet. This task runs up
 //! to [`PARALLEL`] uploads at once. Each resumes from where the server stopped (the row keeps
 //! the upload's location and hash, saved as they become known), reports progress at most ten
-//! times a second, and when the file is stored puts its id into the message and the message
-//! into the outbox — in one transaction. A failure is decided by
+//! times a second, and when the file is stored (and a video's poster after it) puts its id
+//! into the message and the message into the outbox — in one transaction. A failure is decided by
 //! [`crate::rules::transfer::after_failure`]: a lost connection retries with backoff, a refusal
 //! or a cancel marks the message failed (`Client::retry` re-arms the upload).
 
@@ -18,8 +18,9 @@ use flint_proto::ErrorCode;
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
-use crate::attachment;
+use crate::attachment::{self, Shown};
 use crate::error::{Error, Result};
+use crate::library;
 use crate::rules::progress::report_due;
 use crate::rules::transfer::{after_failure, Decision};
 use crate::shared::Shared;
@@ -111,13 +112,22 @@ async fn start_due(shared: &Arc<Shared>) -> Result<Duration> {
 /// shuts down meanwhile).
 async fn attempt(shared: Arc<Shared>, pending: PendingUpload, cancel: CancellationToken) {
     let local_id = pending.local_id;
-    let outcome = send(&shared, &pending, &cancel).await;
+    let outcome = match send(&shared, &pending, &cancel).await {
+        Ok((file_id, resume)) => match poster(&shared, &pending, &cancel).await {
+            Ok(poster_id) => Ok((file_id, poster_id, resume)),
+            // The file is stored: the next attempt only asks the server so, then the poster.
+            Err(error) => Err((error, resume)),
+        },
+        Err(failed) => Err(failed),
+    };
     if shared.shutdown.is_cancelled() {
         // The app is quitting: the upload resumes from its saved place on the next start.
         return;
     }
     let settled = match outcome {
-        Ok((file_id, resume)) => complete(&shared, &pending, &file_id, resume).await,
+        Ok((file_id, poster_id, resume)) => {
+            complete(&shared, &pending, &file_id, poster_id.as_deref(), resume).await
+        }
         Err((error, resume)) => fail(&shared, &pending, &error, resume).await,
     };
     if let Err(error) = settled {
@@ -186,6 +196,52 @@ async fn send(
     }
 }
 
+/// Uploads the poster made here for a video message, if it has one, and returns its id. A
+/// poster the server refuses, or one that cannot be read, is left out rather than failing
+/// the message; a lost connection fails the attempt like the file's own upload.
+async fn poster(
+    shared: &Arc<Shared>,
+    pending: &PendingUpload,
+    cancel: &CancellationToken,
+) -> Result<Option<String>> {
+    let local_id = pending.local_id;
+    let content = shared
+        .store
+        .call(move |conn| messages::content(conn, local_id))
+        .await?;
+    let wanted = content
+        .as_deref()
+        .and_then(attachment::of)
+        .is_some_and(|found| found.shown == Shown::Video && found.poster_id.is_empty());
+    let path = library::own_thumbnail(shared, local_id);
+    if !wanted || !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        return Ok(None);
+    }
+    let service = shared.file_service()?;
+    let mut resume = Resume::default();
+    let uploaded = transfer::upload(
+        &service,
+        &path,
+        POSTER_NAME,
+        &mut resume,
+        &mut |_: &Resume, _, _| {},
+        cancel,
+    )
+    .await;
+    match uploaded {
+        Ok(uploaded) => Ok(Some(uploaded.file_id)),
+        Err(error @ Error::Cancelled) => Err(error),
+        Err(error) if error.is_permanent() || matches!(error, Error::Io(_)) => {
+            tracing::warn!(%error, local_id, "the video goes without its poster");
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// The name a video's poster is uploaded under.
+const POSTER_NAME: &str = "poster.jpg";
+
 /// The file's name as sent.
 fn file_name(path: &std::path::Path) -> String {
     path.file_name()
@@ -194,21 +250,27 @@ fn file_name(path: &std::path::Path) -> String {
         .unwrap_or_else(|| "file".into())
 }
 
-/// The file is stored: its id goes into the message and the message into the outbox.
+/// The file is stored: its id (and its poster's) goes into the message and the message into
+/// the outbox.
 async fn complete(
     shared: &Arc<Shared>,
     pending: &PendingUpload,
     file_id: &str,
+    poster_id: Option<&str>,
     resume: Resume,
 ) -> Result<()> {
     let local_id = pending.local_id;
     let file_id = file_id.to_owned();
+    let poster_id = poster_id.map(str::to_owned);
     shared
         .store
         .call(move |conn| {
             let tx = conn.transaction()?;
             let content = messages::content(&tx, local_id)?.ok_or(Error::NotFound("message"))?;
-            let content = attachment::with_file_id(&content, &file_id)?;
+            let mut content = attachment::with_file_id(&content, &file_id)?;
+            if let Some(poster_id) = &poster_id {
+                content = attachment::with_poster_id(&content, poster_id)?;
+            }
             uploads::save(&tx, local_id, &resume)?;
             messages::set_unsent_content(&tx, local_id, &content)?;
             uploads::remove(&tx, local_id)?;

@@ -1,5 +1,6 @@
 //! One file from the server into a local path: bytes go to `<path>.part`, which a later call
-//! continues with a `Range` request, and become `path` only when complete.
+//! continues with a `Range` request, and become `path` only when complete. A small file (a
+//! poster) comes straight into memory instead.
 
 use std::io::{Seek, SeekFrom};
 use std::path::{Path, PathBuf};
@@ -78,6 +79,23 @@ pub async fn download(
     }
     tokio::fs::rename(&partial, dest).await?;
     Ok(received - from)
+}
+
+/// A small file whole in memory (a poster): refused once it passes `max` bytes.
+pub async fn small(service: &FileService, file_id: &str, max: usize) -> Result<Vec<u8>> {
+    let mut response = service.fetch(file_id, 0).await?;
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response
+        .chunk()
+        .await
+        .map_err(|e| Error::Connection(e.to_string()))?
+    {
+        if bytes.len() + chunk.len() > max {
+            return Err(Error::Protocol(format!("the file is over {max} bytes")));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 /// Where an unfinished download of `dest` is kept.

@@ -407,7 +407,7 @@ async fn the_viewer_copies_the_picture_to_the_clipboard() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_video_sent_from_the_app_shows_upright_with_its_length_and_plays_here() {
+async fn a_video_sent_from_the_app_shows_upright_with_its_length_and_poster_and_plays_here() {
     let chat = DaveAndCarol::start().await;
     let DaveAndCarol { app, .. } = chat;
     app.start_chat_with("carol").await;
@@ -438,6 +438,22 @@ async fn a_video_sent_from_the_app_shows_upright_with_its_length_and_plays_here(
         })
         .unwrap_or_else(|| panic!("a sized bubble: {style}"));
     assert!(h > w, "upright as the track says: {style}");
+    // Its poster, the clip's first picture, upright too.
+    loaded(&app, ".bubble.video .video-poster").await;
+    let natural = app
+        .client
+        .execute(
+            "const img = document.querySelector('.bubble.video .video-poster');
+             return [img.naturalWidth, img.naturalHeight];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let side = |i: usize| natural[i].as_u64().unwrap_or_default();
+    assert!(
+        side(0) > 0 && side(0) * 320 == side(1) * 180,
+        "the poster has the clip's shape as shown: {natural}"
+    );
     app.screenshot("video-bubble").await;
     app.click(".bubble.video .video-play").await;
     app.find(".bubble.video video[src^='blob:']").await;

@@ -960,7 +960,7 @@ async fn a_picture_goes_as_an_image_with_its_size_preview_and_thumbnail() {
 }
 
 #[tokio::test]
-async fn a_video_goes_with_its_length_and_its_size_as_shown() {
+async fn a_video_goes_with_its_length_its_size_as_shown_and_its_poster() {
     let (_data, _server, alice, bob, conversation) = two_clients().await;
     let dir = TempDir::new().unwrap();
     let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
@@ -987,6 +987,36 @@ async fn a_video_goes_with_its_length_and_its_size_as_shown() {
     })
     .await;
     assert_eq!(received.content, shown);
+    // Its poster: the first picture, upright — a tiny preview in the message and a
+    // thumbnail fetched on its own, before (and without) the clip.
+    let preview = bob.preview(received.local_id).await.unwrap().unwrap();
+    let (w, h) = image::ImageReader::new(std::io::Cursor::new(&preview))
+        .with_guessed_format()
+        .unwrap()
+        .into_dimensions()
+        .unwrap();
+    assert!(h > w, "the preview is upright: {w} × {h}");
+    let poster = bob
+        .media(received.local_id, flint_core::library::Want::Thumbnail)
+        .await
+        .unwrap();
+    assert_eq!(poster.mime, "image/jpeg");
+    let (w, h) = image::image_dimensions(&poster.path).unwrap();
+    assert_eq!(
+        w * 320,
+        h * 180,
+        "the poster has the clip's shape: {w} × {h}"
+    );
+    assert!(
+        !poster.path.ends_with("竖屏 会议.mov"),
+        "the poster is not the clip"
+    );
+    let own = alice
+        .media(sent.local_id, flint_core::library::Want::Thumbnail)
+        .await
+        .unwrap();
+    assert_eq!(image::image_dimensions(&own.path).unwrap(), (w, h));
+
     let original = bob.download_file(received.local_id).await.unwrap();
     assert_eq!(sha256_of(&original), sha256_of(&path));
     assert!(original.ends_with("竖屏 会议.mov"), "{original:?}");

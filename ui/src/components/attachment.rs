@@ -1,6 +1,7 @@
 //! Bubbles of messages that carry a file: a picture at its final size (its thumbnail comes
 //! from the shell's media scheme; a GIF plays while its row is on screen), a sticker, a file with its
-//! icon, size, progress and actions, a voice clip with its waveform, a video with a player.
+//! icon, size, progress and actions, a voice clip with its waveform, a video by its poster
+//! with a player.
 
 use flint_proto::ipc::{ContentView, MessageView};
 use leptos::prelude::*;
@@ -328,6 +329,7 @@ fn watch_clip(media: &web_sys::HtmlMediaElement, playing: RwSignal<bool>, played
 fn video(local_id: i64, width: u32, height: u32, duration_ms: u32, locale: Locale) -> AnyView {
     let (w, h) = bubble_size(width, height);
     let source = RwSignal::new(None::<String>);
+    let poster = ipc::media_url(Media::Thumbnail(local_id));
     let load = move |_| {
         spawn_local(async move {
             if let Ok(url) = ipc::blob_url(Media::Original(local_id)).await {
@@ -340,13 +342,21 @@ fn video(local_id: i64, width: u32, height: u32, duration_ms: u32, locale: Local
             let _ = web_sys::Url::revoke_object_url(&url);
         }
     });
+    // A clip sent without a poster (not H.264) shows black behind its play button.
+    let hide =
+        |ev: leptos::ev::ErrorEvent| event_target::<web_sys::HtmlElement>(&ev).set_hidden(true);
     view! {
         <div class="bubble video" style=format!("width:{w}px;height:{h}px")>
             {move || match source.get() {
-                Some(url) => view! { <video controls autoplay width=w height=h src=url></video> }.into_any(),
+                Some(url) => view! {
+                    <video controls autoplay width=w height=h poster=poster.clone() src=url></video>
+                }.into_any(),
                 None => view! {
                     <button class="video-play" aria-label=i18n::tr(locale, "media.play") on:click=load>
-                        <Icon icon=icondata::LuPlay/>
+                        <img class="picture-preview" src=ipc::media_url(Media::Preview(local_id))
+                            alt="" on:error=hide/>
+                        <img class="video-poster" src=poster.clone() width=w height=h alt="" on:error=hide/>
+                        <span class="video-play-icon"><Icon icon=icondata::LuPlay/></span>
                         <span class="video-length">{duration(duration_ms)}</span>
                     </button>
                 }

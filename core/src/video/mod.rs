@@ -1,19 +1,21 @@
 //! What a video file is: its length and its size as shown, read from an MP4 or QuickTime
-//! file's `moov` box. The file's top-level boxes are stepped over by seeking (a camera puts
-//! `moov` after gigabytes of `mdat`); `moov` alone is read, up to a bound, and parsed from
-//! memory. Anything malformed, unbounded or without a video track is "not a clip": it is sent
-//! as a file.
+//! file's `moov` box, and its first picture for a poster. The file's top-level boxes are
+//! stepped over by seeking; `moov` alone is read, up to a bound, and parsed from memory.
+//! Anything malformed, unbounded or without a video track is "not a clip": it is sent as a
+//! file. A clip whose first picture cannot be decoded (not H.264) goes without a poster.
 
-use std::io::{Read, Seek, SeekFrom};
+mod boxes;
+mod poster;
+mod track;
+
 use std::path::Path;
+
+use image::DynamicImage;
 
 use crate::error::Result;
 use crate::media::MAX_WHOLE_BYTES;
+use boxes::{child, children};
 
-/// Largest `moov` box read (its sample tables grow with the length of the video).
-const MAX_MOOV_BYTES: u64 = 32 << 20;
-/// Most top-level boxes looked at before giving up.
-const MAX_TOP_BOXES: usize = 1024;
 /// Largest side accepted, in pixels.
 const MAX_SIDE: u32 = 16_384;
 
@@ -28,9 +30,18 @@ pub struct Clip {
     pub height: u32,
 }
 
-/// Describes a video file of type `mime` small enough to be played whole, or `None` when it is
+/// A video file as read.
+#[derive(Debug, Clone)]
+pub struct Video {
+    /// What its message says of it.
+    pub clip: Clip,
+    /// Its first picture, turned as shown, when it could be decoded.
+    pub poster: Option<DynamicImage>,
+}
+
+/// Reads a video file of type `mime` small enough to be played whole, or `None` when it is
 /// to be sent as a file (another type, too big, or not readable as a clip).
-pub fn clip(path: &Path, mime: &str) -> Result<Option<Clip>> {
+pub fn read(path: &Path, mime: &str) -> Result<Option<Video>> {
     if !matches!(mime, "video/mp4" | "video/quicktime") {
         return Ok(None);
     }
@@ -39,153 +50,59 @@ pub fn clip(path: &Path, mime: &str) -> Result<Option<Clip>> {
         return Ok(None);
     }
     // A file that ends inside a box header is malformed, not an error: it goes as a file.
-    Ok(read_moov(&mut file)
-        .ok()
-        .flatten()
-        .as_deref()
-        .and_then(parse_moov))
+    let Some(moov) = boxes::read_moov(&mut file).ok().flatten() else {
+        return Ok(None);
+    };
+    let Some((clip, track)) = parse_moov(&moov) else {
+        return Ok(None);
+    };
+    let poster = poster::first_picture(&mut file, &track);
+    Ok(Some(Video { clip, poster }))
 }
 
-/// The body of the file's `moov` box, if it has one within the bounds.
-fn read_moov(file: &mut (impl Read + Seek)) -> std::io::Result<Option<Vec<u8>>> {
-    let end = file.seek(SeekFrom::End(0))?;
-    let mut at = 0u64;
-    for _ in 0..MAX_TOP_BOXES {
-        if end.saturating_sub(at) < 8 {
-            return Ok(None);
-        }
-        file.seek(SeekFrom::Start(at))?;
-        let mut head = [0u8; 16];
-        file.read_exact(&mut head[..8])?;
-        let size = u32_at(&head, 0).unwrap_or(0);
-        let is_moov = &head[4..8] == b"moov";
-        let (size, header) = match size {
-            0 => (end - at, 8),
-            1 if end - at >= 16 => {
-                file.read_exact(&mut head[8..16])?;
-                (u64_at(&head, 8).unwrap_or(0), 16)
-            }
-            size => (u64::from(size), 8),
-        };
-        if size < header || size > end - at {
-            return Ok(None);
-        }
-        if is_moov {
-            let body = size - header;
-            if body > MAX_MOOV_BYTES {
-                return Ok(None);
-            }
-            let mut moov = vec![0; body as usize];
-            file.read_exact(&mut moov)?;
-            return Ok(Some(moov));
-        }
-        at += size;
-    }
-    Ok(None)
-}
-
-/// The clip a `moov` body describes: the movie's length and its video track's size.
-fn parse_moov(moov: &[u8]) -> Option<Clip> {
-    let movie_ms = child(moov, b"mvhd").and_then(movie_duration_ms);
-    let (width, height, track_ms) = children(moov)
+/// The clip a `moov` body describes — the movie's length and its video track's size — with
+/// that track.
+fn parse_moov(moov: &[u8]) -> Option<(Clip, track::Track)> {
+    let movie_ms = child(moov, b"mvhd").and_then(track::duration_ms);
+    let found = children(moov)
         .filter(|(kind, _)| kind == b"trak")
-        .find_map(|(_, trak)| video_track(trak))?;
+        .find_map(|(_, trak)| track::video(trak))?;
     // A fragmented file states no length here: it goes as a file.
     let duration_ms = movie_ms
         .filter(|&ms| ms > 0)
-        .or(track_ms)
+        .or(found.duration_ms)
         .filter(|&ms| ms > 0)?;
     let sides = 1..=MAX_SIDE;
-    (sides.contains(&width) && sides.contains(&height)).then_some(Clip {
+    let clip = Clip {
         duration_ms,
-        width,
-        height,
-    })
-}
-
-/// A video track's size as shown and its own length, or `None` for another kind of track.
-fn video_track(trak: &[u8]) -> Option<(u32, u32, Option<u32>)> {
-    let mdia = child(trak, b"mdia")?;
-    let handler = child(mdia, b"hdlr")?;
-    if handler.get(8..12)? != b"vide" {
-        return None;
-    }
-    let (width, height) = shown_size(child(trak, b"tkhd")?)?;
-    let track_ms = child(mdia, b"mdhd").and_then(movie_duration_ms);
-    Some((width, height, track_ms))
-}
-
-/// Width and height from a `tkhd` body, swapped when its matrix turns the picture a quarter.
-fn shown_size(tkhd: &[u8]) -> Option<(u32, u32)> {
-    // After version and flags: times, track id, reserved and duration (v1 has 64-bit times).
-    let fields = if *tkhd.first()? == 1 { 4 + 32 } else { 4 + 20 };
-    // Then 8 reserved, layer, group, volume, reserved (8 in all), the 3 × 3 matrix (36).
-    let matrix = fields + 16;
-    let size = matrix + 36;
-    let corner = |i: usize| u32_at(tkhd, matrix + 4 * i);
-    let (a, b, c, d) = (corner(0)?, corner(1)?, corner(3)?, corner(4)?);
-    let width = u32_at(tkhd, size)? >> 16;
-    let height = u32_at(tkhd, size + 4)? >> 16;
-    let quarter_turn = a == 0 && d == 0 && b != 0 && c != 0;
-    Some(if quarter_turn {
-        (height, width)
-    } else {
-        (width, height)
-    })
-}
-
-/// Milliseconds from an `mvhd` or `mdhd` body (the two share the layout of time fields).
-fn movie_duration_ms(body: &[u8]) -> Option<u32> {
-    // All ones means "unknown".
-    let (timescale, duration) = if *body.first()? == 1 {
-        (
-            u32_at(body, 20)?,
-            u64_at(body, 24).filter(|&d| d != u64::MAX)?,
-        )
-    } else {
-        let duration = u32_at(body, 16).filter(|&d| d != u32::MAX)?;
-        (u32_at(body, 12)?, u64::from(duration))
+        width: found.width,
+        height: found.height,
     };
-    if timescale == 0 {
-        return None;
-    }
-    let ms = u128::from(duration) * 1000 / u128::from(timescale);
-    Some(u32::try_from(ms).unwrap_or(u32::MAX))
-}
-
-/// The body of the first child box of `kind`.
-fn child<'a>(body: &'a [u8], kind: &[u8; 4]) -> Option<&'a [u8]> {
-    children(body).find(|(k, _)| k == kind).map(|(_, b)| b)
-}
-
-/// The child boxes of a body, as (type, body), until the first malformed one.
-fn children(body: &[u8]) -> impl Iterator<Item = ([u8; 4], &[u8])> {
-    let mut rest = body;
-    std::iter::from_fn(move || {
-        let size = u32_at(rest, 0)?;
-        let kind: [u8; 4] = rest.get(4..8)?.try_into().ok()?;
-        let (size, header) = match size {
-            0 => (rest.len(), 8),
-            1 => (usize::try_from(u64_at(rest, 8)?).ok()?, 16),
-            size => (usize::try_from(size).ok()?, 8),
-        };
-        let found = rest.get(header..size)?;
-        rest = rest.get(size..)?;
-        Some((kind, found))
-    })
-}
-
-fn u32_at(bytes: &[u8], at: usize) -> Option<u32> {
-    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
-}
-
-fn u64_at(bytes: &[u8], at: usize) -> Option<u64> {
-    Some(u64::from_be_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+    (sides.contains(&clip.width) && sides.contains(&clip.height)).then_some((clip, found))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use image::imageops::FilterType;
+
+    /// The clip a file's message describes.
+    fn clip(path: &Path, mime: &str) -> Result<Option<Clip>> {
+        Ok(read(path, mime)?.map(|video| video.clip))
+    }
+
+    /// The fixtures made by ffmpeg, written into `dir` (see tests/fixtures/README.md).
+    fn fixtures(dir: &Path) -> [(std::path::PathBuf, &'static str); 2] {
+        let upright = dir.join("clip.mp4");
+        std::fs::write(&upright, include_bytes!("../../../tests/fixtures/clip.mp4")).unwrap();
+        let turned = dir.join("turned.mov");
+        std::fs::write(
+            &turned,
+            include_bytes!("../../../tests/fixtures/turned.mov"),
+        )
+        .unwrap();
+        [(upright, "video/mp4"), (turned, "video/quicktime")]
+    }
 
     /// A box of `kind` around `body`.
     fn mp4_box(kind: &[u8; 4], body: &[u8]) -> Vec<u8> {
@@ -305,28 +222,15 @@ mod tests {
 
     #[test]
     fn files_made_by_ffmpeg_are_clips() {
-        // See tests/fixtures/README.md for how they were made.
         let dir = tempfile::tempdir().unwrap();
-        for (name, bytes, mime, size) in [
-            (
-                "clip.mp4",
-                &include_bytes!("../../tests/fixtures/clip.mp4")[..],
-                "video/mp4",
-                (320, 180),
-            ),
-            (
-                "turned.mov",
-                &include_bytes!("../../tests/fixtures/turned.mov")[..],
-                "video/quicktime",
-                (180, 320),
-            ),
-        ] {
-            let path = dir.path().join(name);
-            std::fs::write(&path, bytes).unwrap();
-            assert_eq!(crate::media::sniff(&path).unwrap(), mime, "{name}");
+        for ((path, mime), size) in fixtures(dir.path())
+            .into_iter()
+            .zip([(320, 180), (180, 320)])
+        {
+            assert_eq!(crate::media::sniff(&path).unwrap(), mime, "{mime}");
             let found = clip(&path, mime).unwrap().unwrap();
-            assert_eq!((found.width, found.height), size, "{name}");
-            assert_eq!(found.duration_ms, 1200, "{name}");
+            assert_eq!((found.width, found.height), size, "{mime}");
+            assert_eq!(found.duration_ms, 1200, "{mime}");
         }
     }
 
@@ -370,5 +274,51 @@ mod tests {
             None,
             "too long to play whole"
         );
+    }
+
+    #[test]
+    fn the_poster_is_the_first_picture_as_shown() {
+        let dir = tempfile::tempdir().unwrap();
+        let [(upright, mp4), (turned, mov)] = fixtures(dir.path());
+        let poster = read(&upright, mp4).unwrap().unwrap().poster.unwrap();
+        assert_eq!((poster.width(), poster.height()), (320, 180));
+        // ffmpeg's own decode of the first frame, scaled to 16 × 9.
+        let reference = include_bytes!("../../../tests/fixtures/clip-first-frame-16x9.rgb");
+        let small = poster.resize_exact(16, 9, FilterType::Triangle).to_rgb8();
+        let difference: u32 = small
+            .as_raw()
+            .iter()
+            .zip(reference)
+            .map(|(a, b)| u32::from(a.abs_diff(*b)))
+            .sum();
+        let mean = f64::from(difference) / reference.len() as f64;
+        // Scaling filters differ (~20 here); a flat grey is ~107 away, the frame upside down ~183.
+        assert!(
+            mean < 40.0,
+            "the poster is not the first frame: mean difference {mean}"
+        );
+        // The QuickTime file is shown a quarter turn anticlockwise, as ffmpeg shows it.
+        let shown = read(&turned, mov).unwrap().unwrap().poster.unwrap();
+        assert_eq!(shown.to_rgb8(), poster.rotate270().to_rgb8());
+    }
+
+    #[test]
+    fn a_clip_whose_picture_cannot_be_decoded_goes_without_a_poster() {
+        let dir = tempfile::tempdir().unwrap();
+        let [(upright, mp4), _] = fixtures(dir.path());
+        // Its samples blanked: same boxes, nothing to decode.
+        let mut bytes = std::fs::read(&upright).unwrap();
+        let mdat = bytes.windows(4).position(|w| w == b"mdat").unwrap();
+        let moov = bytes.windows(4).position(|w| w == b"moov").unwrap();
+        bytes[mdat + 4..moov - 4].fill(0);
+        std::fs::write(&upright, &bytes).unwrap();
+        let blanked = read(&upright, mp4).unwrap().unwrap();
+        assert_eq!(blanked.clip.duration_ms, 1200);
+        assert!(blanked.poster.is_none());
+        // No sample tables at all (not H.264 as far as this file says).
+        let moov = mp4_box(b"moov", &trak(b"vide", 640, 360, false));
+        let (_dir, path) = file(&[ftyp(), moov]);
+        let bare = read(&path, mp4).unwrap().unwrap();
+        assert!(bare.poster.is_none());
     }
 }
