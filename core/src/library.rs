@@ -257,10 +257,7 @@ async fn poster(
     if let Some(source) = source {
         // A clip moved or deleted since is no error: the uploaded poster may still be there.
         if let Some(jpeg) = pictures::poster(PathBuf::from(source)).await.ok().flatten() {
-            let path = own_thumbnail(shared, asked.local_id);
-            write(&path, jpeg).await?;
-            record(shared, &path).await?;
-            return Ok(jpeg_at(path));
+            return keep(shared, own_thumbnail(shared, asked.local_id), jpeg).await;
         }
     }
     if found.poster_id.is_empty() || found.file_id.is_empty() {
@@ -271,10 +268,7 @@ async fn poster(
     if media::sniff_bytes(&jpeg) != "image/jpeg" {
         return Err(Error::Protocol("the poster is not a JPEG".into()));
     }
-    let path = thumbnail_path(shared, &found.file_id);
-    write(&path, jpeg).await?;
-    record(shared, &path).await?;
-    Ok(jpeg_at(path))
+    keep(shared, thumbnail_path(shared, &found.file_id), jpeg).await
 }
 
 /// The thumbnail, made from the original when missing.
@@ -301,7 +295,11 @@ async fn thumbnail(
     let original = original(shared, asked, found, source).await?;
     let jpeg = pictures::thumbnail(original.path).await?;
     // An own picture not uploaded yet has no file id: its thumbnail is kept as its own.
-    let path = by_file.unwrap_or(own);
+    keep(shared, by_file.unwrap_or(own), jpeg).await
+}
+
+/// Keeps a thumbnail's JPEG at `path` in the media folder.
+async fn keep(shared: &Shared, path: PathBuf, jpeg: Vec<u8>) -> Result<Media> {
     write(&path, jpeg).await?;
     record(shared, &path).await?;
     Ok(jpeg_at(path))
