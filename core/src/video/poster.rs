@@ -35,12 +35,14 @@ fn decoded(file: &mut (impl Read + Seek), track: &Track) -> Option<DynamicImage>
         return None;
     }
     let mut decoder = Decoder::new().ok()?;
-    let mut stream: Vec<u8> = avc
+    // The parameter sets go before every sample: one skipped does not take them along.
+    let sets: Vec<u8> = avc
         .parameter_sets
         .iter()
         .flat_map(|set| START.iter().chain(set))
         .copied()
         .collect();
+    let mut stream = Vec::new();
     let mut fed = 0u64;
     for sample in &track.samples {
         fed += u64::from(sample.size);
@@ -50,12 +52,13 @@ fn decoded(file: &mut (impl Read + Seek), track: &Track) -> Option<DynamicImage>
         file.seek(SeekFrom::Start(sample.offset)).ok()?;
         let mut bytes = vec![0; sample.size as usize];
         file.read_exact(&mut bytes).ok()?;
-        annex_b(&bytes, avc, &mut stream)?;
+        stream.clone_from(&sets);
         // A bad sample is skipped: the next one may still make a picture.
-        if let Ok(Some(yuv)) = decoder.decode(&stream) {
-            return picture(&yuv);
+        if annex_b(&bytes, avc, &mut stream).is_some() {
+            if let Ok(Some(yuv)) = decoder.decode(&stream) {
+                return picture(&yuv);
+            }
         }
-        stream.clear();
     }
     let held = decoder.flush_remaining().ok()?;
     held.first().and_then(|yuv| picture(yuv))
