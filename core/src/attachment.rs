@@ -108,6 +108,13 @@ pub enum Look {
         /// Its first picture's preview and thumbnail.
         poster: Option<Stills>,
     },
+    /// As a voice message: its length and waveform.
+    Voice {
+        /// Its length in milliseconds.
+        duration_ms: u32,
+        /// Its loudness, one byte (0–255) per bar.
+        waveform: Vec<u8>,
+    },
     /// As a file.
     File,
 }
@@ -137,6 +144,16 @@ pub fn content(name: String, size: u64, mime: String, look: &Look) -> Vec<u8> {
                 .map(|stills| stills.preview.clone())
                 .unwrap_or_default(),
             ..Default::default()
+        }),
+        Look::Voice {
+            duration_ms,
+            waveform,
+        } => Kind::Voice(wire::Voice {
+            file_id: String::new(),
+            duration_ms: *duration_ms,
+            size,
+            waveform: waveform.clone(),
+            mime,
         }),
         Look::File => Kind::File(wire::File {
             file_id: String::new(),

@@ -33,7 +33,7 @@ use crate::shared::{Shared, EVENT_BUFFER};
 use crate::store::messages::Page;
 use crate::store::{self, conversations, kv, messages, now_ms, outbox, uploads, Store};
 use crate::uploads::Uploads;
-use crate::{attachment, engine, pictures, sync, tls};
+use crate::{attachment, engine, pictures, sync, tls, voice};
 
 /// Text limit assumed before the server's greeting says otherwise.
 const DEFAULT_MAX_TEXT_CHARS: u32 = 8_000;
@@ -230,6 +230,7 @@ impl Client {
             shutdown: CancellationToken::new(),
             max_text_chars: AtomicU32::new(DEFAULT_MAX_TEXT_CHARS),
             calls: Calls::default(),
+            voice: voice::Recordings::default(),
             config,
         });
         let tasks = vec![
@@ -405,12 +406,47 @@ impl Client {
         let thumbnail = match look {
             Look::Picture(picture) => Some(picture.thumbnail),
             Look::Video { poster, .. } => poster.map(|stills| stills.thumbnail),
-            Look::File => None,
+            Look::Voice { .. } | Look::File => None,
         };
         if let Some(jpeg) = thumbnail {
             library::keep_own_thumbnail(&self.shared, message.local_id, jpeg).await?;
         }
         Ok(message)
+    }
+
+    /// Sets where voice messages are recorded from (the app's microphone, or a synthetic
+    /// source in tests); without one, [`Client::start_voice`] answers `NoDevice`.
+    pub fn set_microphone(&self, microphone: voice::Microphone) {
+        self.shared.voice.set_microphone(microphone);
+    }
+
+    /// Opens the microphone and records a voice message (at most a minute;
+    /// [`Event::Recording`] tells its progress) until it is sent or cancelled.
+    pub fn start_voice(&self) -> Result<()> {
+        self.shared.voice.start(self.shared.events.clone())
+    }
+
+    /// Stops the recording and throws it away.
+    pub async fn cancel_voice(&self) -> Result<()> {
+        self.shared.voice.cancel().await
+    }
+
+    /// Stops the recording and sends it to the conversation as a voice message (Ogg Opus,
+    /// with its length and waveform), uploaded like any file; refused when shorter than a
+    /// second.
+    pub async fn send_voice(&self, conversation_id: i64) -> Result<MessageView> {
+        let note = self.shared.voice.finish().await?;
+        let name = format!("voice-{}.ogg", Uuid::now_v7());
+        let path = library::pasted_path(&self.shared, &name).await?;
+        tokio::fs::write(&path, &note.ogg).await?;
+        let look = Look::Voice {
+            duration_ms: note.duration_ms,
+            waveform: note.waveform,
+        };
+        let size = note.ogg.len() as u64;
+        let content = attachment::content(name, size, voice::MIME.into(), &look);
+        let source = path.to_string_lossy().into_owned();
+        self.enqueue(conversation_id, content, Some(source)).await
     }
 
     /// Keeps bytes pasted into the composer as a file named `name` in the media folder, to

@@ -11,7 +11,7 @@
 //! ([`crate::rules::transfer::after_failure`] decides).
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use flint_proto::ipc::ConnectionState;
@@ -21,6 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
 use crate::library::{self, Want};
+use crate::locks::lock;
 use crate::rules::outbox::RetryPolicy;
 use crate::rules::transfer::{after_failure, Decision};
 use crate::shared::Shared;
@@ -247,11 +248,6 @@ async fn start_due(shared: &Arc<Shared>) -> Result<Duration> {
     }
     let wait = next.map_or(IDLE, |at| Duration::from_millis((at - now) as u64));
     Ok(wait.min(IDLE))
-}
-
-/// A lock whose holder panicked still guards plain maps.
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 #[cfg(test)]

@@ -51,6 +51,9 @@ pub enum Error {
     /// The user cancelled the operation.
     #[error("cancelled")]
     Cancelled,
+    /// The device an action needs (a microphone) is missing or could not be opened.
+    #[error("no device: {0}")]
+    NoDevice(String),
     /// The client is shut down.
     #[error("the client has shut down")]
     Closed,
@@ -71,6 +74,7 @@ impl Error {
             Self::Invalid(_) => ErrorCode::BadRequest,
             Self::InsecureTransport => ErrorCode::InsecureTransport,
             Self::Cancelled => ErrorCode::Cancelled,
+            Self::NoDevice(_) => ErrorCode::NoDevice,
             Self::NotFound(_) => ErrorCode::NotFound,
             Self::Protocol(_) | Self::Database(_) | Self::SchemaTooNew { .. } | Self::Io(_) => {
                 ErrorCode::Internal

@@ -21,6 +21,7 @@ mod files;
 mod http;
 pub mod library;
 mod link;
+mod locks;
 pub mod media;
 mod outbox;
 pub mod pictures;
@@ -35,6 +36,7 @@ mod tls;
 pub mod transfer;
 mod uploads;
 pub mod video;
+pub mod voice;
 
 pub use client::Client;
 pub use config::ClientConfig;

@@ -16,6 +16,7 @@ use crate::link::{Link, LinkParams};
 use crate::store::{conversations, Store};
 use crate::transfer::FileService;
 use crate::uploads::Uploads;
+use crate::voice::Recordings;
 
 /// Events buffered per subscriber before a slow one starts missing them.
 pub const EVENT_BUFFER: usize = 8192;
@@ -48,6 +49,8 @@ pub struct Shared {
     pub max_text_chars: AtomicU32,
     /// The call on this device.
     pub calls: Calls,
+    /// The voice message being recorded on this device.
+    pub voice: Recordings,
 }
 
 impl Shared {

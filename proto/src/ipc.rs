@@ -548,6 +548,16 @@ pub enum Event {
         /// The call as it is now.
         call: CallView,
     },
+    /// A voice message is being recorded (five times a second, and once more when it is
+    /// full).
+    Recording {
+        /// Milliseconds recorded.
+        elapsed_ms: u32,
+        /// Loudness of the last 20 ms, 0–255.
+        level: u8,
+        /// The recording reached its longest and takes no more sound; send or cancel it.
+        full: bool,
+    },
     /// History changed under the front end: events were lost on the way (it fell behind; the
     /// shell raises this) or the server was restored from a backup (the engine raises this).
     /// Read the conversation list and the open window again.

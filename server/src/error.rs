@@ -119,9 +119,10 @@ impl AppError {
 
     fn status(&self) -> StatusCode {
         match self.code() {
-            ErrorCode::BadRequest | ErrorCode::InsecureTransport | ErrorCode::Cancelled => {
-                StatusCode::BAD_REQUEST
-            }
+            ErrorCode::BadRequest
+            | ErrorCode::InsecureTransport
+            | ErrorCode::Cancelled
+            | ErrorCode::NoDevice => StatusCode::BAD_REQUEST,
             ErrorCode::Unauthenticated | ErrorCode::InvalidCredentials => StatusCode::UNAUTHORIZED,
             ErrorCode::Forbidden | ErrorCode::RegistrationClosed => StatusCode::FORBIDDEN,
             ErrorCode::NotFound => StatusCode::NOT_FOUND,

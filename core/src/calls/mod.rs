@@ -17,6 +17,7 @@ use tokio::sync::mpsc;
 
 use crate::error::{Error, Result};
 use crate::link::unexpected;
+use crate::locks::lock;
 use crate::rules::call::{self as rules, Media};
 use crate::shared::Shared;
 use crate::store::now_ms;
@@ -86,21 +87,16 @@ pub struct Calls {
 
 impl Calls {
     fn live(&self) -> MutexGuard<'_, Option<Live>> {
-        self.live
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        lock(&self.live)
     }
 
     /// Uses `engine` for the media of calls answered from now on.
     pub fn set_engine(&self, engine: Arc<dyn MediaEngine>) {
-        *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = Some(engine);
+        *lock(&self.engine) = Some(engine);
     }
 
     fn engine(&self) -> Option<Arc<dyn MediaEngine>> {
-        self.engine
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone()
+        lock(&self.engine).clone()
     }
 
     /// The call on this device: the one in progress, or else the last one (ended).
@@ -154,12 +150,7 @@ pub async fn start(shared: &Arc<Shared>, conversation_id: i64, kind: CallKind) -
         media: None,
     });
     shared.emit(Event::CallChanged { call: view.clone() });
-    let early = shared
-        .calls
-        .early
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
+    let early = lock(&shared.calls.early).take();
     if let Some(update) = early.filter(|u| u.call_id == started.call_id) {
         apply(shared, update);
     }
@@ -288,8 +279,7 @@ pub fn apply(shared: &Arc<Shared>, update: wire::CallUpdate) {
             match live.as_mut().filter(|l| l.view.call_id == call_id) {
                 None => {
                     if !matches!(body, call_update::Body::Signal(_)) {
-                        let mut early =
-                            shared.calls.early.lock().unwrap_or_else(|p| p.into_inner());
+                        let mut early = lock(&shared.calls.early);
                         *early = Some(wire::CallUpdate {
                             body: Some(body),
                             ..update

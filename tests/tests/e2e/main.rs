@@ -15,6 +15,7 @@ mod hangs;
 mod outbox;
 mod sessions;
 mod tls;
+mod voice;
 
 use flint_tests::server::test_config;
 use flint_tests::{TestClient, TestServer};
