@@ -422,8 +422,12 @@ impl Client {
 
     /// Opens the microphone and records a voice message (at most a minute;
     /// [`Event::Recording`] tells its progress) until it is sent or cancelled.
-    pub fn start_voice(&self) -> Result<()> {
-        self.shared.voice.start(self.shared.events.clone())
+    pub async fn start_voice(&self) -> Result<()> {
+        let shared = &self.shared;
+        shared
+            .voice
+            .start(shared.events.clone(), shared.shutdown.clone())
+            .await
     }
 
     /// Stops the recording and throws it away.

@@ -14,6 +14,7 @@ mod attachment;
 pub mod calls;
 mod client;
 mod config;
+pub mod devices;
 mod downloads;
 mod engine;
 mod error;

@@ -50,5 +50,9 @@ pub const MAX_NAME_BYTES: usize = 255;
 pub const MAX_PREVIEW_BYTES: usize = 8 * 1024;
 /// Most bars of a voice clip's waveform.
 pub const MAX_WAVEFORM_BARS: usize = 128;
+/// Shortest voice message a client records and sends, in milliseconds.
+pub const MIN_VOICE_MS: u32 = 1_000;
+/// Longest voice message a client records, in milliseconds.
+pub const MAX_VOICE_MS: u32 = 60_000;
 /// Bytes of the range a client proves possession of (or the whole file when smaller).
 pub const PROOF_BYTES: u64 = 64 * 1024;

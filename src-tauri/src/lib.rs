@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use tauri::Manager;
 use tauri_plugin_window_state::StateFlags;
 
-use crate::commands::{calls, chat, files, session};
+use crate::commands::{calls, chat, files, session, voice};
 use crate::state::Desktop;
 
 /// `--profile NAME` (or `FLINT_PROFILE_DIR` for tests) picks a separate data folder, so two
@@ -96,6 +96,9 @@ pub fn run() {
             calls::hang_up,
             calls::set_call_media,
             calls::current_call,
+            voice::start_voice,
+            voice::send_voice,
+            voice::cancel_voice,
             chat::conversations,
             chat::conversation,
             chat::messages,

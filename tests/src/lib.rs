@@ -11,6 +11,7 @@ pub mod raw;
 pub mod scripted;
 pub mod seed;
 pub mod server;
+pub mod sound;
 pub mod throttle;
 pub mod turn;
 pub mod users;

@@ -279,6 +279,21 @@ pub async fn start_call(conversation_id: i64, kind: CallKind) -> Reply<CallView>
     .await
 }
 
+/// Starts recording a voice message from the microphone.
+pub async fn start_voice() -> Reply<()> {
+    call("start_voice", &NoArgs {}).await
+}
+
+/// Stops recording and sends the voice message.
+pub async fn send_voice(conversation_id: i64) -> Reply<MessageView> {
+    call("send_voice", &ConversationArgs { conversation_id }).await
+}
+
+/// Stops recording and throws it away.
+pub async fn cancel_voice() -> Reply<()> {
+    call("cancel_voice", &NoArgs {}).await
+}
+
 /// Accepts the call ringing here.
 pub async fn accept_call(call_id: &str) -> Reply<()> {
     call("accept_call", &CallArgs { call_id }).await

@@ -19,11 +19,15 @@ pub const APT_BUILD: &[&str] = &[
     "libssl-dev",
     // Opus, the calls' audio codec (linked from the system; the bundled build needs CMake).
     "libopus-dev",
+    // ALSA's headers, for the microphone and speaker (`cpal`, core's `devices` feature).
+    "libasound2-dev",
 ];
 /// Debian packages the UI suites run with (a virtual display, WebKit's WebDriver, a session bus).
 const APT_UI_TESTS: &[&str] = &["xvfb", "webkit2gtk-driver", "dbus-x11"];
 /// The TURN relay the call suites relay media through (started by the tests themselves).
 const APT_CALL_TESTS: &[&str] = &["coturn"];
+/// The sound server the device suites play and record through (started by the tests).
+const APT_SOUND_TESTS: &[&str] = &["pulseaudio", "pulseaudio-utils"];
 /// Python's venv (for the workflow linters from PyPI) and ShellCheck, which actionlint runs on
 /// every `run:` script it finds on PATH.
 const APT_LINT: &[&str] = &["python3-venv", "shellcheck"];
@@ -144,6 +148,7 @@ pub fn ensure_all() -> Result<(), String> {
     apt_install(APT_BUILD)?;
     apt_install(APT_UI_TESTS)?;
     apt_install(APT_CALL_TESTS)?;
+    apt_install(APT_SOUND_TESTS)?;
     apt_install(APT_LINT)?;
     // npm brings wasm-opt (binaryen) and the Tauri CLI, pinned in package-lock.json.
     if !succeeds(npm().arg("--version")) {

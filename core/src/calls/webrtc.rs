@@ -32,7 +32,7 @@ use super::audio::{AudioSink, AudioSource, FRAME_SAMPLES, SAMPLE_RATE};
 use super::{MediaEngine as Engine, MediaNews, MediaSession, MediaSetup};
 use crate::error::{Error, Result};
 
-/// Makes the devices of one call.
+/// Makes the devices of one call (called on the blocking pool).
 pub type Devices = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
 
 /// Remote candidates kept while the other side's description is still to come; more are
@@ -84,10 +84,15 @@ impl Engine for WebRtc {
         }
         let (commands, inbox) = mpsc::unbounded_channel();
         let (stop, stopped) = watch::channel(false);
-        let (source, sink) = (self.devices)();
+        let devices = self.devices.clone();
         let network = self.network.clone();
         tokio::spawn(async move {
             let news = setup.news.clone();
+            // Devices can take a while to open: not on the executor.
+            let Ok((source, sink)) = tokio::task::spawn_blocking(move || devices()).await else {
+                let _ = news.send(MediaNews::Failed("the sound devices did not open".into()));
+                return;
+            };
             if let Err(error) = run(setup, network, source, sink, inbox, stopped).await {
                 let _ = news.send(MediaNews::Failed(error.to_string()));
             }

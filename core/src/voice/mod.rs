@@ -11,16 +11,13 @@ pub use recording::{Microphone, Recordings};
 use crate::calls::audio::{FRAME_SAMPLES, SAMPLE_RATE};
 use crate::error::{Error, Result};
 
-/// Longest voice message, in milliseconds: recording stops here.
-pub const MAX_MS: u32 = 60_000;
-/// Shortest voice message that is sent, in milliseconds.
-pub const MIN_MS: u32 = 1_000;
+use flint_proto::files::{MAX_VOICE_MS, MIN_VOICE_MS};
 /// Bars in a note's waveform.
 pub const BARS: usize = 48;
 /// Milliseconds in one frame.
 const FRAME_MS: u32 = 20;
 /// Frames in the longest note.
-const MAX_FRAMES: usize = (MAX_MS / FRAME_MS) as usize;
+const MAX_FRAMES: usize = (MAX_VOICE_MS / FRAME_MS) as usize;
 /// Bits a second the voice is encoded at (about 180 KiB a minute).
 const BITRATE: i32 = 24_000;
 /// The MIME type of a voice note.
@@ -38,7 +35,7 @@ pub struct Note {
 }
 
 /// A voice note being recorded: frames in, Opus packets and loudness kept (at most
-/// [`MAX_MS`], about 180 KiB).
+/// [`MAX_VOICE_MS`], about 180 KiB).
 pub struct Take {
     encoder: opus::Encoder,
     pre_skip: u16,
@@ -77,7 +74,7 @@ impl Take {
         Ok(true)
     }
 
-    /// Whether the take holds [`MAX_MS`].
+    /// Whether the take holds [`MAX_VOICE_MS`].
     pub fn is_full(&self) -> bool {
         self.packets.len() >= MAX_FRAMES
     }
@@ -92,11 +89,11 @@ impl Take {
         self.peaks.last().copied().unwrap_or(0)
     }
 
-    /// The finished note; refused when shorter than [`MIN_MS`]. A frame of silence flushes
+    /// The finished note; refused when shorter than [`MIN_VOICE_MS`]. A frame of silence flushes
     /// the encoder's look-ahead, and the file says where the recorded sound ends.
     pub fn finish(mut self) -> Result<Note> {
         let duration_ms = self.elapsed_ms();
-        if duration_ms < MIN_MS {
+        if duration_ms < MIN_VOICE_MS {
             return Err(Error::Invalid(
                 "the voice message is shorter than a second".into(),
             ));
@@ -218,7 +215,7 @@ mod tests {
         let mut take = take_of(&mut Tone::new(440.0), MAX_FRAMES);
         assert!(take.is_full());
         assert!(!take.push(&[0; FRAME_SAMPLES]).unwrap());
-        assert_eq!(take.finish().unwrap().duration_ms, MAX_MS);
+        assert_eq!(take.finish().unwrap().duration_ms, MAX_VOICE_MS);
         let short = take_of(&mut Tone::new(440.0), 49).finish();
         assert!(matches!(short, Err(Error::Invalid(_))), "{short:?}");
     }

@@ -8,6 +8,7 @@ use std::time::Duration;
 use flint_proto::ipc::Event;
 use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use super::{Note, Take};
 use crate::calls::audio::{AudioSource, FRAME_SAMPLES};
@@ -25,7 +26,8 @@ const FRAMES_PER_EVENT: u32 = 5;
 #[derive(Default)]
 pub struct Recordings {
     microphone: Mutex<Option<Microphone>>,
-    live: Mutex<Option<Live>>,
+    /// Held while a recording starts (the device opens) or stops.
+    live: tokio::sync::Mutex<Option<Live>>,
 }
 
 /// A recording running on its task.
@@ -40,9 +42,14 @@ impl Recordings {
         *lock(&self.microphone) = Some(microphone);
     }
 
-    /// Opens the microphone and starts recording; refused while a recording runs.
-    pub fn start(&self, events: broadcast::Sender<Event>) -> Result<()> {
-        let mut live = lock(&self.live);
+    /// Opens the microphone (on the blocking pool: a device can take a while) and starts
+    /// recording; refused while a recording runs.
+    pub async fn start(
+        &self,
+        events: broadcast::Sender<Event>,
+        shutdown: CancellationToken,
+    ) -> Result<()> {
+        let mut live = self.live.lock().await;
         if live.is_some() {
             return Err(Error::Invalid("a voice message is being recorded".into()));
         }
@@ -50,8 +57,16 @@ impl Recordings {
             .clone()
             .ok_or_else(|| Error::NoDevice("no microphone".into()))?;
         let take = Take::new()?;
-        let source = microphone()?;
+        let source = tokio::task::spawn_blocking(move || microphone())
+            .await
+            .map_err(|_| Error::NoDevice("the microphone did not open".into()))??;
         let (stop, stopped) = oneshot::channel();
+        let stopped = async move {
+            tokio::select! {
+                _ = stopped => {}
+                _ = shutdown.cancelled() => {}
+            }
+        };
         let task = tokio::spawn(record(source, take, stopped, events));
         *live = Some(Live { stop, task });
         Ok(())
@@ -68,7 +83,10 @@ impl Recordings {
     }
 
     async fn stop(&self) -> Result<Take> {
-        let live = lock(&self.live)
+        let live = self
+            .live
+            .lock()
+            .await
             .take()
             .ok_or_else(|| Error::Invalid("no voice message is being recorded".into()))?;
         let _ = live.stop.send(());
@@ -76,14 +94,16 @@ impl Recordings {
     }
 }
 
-/// Pulls 20 ms from `source` into `take` until told to stop (the take stops itself when
-/// full), telling the elapsed time and the loudness on the way.
+/// Pulls 20 ms from `source` into `take` until `stopped` (told to, or the client shuts
+/// down; the take stops itself when full), telling the elapsed time and the loudness on the
+/// way. The microphone closes when it returns.
 async fn record(
     mut source: Box<dyn AudioSource>,
     mut take: Take,
-    mut stopped: oneshot::Receiver<()>,
+    stopped: impl std::future::Future<Output = ()>,
     events: broadcast::Sender<Event>,
 ) -> Result<Take> {
+    tokio::pin!(stopped);
     let mut ticks = tokio::time::interval(Duration::from_millis(20));
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut frame = vec![0i16; FRAME_SAMPLES];

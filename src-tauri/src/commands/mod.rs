@@ -6,3 +6,4 @@ pub mod calls;
 pub mod chat;
 pub mod files;
 pub mod session;
+pub mod voice;

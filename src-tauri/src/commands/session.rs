@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use flint_core::{Client, ConnectionState, Device, Preferences};
+use flint_core::calls::webrtc::{Network, WebRtc};
+use flint_core::{devices, Client, ConnectionState, Device, Preferences};
 use flint_proto::api::User;
 use flint_proto::ErrorBody;
 use tauri::{AppHandle, State};
@@ -25,6 +26,9 @@ pub fn default_server_url(desktop: State<'_, Desktop>) -> String {
 }
 
 async fn start(app: &AppHandle, desktop: &Desktop, client: Client) -> User {
+    client.set_microphone(Arc::new(devices::microphone));
+    let engine = WebRtc::new(Arc::new(devices::call_devices), Network::default());
+    client.set_media_engine(Arc::new(engine));
     let client = Arc::new(client);
     let me = client.me().clone();
     events::forward(app.clone(), &client);

@@ -1,6 +1,6 @@
 //! A call between two real app instances: the caller's header button rings the other app,
-//! which shows the incoming call and accepts it; both show the answered call, and a hang-up
-//! ends it on both, leaving a call-log bubble in the chat.
+//! which shows the incoming call and accepts it; both apps' WebRTC engines connect, and a
+//! hang-up ends it on both, leaving a call-log bubble in the chat.
 
 use flint_tests::desktop::App;
 use flint_tests::server::test_config;
@@ -27,10 +27,11 @@ async fn a_call_rings_the_other_app_is_answered_and_hung_up_on_both() {
         .await;
     callee.screenshot("call-incoming").await;
     callee.click("#call-accept").await;
+    // The apps' own engine sets the media up (no sound devices here: silence both ways).
     callee
-        .find("#call-overlay[data-phase='connecting'] #call-hang-up")
+        .find("#call-overlay[data-phase='connected'] #call-hang-up")
         .await;
-    caller.find("#call-overlay[data-phase='connecting']").await;
+    caller.find("#call-overlay[data-phase='connected']").await;
     caller.screenshot("call-answered").await;
 
     caller.click("#call-hang-up").await;

@@ -8,4 +8,5 @@ mod chat;
 mod files;
 mod hardening;
 mod notify;
+mod voice;
 mod window;

@@ -40,8 +40,8 @@ async fn a_voice_message_is_heard_at_its_pitch_with_its_length_and_waveform() {
     let (alice, bob) = (&pair.alice, &pair.bob);
     tone_microphone(alice, 440.0);
 
-    alice.start_voice().unwrap();
-    let twice = alice.start_voice().unwrap_err();
+    alice.start_voice().await.unwrap();
+    let twice = alice.start_voice().await.unwrap_err();
     assert_eq!(
         twice.code(),
         ErrorCode::BadRequest,
@@ -87,11 +87,11 @@ async fn a_voice_message_is_heard_at_its_pitch_with_its_length_and_waveform() {
 async fn no_microphone_a_short_or_cancelled_recording_sends_nothing() {
     let pair = Pair::start().await;
     let alice = &pair.alice;
-    let none = alice.start_voice().unwrap_err();
+    let none = alice.start_voice().await.unwrap_err();
     assert_eq!(none.code(), ErrorCode::NoDevice, "{none}");
 
     tone_microphone(alice, 440.0);
-    alice.start_voice().unwrap();
+    alice.start_voice().await.unwrap();
     let short = alice.send_voice(pair.conversation_id).await.unwrap_err();
     assert_eq!(
         short.code(),
@@ -99,7 +99,7 @@ async fn no_microphone_a_short_or_cancelled_recording_sends_nothing() {
         "shorter than a second: {short}"
     );
 
-    alice.start_voice().unwrap();
+    alice.start_voice().await.unwrap();
     recorded(alice, 1_200).await;
     alice.cancel_voice().await.unwrap();
     let after = alice.send_voice(pair.conversation_id).await.unwrap_err();

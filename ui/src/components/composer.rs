@@ -1,5 +1,6 @@
 //! The composer: Enter sends, Shift+Enter breaks the line; the draft is saved per
-//! conversation (and survives restarts, through the core).
+//! conversation (and survives restarts, through the core). The microphone button records a
+//! voice message in its place until it is sent or cancelled.
 
 use leptos::html::Textarea;
 use leptos::prelude::*;
@@ -10,6 +11,9 @@ use wasm_bindgen_futures::JsFuture;
 
 use crate::i18n::use_tr;
 use crate::ipc;
+use crate::state::media::duration;
+use crate::state::problem::voice_problem;
+use crate::state::recording::Recording;
 use crate::state::Live;
 
 /// Milliseconds between typing notices.
@@ -84,17 +88,86 @@ pub fn Composer() -> impl IntoView {
             }
         });
     };
+    let record = move |_| {
+        live.recording.set(Some(Recording::default()));
+        spawn_local(async move {
+            if let Err(error) = ipc::start_voice().await {
+                live.recording.set(None);
+                live.problem.set(Some(voice_problem(error.code)));
+            }
+        });
+    };
     view! {
         <footer class="composer">
-            <button id="attach" class="icon-btn" aria-label=move || tr("composer.attach")
-                title=move || tr("composer.attach") on:click=attach><Icon icon=icondata::LuPaperclip/></button>
-            <textarea id="composer" node_ref=input rows="3" placeholder=move || tr("composer.placeholder")
-                aria-label=move || tr("composer.placeholder")
-                prop:value=text on:input=on_input on:keydown=on_keydown on:paste=on_paste(live)></textarea>
-            <button id="send" class="primary" on:click=move |_| send()
-                disabled=move || text.with(|t| t.trim().is_empty())>{move || tr("composer.send")}</button>
+            <Show when=move || live.recording.with(Option::is_none)
+                fallback=move || view! { <RecordingBar/> }>
+                <button id="attach" class="icon-btn" aria-label=move || tr("composer.attach")
+                    title=move || tr("composer.attach") on:click=attach><Icon icon=icondata::LuPaperclip/></button>
+                <textarea id="composer" node_ref=input rows="3" placeholder=move || tr("composer.placeholder")
+                    aria-label=move || tr("composer.placeholder")
+                    prop:value=text on:input=on_input on:keydown=on_keydown on:paste=on_paste(live)></textarea>
+                <button id="voice-record" class="icon-btn" aria-label=move || tr("voice.record")
+                    title=move || tr("voice.record") on:click=record><Icon icon=icondata::LuMic/></button>
+                <button id="send" class="primary" on:click=move |_| send()
+                    disabled=move || text.with(|t| t.trim().is_empty())>{move || tr("composer.send")}</button>
+            </Show>
         </footer>
     }
+}
+
+/// The composer while a voice message records: time, level, cancel (also Escape) and send.
+#[component]
+fn RecordingBar() -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    let now = move || live.recording.get().unwrap_or_default();
+    let cancel = move || {
+        live.recording.set(None);
+        spawn_local(async move {
+            let _ = ipc::cancel_voice().await;
+        });
+    };
+    let send = move |_| {
+        let (Some(recording), Some(id)) = (now_recording(live), live.selected.get_untracked())
+        else {
+            return;
+        };
+        live.recording.set(None);
+        spawn_local(async move {
+            if !recording.long_enough() {
+                let _ = ipc::cancel_voice().await;
+                live.problem.set(Some("problem.voice_too_short"));
+            } else if let Err(error) = ipc::send_voice(id).await {
+                live.problem.set(Some(voice_problem(error.code)));
+            }
+        });
+    };
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        if ev.key() == "Escape" {
+            cancel();
+        }
+    };
+    view! {
+        <div class="recording" role="status" on:keydown=on_keydown>
+            <span class="recording-dot" aria-hidden="true"></span>
+            <span class="recording-time">{move || duration(now().elapsed_ms / 1000 * 1000)}</span>
+            <span class="recording-level" aria-hidden="true">
+                <span style=move || format!("width:{}%", now().level_percent())></span>
+            </span>
+            <span class="recording-hint">{move || {
+                tr(if now().full { "voice.full" } else { "voice.recording" })
+            }}</span>
+            <button id="voice-cancel" class="icon-btn" aria-label=move || tr("voice.cancel")
+                title=move || tr("voice.cancel") on:click=move |_| cancel()>
+                <Icon icon=icondata::LuX/></button>
+            <button id="voice-send" class="primary" autofocus=true on:click=send>
+                {move || tr("composer.send")}</button>
+        </div>
+    }
+}
+
+fn now_recording(live: Live) -> Option<Recording> {
+    live.recording.get_untracked()
 }
 
 /// Pasting files (a screenshot, files copied in the file manager) stages them for the sheet

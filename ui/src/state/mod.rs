@@ -5,6 +5,7 @@
 
 pub mod media;
 pub mod problem;
+pub mod recording;
 mod router;
 pub mod transfers;
 pub mod window;
@@ -16,6 +17,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::ipc;
+use recording::Recording;
 pub use router::EventRouter;
 use transfers::Transfers;
 use window::{Arrival, Position};
@@ -60,6 +62,8 @@ pub struct Live {
     pub call: RwSignal<Option<CallView>>,
     /// The last failed action the user is told about (an i18n key), until dismissed.
     pub problem: RwSignal<Option<&'static str>>,
+    /// The voice message being recorded.
+    pub recording: RwSignal<Option<Recording>>,
 }
 
 impl Default for Live {
@@ -82,6 +86,7 @@ impl Default for Live {
             viewer: RwSignal::new(None),
             call: RwSignal::new(None),
             problem: RwSignal::new(None),
+            recording: RwSignal::new(None),
         }
     }
 }
@@ -171,6 +176,19 @@ impl Live {
             | Event::DownloadStopped { .. } => {} // in `transfers`, above
             Event::FilesStaged { files } => self.staged.set(files),
             Event::CallChanged { call } => self.call.set(Some(call)),
+            Event::Recording {
+                elapsed_ms,
+                level,
+                full,
+            } => {
+                let news = Recording {
+                    elapsed_ms,
+                    level,
+                    full,
+                };
+                self.recording
+                    .update(|now| *now = Recording::updated(*now, news));
+            }
         }
     }
 

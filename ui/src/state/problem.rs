@@ -1,5 +1,6 @@
 //! What the user is told when an action on a message's file fails (open, show in folder,
-//! save, copy, download): one line of words for each kind of failure, over plain data.
+//! save, copy, download) or a voice message cannot be recorded: one line of words for each
+//! kind of failure, over plain data.
 
 use flint_proto::ErrorCode;
 
@@ -33,9 +34,23 @@ pub fn file_problem(action: FileAction, code: ErrorCode) -> Option<&'static str>
     })
 }
 
+/// The words (an i18n key) for a voice message that could not be recorded or sent.
+pub fn voice_problem(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::NoDevice => "problem.no_microphone",
+        _ => "problem.voice_failed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn no_microphone_is_told_as_such() {
+        assert_eq!(voice_problem(ErrorCode::NoDevice), "problem.no_microphone");
+        assert_eq!(voice_problem(ErrorCode::Internal), "problem.voice_failed");
+    }
 
     #[test]
     fn a_download_the_user_stopped_is_not_a_problem() {

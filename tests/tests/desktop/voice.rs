@@ -1,0 +1,98 @@
+//! Voice messages in the real app, recorded from a real sound server: PulseAudio of the
+//! test's own, whose null sink plays a 440 Hz tone into the default microphone. The
+//! microphone button records, the bar counts the time, send puts a voice bubble with its
+//! length and waveform in the chat, and it plays; without a microphone the user is told.
+
+use flint_tests::desktop::App;
+use flint_tests::server::test_config;
+use flint_tests::sound::PulseServer;
+use flint_tests::TestServer;
+use tempfile::TempDir;
+
+/// Where the app finds the test's sound server (the rest of its environment stays).
+fn env_of(pulse: &PulseServer) -> Vec<(&'static str, String)> {
+    pulse
+        .env()
+        .into_iter()
+        .filter(|(key, _)| matches!(*key, "PULSE_SERVER" | "PULSE_COOKIE"))
+        .map(|(key, value)| (key, value.to_string_lossy().into_owned()))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_voice_message_recorded_in_the_app_shows_its_length_and_waveform_and_plays() {
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let url = server.url();
+    let pulse = PulseServer::start();
+    let _tone = pulse.play_tone(440.0, 120);
+    let env = env_of(&pulse);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    let app = App::launch_with_env(&env).await;
+    let peer = App::launch().await;
+    app.register(&url, "gina").await;
+    peer.register(&url, "hugo").await;
+    app.start_chat_with("hugo").await;
+
+    app.click("#voice-record").await;
+    app.find(".recording .recording-dot").await;
+    app.find_text(".recording .recording-time", "0:02").await;
+    app.screenshot("voice-recording").await;
+    app.click("#voice-send").await;
+    app.find("#composer").await;
+
+    let bubble = app.find(".bubble.voice .voice-length").await;
+    let length = bubble.text().await.unwrap();
+    assert!(["0:02", "0:03"].contains(&length.as_str()), "{length}");
+    // The tone was heard: the waveform's bars stand tall (silence draws them 4 px high).
+    let heights = app
+        .client
+        .execute(
+            "return [...document.querySelectorAll('.bubble.voice .waveform .bar')]
+                 .map(bar => parseInt(bar.style.height));",
+            vec![],
+        )
+        .await
+        .unwrap();
+    let heights: Vec<u64> = heights
+        .as_array()
+        .map(|a| a.iter().filter_map(|h| h.as_u64()).collect())
+        .unwrap_or_default();
+    assert_eq!(heights.len(), 48, "{heights:?}");
+    assert!(
+        heights.iter().filter(|&&h| h > 12).count() > 24,
+        "loud bars: {heights:?}"
+    );
+    app.screenshot("voice-bubble").await;
+    app.click(".bubble.voice .voice-play").await;
+    app.find(".bubble.voice .voice-play[aria-label='Pause']")
+        .await;
+
+    // The other side gets it with the same length.
+    peer.click(".row").await;
+    peer.find_text(".bubble.voice .voice-length", &length).await;
+    app.close().await;
+    peer.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_microphone_the_user_is_told_and_the_composer_stays() {
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let url = server.url();
+    // No sound server where the app looks, and no sound card on the machine.
+    let app = App::launch_with_env(&[("PULSE_SERVER", "unix:/nonexistent/pulse/native")]).await;
+    app.register(&url, "ines").await;
+    let peer = App::launch().await;
+    peer.register(&url, "jack").await;
+    app.start_chat_with("jack").await;
+    app.click("#voice-record").await;
+    app.find_text(
+        ".problem .problem-text",
+        "No microphone was found. Connect one, or check the system's sound settings.",
+    )
+    .await;
+    app.find("#composer").await;
+    app.close().await;
+    peer.close().await;
+}

@@ -1,0 +1,66 @@
+//! The computer's sound devices for real, through a PulseAudio server of this binary's own
+//! (a null sink whose monitor is the default microphone): what the speaker plays, the
+//! microphone hears at its pitch.
+//! One binary, one sound server: the address is set in this process's environment once,
+//! before any device opens.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::OnceLock;
+use std::time::Duration;
+
+use flint_core::calls::audio::{loudest, AudioSource, Tone, FRAME_SAMPLES, SAMPLE_RATE};
+use flint_core::devices;
+use flint_tests::sound::PulseServer;
+
+/// The sound server every test here uses, started once.
+fn sound_server() -> &'static PulseServer {
+    static SERVER: OnceLock<PulseServer> = OnceLock::new();
+    SERVER.get_or_init(|| {
+        let server = PulseServer::start();
+        for (key, value) in server.env() {
+            if key == "PULSE_SERVER" {
+                std::env::set_var(key, value);
+            }
+        }
+        server
+    })
+}
+
+#[test]
+fn what_the_speaker_plays_the_microphone_hears_at_its_pitch() {
+    sound_server();
+    let mut speaker = devices::speaker().expect("the null sink opens as the speaker");
+    let mut microphone = devices::microphone().expect("its monitor opens as the microphone");
+    let mut tone = Tone::new(440.0);
+    let (mut frame, mut heard) = (vec![0i16; FRAME_SAMPLES], Vec::new());
+    // Three seconds in real time, 20 ms at a time, as a call sends and plays.
+    for _ in 0..150 {
+        tone.fill(&mut frame);
+        speaker.play(&frame);
+        microphone.fill(&mut frame);
+        heard.extend_from_slice(&frame);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // Quarter seconds from the first one the tone reached, but the last (a stream may
+    // end mid-window): every one loud, at 440 Hz — sound in bursts would leave gaps.
+    let windows: Vec<&[i16]> = heard.chunks(SAMPLE_RATE as usize / 4).collect();
+    let loud = |w: &[i16]| w.iter().filter(|s| s.unsigned_abs() > 3_000).count() > w.len() / 2;
+    let first = windows
+        .iter()
+        .position(|w| loud(w))
+        .expect("the tone came back");
+    let after = &windows[first..windows.len() - 1];
+    assert!(
+        after.len() >= 6,
+        "it came back within a second and a half: {first}"
+    );
+    for (i, window) in after.iter().enumerate() {
+        assert!(
+            loud(window),
+            "quarter {i} after the first is loud, without gaps"
+        );
+        let hz = loudest(window, &[300.0, 440.0, 660.0, 1000.0]);
+        assert_eq!(hz, Some(440.0), "quarter {i} at its pitch");
+    }
+}
