@@ -15,7 +15,7 @@ use flint_proto::files::{MAX_VOICE_MS, MIN_VOICE_MS};
 /// Bars in a note's waveform.
 pub const BARS: usize = 48;
 /// Milliseconds in one frame.
-const FRAME_MS: u32 = 20;
+pub(super) const FRAME_MS: u32 = 20;
 /// Frames in the longest note.
 const MAX_FRAMES: usize = (MAX_VOICE_MS / FRAME_MS) as usize;
 /// Bits a second the voice is encoded at (about 180 KiB a minute).

@@ -10,7 +10,7 @@ use tokio::sync::{broadcast, oneshot};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use super::{Note, Take};
+use super::{Note, Take, FRAME_MS};
 use crate::calls::audio::{AudioSource, FRAME_SAMPLES};
 use crate::error::{Error, Result};
 use crate::locks::lock;
@@ -113,7 +113,7 @@ async fn record(
             _ = ticks.tick(), if !take.is_full() => {
                 source.fill(&mut frame);
                 take.push(&frame)?;
-                let frames = take.elapsed_ms() / 20;
+                let frames = take.elapsed_ms() / FRAME_MS;
                 if frames % FRAMES_PER_EVENT == 0 || take.is_full() {
                     let _ = events.send(Event::Recording {
                         elapsed_ms: take.elapsed_ms(),
