@@ -32,8 +32,19 @@ pub enum Shown {
     Picture,
     /// As a video, by its poster.
     Video,
-    /// By its name or as sound: nothing to draw.
+    /// As sound (a voice message): played, nothing to draw.
+    Sound,
+    /// By its name: nothing to draw.
     Other,
+}
+
+impl Shown {
+    /// Whether a file shown this way is fetched as soon as its message arrives, so that it
+    /// plays at once (a voice message is small: about 180 KiB a minute). Pictures and
+    /// posters are fetched when first drawn, anything else when the user asks.
+    pub fn fetched_on_arrival(self) -> bool {
+        self == Self::Sound
+    }
 }
 
 /// The file a message's content carries, if any.
@@ -55,7 +66,7 @@ pub fn of(content: &[u8]) -> Option<Attachment> {
             no_poster(),
             v.size,
             v.mime,
-            Shown::Other,
+            Shown::Sound,
             no_poster(),
         ),
         Kind::Video(v) => (
@@ -281,5 +292,21 @@ mod tests {
         .encode_to_vec();
         assert_eq!(of(&text), None);
         assert!(with_file_id(&text, "x").is_err());
+    }
+
+    #[test]
+    fn only_a_voice_message_is_fetched_as_it_arrives() {
+        let voice = Look::Voice {
+            duration_ms: 1_000,
+            waveform: vec![0; 48],
+        };
+        let sent =
+            with_file_id(&content(String::new(), 4, "audio/ogg".into(), &voice), "ab").unwrap();
+        let found = of(&sent).unwrap();
+        assert_eq!((found.shown, found.file_id.as_str()), (Shown::Sound, "ab"));
+        assert!(found.shown.fetched_on_arrival());
+        for other in [Shown::Picture, Shown::Video, Shown::Other] {
+            assert!(!other.fetched_on_arrival(), "{other:?}");
+        }
     }
 }

@@ -91,6 +91,11 @@ impl Downloads {
         }
     }
 
+    /// Has the recorded downloads looked at now (one was postponed, or added with a message).
+    pub fn wake(&self) {
+        self.wake.notify_one();
+    }
+
     /// Whether a request for the file of message `local_id` is under way.
     fn is_running(&self, local_id: i64) -> bool {
         lock(&self.running).contains_key(&local_id)
@@ -143,7 +148,7 @@ pub async fn settle(shared: &Shared, local_id: i64, outcome: &Result<()>) {
     if let Err(error) = record(shared, local_id, outcome).await {
         tracing::warn!(%error, local_id, "could not record a download's outcome");
     }
-    shared.downloads.wake.notify_one();
+    shared.downloads.wake();
 }
 
 async fn record(shared: &Shared, local_id: i64, outcome: &Result<()>) -> Result<()> {

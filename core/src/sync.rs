@@ -11,12 +11,13 @@ use flint_proto::wire::{self, request, response, NoticeKind};
 use rusqlite::Connection;
 use uuid::Uuid;
 
+use crate::attachment;
 use crate::error::{Error, Result};
 use crate::link::{unexpected, Link};
 use crate::rules::sync::{divergence, resume, step, Divergence, Fingerprint, Resume, Step};
 use crate::shared::Shared;
 use crate::store::messages::{self, decode_content, Stored};
-use crate::store::{conversations, kv, outbox};
+use crate::store::{conversations, downloads, kv, outbox};
 
 /// Entries asked for per sync request.
 const SYNC_PAGE: u32 = 500;
@@ -34,6 +35,8 @@ pub struct Ingested {
     pub last_seq: u64,
     /// True when the batch skipped ahead of `last_seq + 1` (the rest was not stored).
     pub gap: bool,
+    /// True when a new message's file was queued for download (a voice message).
+    pub queued_downloads: bool,
 }
 
 fn view_of(local_id: i64, message: &wire::Message, me: i64) -> MessageView {
@@ -90,7 +93,13 @@ pub fn store_message(
     out: &mut Ingested,
 ) -> Result<()> {
     match messages::store_server_message(conn, message, seq)? {
-        Stored::Added(local_id) => out.added.push(view_of(local_id, message, me)),
+        Stored::Added(local_id) => {
+            if fetched_on_arrival(&message.content) {
+                downloads::want(conn, local_id)?;
+                out.queued_downloads = true;
+            }
+            out.added.push(view_of(local_id, message, me));
+        }
         Stored::Confirmed(local_id) => {
             out.confirmed
                 .push((message.conversation_id, local_id, message.id))
@@ -106,6 +115,12 @@ pub fn store_message(
     }
     out.conversations.insert(message.conversation_id);
     Ok(())
+}
+
+/// Whether a new message's file is downloaded without waiting to be asked for.
+fn fetched_on_arrival(content: &[u8]) -> bool {
+    attachment::of(content)
+        .is_some_and(|found| found.shown.fetched_on_arrival() && !found.file_id.is_empty())
 }
 
 fn apply_notice(
@@ -125,6 +140,9 @@ fn apply_notice(
 
 /// Tells front ends what an ingest did.
 pub async fn announce(shared: &Shared, ingested: Ingested) -> Result<()> {
+    if ingested.queued_downloads {
+        shared.downloads.wake();
+    }
     for message in ingested.added {
         shared.emit(Event::MessageAdded { message });
     }
@@ -503,6 +521,65 @@ async fn roll_back(shared: &Shared, kept: u64) -> Result<()> {
     shared
         .emit_conversations(rolled.conversations.into_iter().collect())
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use flint_proto::wire::message_content::Kind;
+    use prost::Message as _;
+
+    use super::*;
+    use crate::attachment::{self as files, Look};
+    use crate::store::Store;
+
+    fn arriving(seq: u64, kind: Kind) -> wire::InboxEntry {
+        let content = wire::MessageContent { kind: Some(kind) }.encode_to_vec();
+        wire::InboxEntry {
+            seq,
+            message: Some(wire::Message {
+                id: seq as i64,
+                conversation_id: 1,
+                sender_id: 2,
+                client_id: u128::from(seq).to_le_bytes().to_vec(),
+                created_at_ms: seq as i64,
+                content,
+            }),
+        }
+    }
+
+    fn sent_file(look: &Look) -> Kind {
+        let content = files::content("a".into(), 4, "audio/ogg".into(), look);
+        let content = files::with_file_id(&content, "f").unwrap();
+        wire::MessageContent::decode(&content[..])
+            .unwrap()
+            .kind
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_voice_message_is_queued_for_download_with_the_message_itself() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("flint.db")).unwrap();
+        let voice = Look::Voice {
+            duration_ms: 1_000,
+            waveform: vec![9; 48],
+        };
+        let entries = vec![
+            arriving(1, sent_file(&voice)),
+            arriving(2, sent_file(&Look::File)),
+            arriving(3, Kind::Text(wire::Text::default())),
+        ];
+        let (ingested, due) = store
+            .call(move |conn| Ok((ingest(conn, &entries, 1)?, downloads::due(conn, i64::MAX)?)))
+            .await
+            .unwrap();
+        assert!(ingested.queued_downloads);
+        assert_eq!(
+            due,
+            vec![ingested.added[0].local_id],
+            "the voice message only"
+        );
+    }
 }
 
 #[cfg(test)]

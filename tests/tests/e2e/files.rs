@@ -775,6 +775,90 @@ async fn a_cancelled_upload_shows_failed_and_retry_sends_it() {
     .await;
 }
 
+/// A download cut off by the server going away waits to carry on; cancelling it then drops
+/// it for good (it does not start again when the server is back), keeps what arrived, and a
+/// later request fetches only the rest.
+#[tokio::test]
+async fn a_download_waiting_for_the_server_is_cancelled_for_good_and_keeps_what_came() {
+    let binary = Path::new(env!("CARGO_BIN_EXE_flint-server-process"));
+    let data = TempDir::new().unwrap();
+    let server = ServerProcess::start(binary, free_addr(), data.path()).await;
+    let url = server.url();
+    let alice = flint_tests::TestClient::register(&url, "alice").await;
+    let bob = flint_tests::TestClient::register(&url, "bob").await;
+    let conversation = alice.open_direct(bob.me().id).await.unwrap().id;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("季度报告.bin");
+    const SIZE: u64 = 512 << 20;
+    let sha = random_file(&path, SIZE, 41);
+    alice.send_file(conversation, &path).await.unwrap();
+    let received = flint_tests::until(&bob, "bob gets the file", || async {
+        bob.all_messages(conversation)
+            .await
+            .into_iter()
+            .find(|m| matches!(m.content, flint_core::ContentView::File { .. }))
+    })
+    .await;
+    let local_id = received.local_id;
+
+    let mut events = bob.events();
+    let killer = async {
+        loop {
+            let event = tokio::time::timeout(std::time::Duration::from_secs(60), events.recv())
+                .await
+                .expect("progress comes")
+                .expect("events flow");
+            if let flint_core::Event::DownloadProgress { received, .. } = event {
+                if received > 0 {
+                    break;
+                }
+            }
+        }
+        server.kill_9().await
+    };
+    let (first, (addr, data_dir)) = tokio::join!(bob.download_file(local_id), killer);
+    assert!(first.is_err(), "the download broke off with the server");
+    bob.cancel_download(local_id)
+        .await
+        .expect("the download waiting to carry on is cancelled");
+    let part = || {
+        files_ending(bob.dir.path(), ".part")
+            .first()
+            .and_then(|part| std::fs::metadata(part).ok())
+            .map(|meta| meta.len())
+    };
+    let held = part().expect("what arrived is kept");
+
+    let _server = ServerProcess::start(binary, addr, &data_dir).await;
+    flint_tests::until(&bob, "bob to be back online", || async {
+        (*bob.connection().borrow() == flint_core::ConnectionState::Online).then_some(())
+    })
+    .await;
+    // The downloads are looked at again as the client comes online; give a cancelled one
+    // the chance to start again wrongly.
+    tokio::time::sleep(std::time::Duration::from_secs(2)).await;
+    assert_eq!(part(), Some(held), "the cancelled download stayed stopped");
+    assert!(
+        bob.cancel_download(local_id).await.is_err(),
+        "nothing of it is under way or waiting"
+    );
+
+    let mut events = bob.events();
+    let whole = bob.download_file(local_id).await.unwrap();
+    assert_eq!(sha256_of(&whole), sha);
+    let mut first_report = None;
+    while let Ok(event) = events.try_recv() {
+        if let flint_core::Event::DownloadProgress { received, .. } = event {
+            first_report.get_or_insert(received);
+        }
+    }
+    let first_report = first_report.expect("the download reported progress");
+    assert!(
+        first_report >= held,
+        "carried on from the {held} bytes kept, not from the start ({first_report})"
+    );
+}
+
 #[tokio::test]
 async fn a_huge_picture_is_fetched_only_when_opened() {
     let (_data, server, _alice, bob, conversation) = two_clients().await;

@@ -8,6 +8,7 @@ use flint_core::calls::audio::{loudest, AudioSource, Tone, SAMPLE_RATE};
 use flint_core::library::Want;
 use flint_core::{ContentView, ErrorCode};
 use flint_proto::ipc::Event;
+use tokio::sync::broadcast;
 
 use crate::Pair;
 
@@ -34,11 +35,35 @@ async fn recorded(client: &flint_tests::TestClient, at_least_ms: u32) {
     }
 }
 
+/// Waits until message `local_id`'s file has come, nobody having asked for it.
+async fn downloaded(events: &mut broadcast::Receiver<Event>, local_id: i64) {
+    loop {
+        let event = tokio::time::timeout(std::time::Duration::from_secs(10), events.recv())
+            .await
+            .expect("the voice message downloads as it arrives")
+            .unwrap();
+        if let Event::DownloadProgress {
+            local_id: id,
+            received,
+            total,
+            ..
+        } = event
+        {
+            if id == local_id && received == total {
+                return;
+            }
+        }
+    }
+}
+
+/// Alice records and sends a tone; Bob's device fetches it as it arrives (it plays with the
+/// server gone) and hears the same pitch for as long as the message says.
 #[tokio::test]
 async fn a_voice_message_is_heard_at_its_pitch_with_its_length_and_waveform() {
     let pair = Pair::start().await;
     let (alice, bob) = (&pair.alice, &pair.bob);
     tone_microphone(alice, 440.0);
+    let mut bob_events = bob.events();
 
     alice.start_voice().await.unwrap();
     let twice = alice.start_voice().await.unwrap_err();
@@ -71,6 +96,12 @@ async fn a_voice_message_is_heard_at_its_pitch_with_its_length_and_waveform() {
     })
     .await;
     assert_eq!(received.content, sent.content);
+    downloaded(&mut bob_events, received.local_id).await;
+    let Pair {
+        server, alice, bob, ..
+    } = pair;
+    server.stop().await;
+    drop(alice);
     let file = bob.media(received.local_id, Want::Original).await.unwrap();
     assert_eq!(file.mime, "audio/ogg");
     let samples = flint_core::voice::samples(&std::fs::read(&file.path).unwrap()).unwrap();
