@@ -1,12 +1,13 @@
 //! The computer's sound devices for real, through a PulseAudio server of this binary's own
 //! (a null sink whose monitor is the default microphone): what the speaker plays, the
-//! microphone hears at its pitch.
+//! microphone hears at its pitch, and a call's microphone does not send it back (echo
+//! cancellation).
 //! One binary, one sound server: the address is set in this process's environment once,
 //! before any device opens.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::sync::OnceLock;
+use std::sync::{Mutex, MutexGuard, OnceLock};
 use std::time::Duration;
 
 use flint_core::calls::audio::{loudest, AudioSource, Tone, FRAME_SAMPLES, SAMPLE_RATE};
@@ -27,9 +28,16 @@ fn sound_server() -> &'static PulseServer {
     })
 }
 
+/// One test at a time on the sound server: the microphone hears everything its sink plays.
+fn sound_to_myself() -> MutexGuard<'static, ()> {
+    static TURN: Mutex<()> = Mutex::new(());
+    sound_server();
+    TURN.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 #[test]
 fn what_the_speaker_plays_the_microphone_hears_at_its_pitch() {
-    sound_server();
+    let _turn = sound_to_myself();
     let mut speaker = devices::speaker().expect("the null sink opens as the speaker");
     let mut microphone = devices::microphone().expect("its monitor opens as the microphone");
     let mut tone = Tone::new(440.0);
@@ -63,4 +71,35 @@ fn what_the_speaker_plays_the_microphone_hears_at_its_pitch() {
         let hz = loudest(window, &[300.0, 440.0, 660.0, 1000.0]);
         assert_eq!(hz, Some(440.0), "quarter {i} at its pitch");
     }
+}
+
+/// Energy of `samples`, per sample.
+fn energy(samples: &[i16]) -> f64 {
+    samples.iter().map(|&s| f64::from(s).powi(2)).sum::<f64>() / samples.len().max(1) as f64
+}
+
+#[test]
+fn a_calls_microphone_does_not_send_back_what_its_speaker_plays() {
+    let _turn = sound_to_myself();
+    // The null sink's monitor is the microphone: everything played comes back whole, the
+    // worst echo a room can have.
+    let (mut microphone, mut speaker) = devices::call_devices();
+    let mut tone = Tone::new(440.0);
+    let (mut frame, mut played, mut sent) = (vec![0i16; FRAME_SAMPLES], Vec::new(), Vec::new());
+    // Eight seconds in real time; the far end talks in bursts (300 ms on, 200 ms off).
+    for i in 0..400 {
+        tone.fill(&mut frame);
+        if i % 25 >= 15 {
+            frame.fill(0);
+        }
+        speaker.play(&frame);
+        played.extend_from_slice(&frame);
+        microphone.fill(&mut frame);
+        sent.extend_from_slice(&frame);
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let last = sent.len() - 2 * SAMPLE_RATE as usize;
+    let db = 10.0 * (energy(&played[last..]) / energy(&sent[last..]).max(1.0)).log10();
+    println!("the speaker's sound came back {db:.1} dB down over the last two seconds");
+    assert!(db > 20.0, "the echo came back only {db:.1} dB down");
 }

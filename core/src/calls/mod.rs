@@ -6,6 +6,7 @@
 //! One call at a time per device: the server answers busy to a second one.
 
 pub mod audio;
+pub mod processing;
 pub mod webrtc;
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};

@@ -47,7 +47,8 @@ pub fn speaker() -> Result<Box<dyn AudioSink>> {
 }
 
 /// A call's microphone and speaker: the devices, or silence in and sound dropped where one
-/// cannot be opened (the call still connects; the reason is logged).
+/// cannot be opened (the call still connects; the reason is logged). The speaker's echo,
+/// noise and uneven level are taken out of what the microphone sends.
 pub fn call_devices() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) {
     let source = microphone().unwrap_or_else(|error| {
         tracing::warn!(%error, "no microphone: the call sends silence");
@@ -57,7 +58,7 @@ pub fn call_devices() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) {
         tracing::warn!(%error, "no speaker: the call's sound is not played");
         Box::new(Silence)
     });
-    (source, sink)
+    crate::calls::processing::cleaned(source, sink)
 }
 
 /// The microphone's sound, at a call's rate.
