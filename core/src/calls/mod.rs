@@ -7,6 +7,7 @@
 
 pub mod audio;
 pub mod processing;
+pub mod video;
 pub mod webrtc;
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};

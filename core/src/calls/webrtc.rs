@@ -1,7 +1,9 @@
 //! Call media over standard WebRTC (the `webrtc` crate, in this process: WebKitGTK has no
 //! `RTCPeerConnection`, and one engine serves every OS). Audio is Opus at 48 kHz: 20 ms
 //! frames from an [`AudioSource`] are encoded and sent; the other side's packets are decoded
-//! into an [`AudioSink`]. SDP and trickled ICE candidates travel as [`MediaNews::Signal`]s
+//! into an [`AudioSink`]. A video call where the engine has video devices also sends H.264
+//! (OpenH264) pictures from a [`VideoSource`] at [`FRAME_RATE`] and decodes the other side's
+//! into a [`VideoSink`]. SDP and trickled ICE candidates travel as [`MediaNews::Signal`]s
 //! through the IM socket. One task owns each peer connection; closing it frees its sockets
 //! and tasks.
 
@@ -12,7 +14,9 @@ use flint_proto::ipc::{CallKind, MediaFlags};
 use flint_proto::wire::{self, call_signal, SdpKind};
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
-use rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS;
+use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS};
+use rtc::rtp::codec::h264::H264Packet;
+use rtc::rtp::packetizer::Depacketizer;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
@@ -27,13 +31,21 @@ use webrtc::peer_connection::{
     RTCIceTransportPolicy, RTCPeerConnectionIceEvent, RTCPeerConnectionState,
     RTCSessionDescription, Registry,
 };
+use webrtc::rtp_transceiver::RtpSender;
 
 use super::audio::{AudioSink, AudioSource, FRAME_SAMPLES, SAMPLE_RATE};
+use super::video::{self, VideoSink, VideoSource, FRAME_RATE};
 use super::{MediaEngine as Engine, MediaNews, MediaSession, MediaSetup};
 use crate::error::{Error, Result};
 
 /// Makes the devices of one call (called on the blocking pool).
 pub type Devices = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
+
+/// Makes the camera and the screen of one video call (called on the blocking pool).
+pub type VideoDevices = Arc<dyn Fn() -> (Box<dyn VideoSource>, Box<dyn VideoSink>) + Send + Sync>;
+
+/// Most bytes of one received access unit (a 4K key picture at a high rate fits).
+const MAX_ACCESS_UNIT: usize = 4 << 20;
 
 /// Remote candidates kept while the other side's description is still to come; more are
 /// dropped (a real peer sends a handful).
@@ -61,14 +73,35 @@ impl Default for Network {
 /// The WebRTC media engine.
 pub struct WebRtc {
     devices: Devices,
+    video: Option<VideoDevices>,
     network: Network,
 }
 
 impl WebRtc {
-    /// An engine taking each call's sound from and to what `devices` makes.
+    /// An engine taking each call's sound from and to what `devices` makes (video calls
+    /// carry sound only).
     pub fn new(devices: Devices, network: Network) -> Self {
-        Self { devices, network }
+        Self {
+            devices,
+            video: None,
+            network,
+        }
     }
+
+    /// The engine, with video calls' pictures from and to what `video` makes.
+    pub fn with_video(self, video: VideoDevices) -> Self {
+        Self {
+            video: Some(video),
+            ..self
+        }
+    }
+}
+
+/// What one call's media go through.
+struct CallDevices {
+    microphone: Box<dyn AudioSource>,
+    speaker: Box<dyn AudioSink>,
+    video: Option<(Box<dyn VideoSource>, Box<dyn VideoSink>)>,
 }
 
 /// What the session's task is asked to do.
@@ -79,21 +112,30 @@ enum Command {
 
 impl Engine for WebRtc {
     fn start(&self, setup: MediaSetup) -> Result<Box<dyn MediaSession>> {
-        if setup.kind == CallKind::Video {
-            tracing::info!("video is not sent yet: the call carries audio");
-        }
         let (commands, inbox) = mpsc::unbounded_channel();
         let (stop, stopped) = watch::channel(false);
         let devices = self.devices.clone();
+        let video = self.video.clone().filter(|_| setup.kind == CallKind::Video);
+        if setup.kind == CallKind::Video && video.is_none() {
+            tracing::info!("no video devices: the video call carries sound only");
+        }
         let network = self.network.clone();
         tokio::spawn(async move {
             let news = setup.news.clone();
             // Devices can take a while to open: not on the executor.
-            let Ok((source, sink)) = tokio::task::spawn_blocking(move || devices()).await else {
-                let _ = news.send(MediaNews::Failed("the sound devices did not open".into()));
+            let opened = tokio::task::spawn_blocking(move || {
+                let (microphone, speaker) = devices();
+                CallDevices {
+                    microphone,
+                    speaker,
+                    video: video.map(|video| video()),
+                }
+            });
+            let Ok(devices) = opened.await else {
+                let _ = news.send(MediaNews::Failed("the devices did not open".into()));
                 return;
             };
-            if let Err(error) = run(setup, network, source, sink, inbox, stopped).await {
+            if let Err(error) = run(setup, network, devices, inbox, stopped).await {
                 let _ = news.send(MediaNews::Failed(error.to_string()));
             }
         });
@@ -184,12 +226,72 @@ fn opus() -> RTCRtpCodec {
     }
 }
 
-/// Sets up the peer connection, negotiates, then moves sound both ways until stopped.
+/// H.264 (constrained baseline, what OpenH264 makes) as both sides offer it.
+fn h264() -> RTCRtpCodec {
+    RTCRtpCodec {
+        mime_type: MIME_TYPE_H264.to_owned(),
+        clock_rate: 90_000,
+        channels: 0,
+        sdp_fmtp_line: "level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f"
+            .to_owned(),
+        rtcp_feedback: vec![],
+    }
+}
+
+/// A track this side sends, and its sender.
+struct Outgoing {
+    track: Arc<TrackLocalStaticSample>,
+    sender: Arc<dyn RtpSender>,
+}
+
+impl Outgoing {
+    /// Adds a track of `kind` sending `codec` to the peer connection.
+    async fn add(pc: &impl PeerConnection, kind: RtpCodecKind, codec: RTCRtpCodec) -> Result<Self> {
+        let name = kind.to_string();
+        let track = Arc::new(
+            TrackLocalStaticSample::new(
+                Instant::now(),
+                MediaStreamTrack::new(
+                    "flint".into(),
+                    name.clone(),
+                    name,
+                    kind,
+                    vec![RTCRtpEncodingParameters {
+                        rtp_coding_parameters: RTCRtpCodingParameters {
+                            ssrc: Some(rand::random()),
+                            ..Default::default()
+                        },
+                        codec,
+                        ..Default::default()
+                    }],
+                ),
+            )
+            .map_err(failed)?,
+        );
+        let sender = pc
+            .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
+            .await
+            .map_err(failed)?;
+        Ok(Self { track, sender })
+    }
+
+    /// The payload type negotiated for the track (`fallback` before negotiation ends).
+    async fn payload_type(&self, fallback: u8) -> u8 {
+        self.sender
+            .get_parameters()
+            .await
+            .ok()
+            .and_then(|p| p.rtp_parameters.codecs.first().map(|c| c.payload_type))
+            .unwrap_or(fallback)
+    }
+}
+
+/// Sets up the peer connection, negotiates, then moves sound (and pictures) both ways until
+/// stopped.
 async fn run(
     setup: MediaSetup,
     network: Network,
-    source: Box<dyn AudioSource>,
-    sink: Box<dyn AudioSink>,
+    devices: CallDevices,
     mut inbox: mpsc::UnboundedReceiver<Command>,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<()> {
@@ -223,30 +325,11 @@ async fn run(
         .build()
         .await
         .map_err(failed)?;
-    let track = Arc::new(
-        TrackLocalStaticSample::new(
-            Instant::now(),
-            MediaStreamTrack::new(
-                "flint".into(),
-                "audio".into(),
-                "audio".into(),
-                RtpCodecKind::Audio,
-                vec![RTCRtpEncodingParameters {
-                    rtp_coding_parameters: RTCRtpCodingParameters {
-                        ssrc: Some(rand::random()),
-                        ..Default::default()
-                    },
-                    codec: opus(),
-                    ..Default::default()
-                }],
-            ),
-        )
-        .map_err(failed)?,
-    );
-    let sender = pc
-        .add_track(Arc::clone(&track) as Arc<dyn TrackLocal>)
-        .await
-        .map_err(failed)?;
+    let audio = Outgoing::add(&pc, RtpCodecKind::Audio, opus()).await?;
+    let camera = match devices.video {
+        Some(_) => Some(Outgoing::add(&pc, RtpCodecKind::Video, h264()).await?),
+        None => None,
+    };
     if setup.offerer {
         let offer = pc.create_offer(None).await.map_err(failed)?;
         let sdp = offer.sdp.clone();
@@ -255,23 +338,33 @@ async fn run(
     }
     let mut pending: Vec<RTCIceCandidateInit> = Vec::new();
     let mut described = false;
-    let mut pump: Option<tokio::task::JoinHandle<()>> = None;
-    let mut players: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+    let mut tasks: Vec<tokio::task::JoinHandle<()>> = Vec::new();
     let (mute, muted) = watch::channel(false);
-    let mut source = Some(source);
-    let mut sink = Some(sink);
+    let (camera_off, dark) = watch::channel(false);
+    let mut microphone = Some(devices.microphone);
+    let (mut camera_source, mut screen) = match devices.video {
+        Some((source, sink)) => (Some(source), Some(sink)),
+        None => (None, None),
+    };
+    let mut speaker = Some(devices.speaker);
     let outcome = loop {
         tokio::select! {
             _ = stopped.changed() => break Ok(()),
             arrival = arrivals.recv() => {
-                if let (Some(remote), Some(sink)) = (arrival, sink.take()) {
-                    players.push(tokio::spawn(play(remote, sink)));
+                let Some(remote) = arrival else { continue };
+                if remote.kind().await == RtpCodecKind::Video {
+                    if let Some(screen) = screen.take() {
+                        tasks.push(tokio::spawn(show(remote, screen)));
+                    }
+                } else if let Some(speaker) = speaker.take() {
+                    tasks.push(tokio::spawn(play(remote, speaker)));
                 }
             }
             command = inbox.recv() => match command {
                 None => break Ok(()),
                 Some(Command::Flags(flags)) => {
                     let _ = mute.send(flags.muted);
+                    let _ = camera_off.send(flags.camera_off);
                 }
                 Some(Command::Signal(call_signal::Body::Description(description))) => {
                     let kind = description.kind();
@@ -298,15 +391,12 @@ async fn run(
                             tracing::debug!(%error, "a remote candidate was refused");
                         }
                     }
-                    if pump.is_none() {
-                        if let Some(source) = source.take() {
-                            let payload_type = sender
-                                .get_parameters()
-                                .await
-                                .ok()
-                                .and_then(|p| p.rtp_parameters.codecs.first().map(|c| c.payload_type))
-                                .unwrap_or(111);
-                            pump = Some(tokio::spawn(send(Arc::clone(&track), payload_type, source, muted.clone())));
+                    if let Some(microphone) = microphone.take() {
+                        let payload_type = audio.payload_type(111).await;
+                        tasks.push(tokio::spawn(send(Arc::clone(&audio.track), payload_type, microphone, muted.clone())));
+                        if let (Some(camera), Some(source)) = (&camera, camera_source.take()) {
+                            let payload_type = camera.payload_type(102).await;
+                            tasks.push(tokio::spawn(film(Arc::clone(&camera.track), payload_type, source, dark.clone())));
                         }
                     }
                 }
@@ -332,7 +422,7 @@ async fn run(
             },
         }
     };
-    for task in pump.into_iter().chain(players) {
+    for task in tasks {
         task.abort();
     }
     let closed = pc.close().await.map_err(failed);
@@ -416,5 +506,92 @@ async fn play(remote: Arc<dyn TrackRemote>, mut sink: Box<dyn AudioSink>) {
                 sink.play(&pcm[..samples]);
             }
         }
+    }
+}
+
+/// Encodes the source's pictures [`FRAME_RATE`] times a second and sends them (nothing while
+/// the camera is off).
+async fn film(
+    track: Arc<TrackLocalStaticSample>,
+    payload_type: u8,
+    mut source: Box<dyn VideoSource>,
+    dark: watch::Receiver<bool>,
+) {
+    let Ok(mut encoder) = video::Encoder::new() else {
+        tracing::warn!("no H.264 encoder");
+        return;
+    };
+    let Some(&ssrc) = track.ssrcs().await.first() else {
+        return;
+    };
+    let every = Duration::from_secs(1) / FRAME_RATE;
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    loop {
+        ticks.tick().await;
+        if *dark.borrow() {
+            continue;
+        }
+        let Some(picture) = source.capture() else {
+            continue;
+        };
+        let unit = match encoder.encode(&picture) {
+            Ok(unit) if !unit.is_empty() => unit,
+            Ok(_) => continue,
+            Err(error) => {
+                tracing::debug!(%error, "a picture was not encoded");
+                continue;
+            }
+        };
+        let sample = Sample {
+            data: bytes::Bytes::from(unit),
+            duration: every,
+            ..Sample::new(Instant::now())
+        };
+        if let Err(error) = track
+            .sample_writer(ssrc, payload_type)
+            .write_sample(&sample)
+            .await
+        {
+            tracing::debug!(%error, "a picture was not sent");
+        }
+    }
+}
+
+/// Reassembles the other side's H.264 access units (a picture ends with the RTP marker) and
+/// decodes them onto the screen until its track ends.
+async fn show(remote: Arc<dyn TrackRemote>, mut screen: Box<dyn VideoSink>) {
+    let Ok(mut decoder) = video::Decoder::new() else {
+        tracing::warn!("no H.264 decoder");
+        return;
+    };
+    let mut depacketizer = H264Packet::default();
+    let mut unit: Vec<u8> = Vec::new();
+    while let Some(event) = remote.poll().await {
+        let TrackRemoteEvent::OnRtpPacket(packet) = event else {
+            continue;
+        };
+        match depacketizer.depacketize(&packet.payload) {
+            Ok(nals) => unit.extend_from_slice(&nals),
+            Err(error) => {
+                tracing::debug!(%error, "a video packet was dropped");
+                unit.clear();
+                continue;
+            }
+        }
+        if unit.len() > MAX_ACCESS_UNIT {
+            tracing::debug!("a picture past the limit was dropped");
+            unit.clear();
+            continue;
+        }
+        if !packet.header.marker {
+            continue;
+        }
+        match decoder.decode(&unit) {
+            Ok(Some(picture)) => screen.show(picture),
+            Ok(None) => {}
+            Err(error) => tracing::debug!(%error, "a picture was not decoded"),
+        }
+        unit.clear();
     }
 }

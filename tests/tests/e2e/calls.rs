@@ -3,7 +3,8 @@
 //! the reconnect grace ends the call, and each call leaves one call-log message that syncs.
 
 use flint_core::calls::audio::{loudest, Recorder, Tone, SAMPLE_RATE};
-use flint_core::calls::webrtc::{Devices, Network, WebRtc};
+use flint_core::calls::video::{Screen, Seen, TestPattern};
+use flint_core::calls::webrtc::{Devices, Network, VideoDevices, WebRtc};
 use flint_core::{Client, ErrorCode};
 use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallView};
 use flint_tests::server::test_config;
@@ -264,9 +265,9 @@ async fn outsiders_cannot_touch_a_call_and_nobody_can_forge_a_call_log() {
     assert_eq!(refused(socket.request(sdp).await), ErrorCode::TooLarge);
 }
 
-/// A WebRTC engine on loopback (relaying through TURN only when `relay_only`) whose
-/// microphone plays a `hz` tone; returns it with what it hears.
-fn tone_engine(hz: f32, relay_only: bool) -> (std::sync::Arc<WebRtc>, Recorder) {
+/// A microphone that plays a `hz` tone and a speaker that records; returns them with what
+/// the speaker heard.
+fn tone_devices(hz: f32) -> (Devices, Recorder) {
     let heard = Recorder::default();
     let speaker = heard.clone();
     let devices: Devices = std::sync::Arc::new(move || {
@@ -275,11 +276,23 @@ fn tone_engine(hz: f32, relay_only: bool) -> (std::sync::Arc<WebRtc>, Recorder) 
             Box::new(speaker.clone()) as Box<dyn flint_core::calls::audio::AudioSink>,
         )
     });
-    let network = Network {
+    (devices, heard)
+}
+
+/// Candidates on loopback only, relayed through TURN only when `relay_only`.
+fn loopback(relay_only: bool) -> Network {
+    Network {
         bind: vec!["127.0.0.1:0".into()],
         relay_only,
-    };
-    (std::sync::Arc::new(WebRtc::new(devices, network)), heard)
+    }
+}
+
+/// A WebRTC engine on loopback (relaying through TURN only when `relay_only`) whose
+/// microphone plays a `hz` tone; returns it with what it hears.
+fn tone_engine(hz: f32, relay_only: bool) -> (std::sync::Arc<WebRtc>, Recorder) {
+    let (devices, heard) = tone_devices(hz);
+    let engine = WebRtc::new(devices, loopback(relay_only));
+    (std::sync::Arc::new(engine), heard)
 }
 
 /// Waits until `heard` holds a second of sound, and returns its loudest frequency.
@@ -356,6 +369,63 @@ async fn an_audio_call_carries_each_sides_tone_to_the_other() {
         (open_sockets() <= sockets_before).then_some(())
     })
     .await;
+}
+
+/// A [`tone_engine`] that also films a `width` × `height` test pattern; returns it with
+/// what its screen shows.
+fn pattern_engine(hz: f32, width: u32, height: u32) -> (std::sync::Arc<WebRtc>, Screen) {
+    let (devices, _) = tone_devices(hz);
+    let screen = Screen::default();
+    let shown = screen.clone();
+    let video: VideoDevices = std::sync::Arc::new(move || {
+        (
+            Box::new(TestPattern::new(width, height).unwrap())
+                as Box<dyn flint_core::calls::video::VideoSource>,
+            Box::new(shown.clone()) as Box<dyn flint_core::calls::video::VideoSink>,
+        )
+    });
+    let engine = WebRtc::new(devices, loopback(false)).with_video(video);
+    (std::sync::Arc::new(engine), screen)
+}
+
+/// Waits until `screen` has shown a second of pictures, and returns them.
+async fn watches(client: &Client, screen: &Screen) -> Vec<Seen> {
+    until(client, "a second of pictures", || async {
+        let seen = screen.seen();
+        (seen.len() >= 30).then_some(seen)
+    })
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_call_shows_each_side_the_others_pictures_at_their_size_in_order() {
+    let _media = MEDIA.lock().await;
+    let pair = pair_with(45, 30).await;
+    let (alice_engine, alice_sees) = pattern_engine(440.0, 640, 480);
+    let (bob_engine, bob_sees) = pattern_engine(660.0, 320, 240);
+    pair.alice.set_media_engine(alice_engine);
+    pair.bob.set_media_engine(bob_engine);
+    let call = rings(&pair, CallKind::Video).await;
+    pair.bob.accept_call(&call.call_id).await.unwrap();
+    phase_is(&pair.alice, CallPhase::Connected).await;
+    for (client, screen, size) in [
+        (&pair.bob, &bob_sees, (640, 480)),
+        (&pair.alice, &alice_sees, (320, 240)),
+    ] {
+        let seen = watches(client, screen).await;
+        assert!(
+            seen.iter().all(|s| (s.width, s.height) == size && s.lit),
+            "every picture at the sender's size, not black: {:?}",
+            &seen[..3]
+        );
+        let numbers: Vec<u32> = seen.iter().map(|s| s.counter).collect();
+        assert!(
+            numbers.windows(2).all(|w| w[0] < w[1]),
+            "the sender's frame counter only grows: {numbers:?}"
+        );
+    }
+    pair.alice.hang_up(&call.call_id).await.unwrap();
+    phase_is(&pair.bob, ended(CallOutcome::HungUp)).await;
 }
 
 /// Held by every test here that carries media: they run one at a time, so the UDP sockets
