@@ -19,6 +19,7 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::attachment::Look;
+use crate::calls::screen::CallScreen;
 use crate::calls::{self, Calls, MediaEngine};
 use crate::config::ClientConfig;
 use crate::downloads::Downloads;
@@ -217,11 +218,13 @@ impl Client {
             request_timeout: config.request_timeout,
             heartbeat: config.heartbeat,
         };
+        let events = broadcast::channel(EVENT_BUFFER).0;
         let shared = Arc::new(Shared {
             store,
             me,
             params,
-            events: broadcast::channel(EVENT_BUFFER).0,
+            call_screen: CallScreen::new(events.clone()),
+            events,
             link: watch::channel(None).0,
             state: watch::channel(ConnectionState::Connecting).0,
             outbox_wake: Notify::new(),
@@ -830,6 +833,13 @@ impl Client {
     /// The call on this device: the one in progress, or else the last one (ended), if any.
     pub fn call(&self) -> Option<CallView> {
         self.shared.calls.last()
+    }
+
+    /// Where the other side's pictures in a video call go: hand it to the engine as its
+    /// screen; the front end is told of each picture and fetches it with
+    /// [`CallScreen::jpeg`].
+    pub fn call_screen(&self) -> CallScreen {
+        self.shared.call_screen.clone()
     }
 
     /// Uses `engine` for the media of calls from now on (the app's devices, or tests'

@@ -8,6 +8,7 @@ use flint_proto::ipc::{ConnectionState, Event};
 use tokio::sync::{broadcast, watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+use crate::calls::screen::CallScreen;
 use crate::calls::Calls;
 use crate::config::ClientConfig;
 use crate::downloads::Downloads;
@@ -49,6 +50,8 @@ pub struct Shared {
     pub max_text_chars: AtomicU32,
     /// The call on this device.
     pub calls: Calls,
+    /// The other side's latest picture in a video call.
+    pub call_screen: CallScreen,
     /// The voice message being recorded on this device.
     pub voice: Recordings,
 }

@@ -548,6 +548,16 @@ pub enum Event {
         /// The call as it is now.
         call: CallView,
     },
+    /// A new picture of the other side of the video call is ready: the front end fetches it
+    /// from the shell (`flint-media://…/call/{number}`) when it can draw it.
+    CallPicture {
+        /// Pictures shown in this call so far.
+        number: u64,
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
+    },
     /// A voice message is being recorded (five times a second, and once more when it is
     /// full).
     Recording {

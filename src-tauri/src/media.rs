@@ -39,6 +39,9 @@ pub enum Asset {
     Original(i64),
     /// A staged file's thumbnail.
     Staged(u32),
+    /// The other side's latest picture in a video call (the number only tells one picture's
+    /// address from the next).
+    CallPicture(u64),
 }
 
 /// Reads an address's path.
@@ -53,6 +56,7 @@ pub fn parse(path: &str) -> Option<Asset> {
         "preview" => id.parse().ok().map(Asset::Preview),
         "file" => id.parse().ok().map(Asset::Original),
         "staged" => id.parse().ok().map(Asset::Staged),
+        "call" => id.parse().ok().map(Asset::CallPicture),
         _ => None,
     }
 }
@@ -96,6 +100,17 @@ async fn answer(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>
             return match desktop.staging.path(index) {
                 Some(path) => staged_thumbnail(path).await,
                 None => status(StatusCode::NOT_FOUND),
+            };
+        }
+        Asset::CallPicture(_) => {
+            let Ok(client) = desktop.client().await else {
+                return status(StatusCode::NOT_FOUND);
+            };
+            let screen = client.call_screen();
+            let picture = tauri::async_runtime::spawn_blocking(move || screen.jpeg()).await;
+            return match picture {
+                Ok(Some((_, bytes))) => jpeg(bytes),
+                _ => status(StatusCode::NOT_FOUND),
             };
         }
         Asset::Preview(local_id) => {
@@ -242,6 +257,7 @@ mod tests {
         assert_eq!(parse("/preview/42"), Some(Asset::Preview(42)));
         assert_eq!(parse("/file/7"), Some(Asset::Original(7)));
         assert_eq!(parse("/staged/0"), Some(Asset::Staged(0)));
+        assert_eq!(parse("/call/12"), Some(Asset::CallPicture(12)));
         for bad in [
             "/file/../../etc/passwd",
             "/file/x",

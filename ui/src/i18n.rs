@@ -251,6 +251,22 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "The voice message could not be recorded.",
         "无法录制语音消息。",
     ),
+    (
+        "problem.peer_busy",
+        "They are in another call. Try again later.",
+        "对方正在通话中，请稍后再拨。",
+    ),
+    (
+        "problem.call_offline",
+        "The call could not be placed: the server cannot be reached.",
+        "无法发起通话：连接不到服务器。",
+    ),
+    (
+        "problem.call_failed",
+        "The call could not be placed.",
+        "无法发起通话。",
+    ),
+    ("call.remote_video", "The other person's video", "对方的视频"),
     ("voice.record", "Record a voice message", "录制语音消息"),
     ("voice.recording", "Recording…", "正在录音…"),
     ("voice.full", "A minute at most: send it or cancel", "最长一分钟：请发送或取消"),

@@ -453,6 +453,8 @@ pub enum Media {
     Original(i64),
     /// A staged file's thumbnail.
     Staged(u32),
+    /// The other side's latest picture in a video call, by its number.
+    CallPicture(u64),
 }
 
 /// The address of a picture or file served by the shell from the media folder (Windows'
@@ -463,6 +465,7 @@ pub fn media_url(media: Media) -> String {
         Media::Preview(id) => format!("preview/{id}"),
         Media::Original(id) => format!("file/{id}"),
         Media::Staged(index) => format!("staged/{index}"),
+        Media::CallPicture(number) => format!("call/{number}"),
     };
     let windows = web_sys::window()
         .and_then(|w| w.navigator().user_agent().ok())

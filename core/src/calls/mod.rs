@@ -7,6 +7,7 @@
 
 pub mod audio;
 pub mod processing;
+pub mod screen;
 pub mod video;
 pub mod webrtc;
 
@@ -179,7 +180,7 @@ pub async fn hang_up(shared: &Shared, call_id: &str) -> Result<()> {
                     CallVerb::HangUp
                 };
                 let media = rules::end(&mut live.view, outcome);
-                Some((verb, carry(live, media), live.view.clone()))
+                Some((verb, carry(shared, live, media), live.view.clone()))
             }
             None => None,
         }
@@ -294,7 +295,7 @@ pub fn apply(shared: &Arc<Shared>, update: wire::CallUpdate) {
                     body => {
                         let device = &shared.params.device_id;
                         let media = rules::apply(&mut current.view, device, &body, now_ms());
-                        let stopped = carry(current, media);
+                        let stopped = carry(shared, current, media);
                         if matches!(media, Media::Start { .. }) {
                             start_media(shared, current);
                         }
@@ -330,12 +331,13 @@ fn receive_signal(live: &mut Live, signal: wire::CallSignal) -> Option<CallView>
     }
 }
 
-/// Stops media when `media` says so; the session is handed back to be dropped outside the
-/// lock.
-fn carry(live: &mut Live, media: Media) -> Option<Box<dyn MediaSession>> {
+/// Stops media when `media` says so (and forgets the other side's last picture); the session
+/// is handed back to be dropped outside the lock.
+fn carry(shared: &Shared, live: &mut Live, media: Media) -> Option<Box<dyn MediaSession>> {
     if media != Media::Stop {
         return None;
     }
+    shared.call_screen.clear();
     let session = live.media.take();
     if let Some(session) = &session {
         session.stop();
@@ -381,7 +383,7 @@ fn end_here(shared: &Shared, call_id: &str, outcome: CallOutcome) {
             .filter(|l| l.view.call_id == call_id)
             .map(|l| {
                 let media = rules::end(&mut l.view, outcome);
-                (carry(l, media), l.view.clone())
+                (carry(shared, l, media), l.view.clone())
             })
     };
     if let Some((stopped, call)) = ended {
@@ -487,7 +489,7 @@ async fn media_failed(shared: &Shared, call_id: &str) {
             .filter(|l| l.view.call_id == call_id)
             .map(|l| {
                 let media = rules::end(&mut l.view, CallOutcome::Failed);
-                (carry(l, media), l.view.clone())
+                (carry(shared, l, media), l.view.clone())
             })
     };
     let Some((stopped, call)) = ended else {

@@ -123,6 +123,15 @@ pub trait VideoSink: Send {
     fn show(&mut self, picture: Picture);
 }
 
+/// No camera: a video call sends no pictures (and still shows the other side's).
+pub struct NoCamera;
+
+impl VideoSource for NoCamera {
+    fn capture(&mut self) -> Option<Picture> {
+        None
+    }
+}
+
 /// A moving test picture: a grey ramp with a white bar sweeping across, and the picture's
 /// number in a row of black and white blocks along the top (see [`counter`]).
 pub struct TestPattern {

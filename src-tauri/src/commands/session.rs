@@ -2,7 +2,8 @@
 
 use std::sync::Arc;
 
-use flint_core::calls::webrtc::{Network, WebRtc};
+use flint_core::calls::video::{NoCamera, TestPattern, VideoSource};
+use flint_core::calls::webrtc::{Network, VideoDevices, WebRtc};
 use flint_core::{devices, Client, ConnectionState, Device, Preferences};
 use flint_proto::api::User;
 use flint_proto::ErrorBody;
@@ -25,9 +26,23 @@ pub fn default_server_url(desktop: State<'_, Desktop>) -> String {
     )
 }
 
+/// A video call's camera: none yet (the other side's pictures still show). A debug build run
+/// with `FLINT_TEST_CAMERA=1` films a moving test pattern instead (the UI tests' camera).
+fn camera() -> Box<dyn VideoSource> {
+    #[cfg(debug_assertions)]
+    if std::env::var_os("FLINT_TEST_CAMERA").is_some() {
+        if let Ok(pattern) = TestPattern::new(640, 480) {
+            return Box::new(pattern);
+        }
+    }
+    Box::new(NoCamera)
+}
+
 async fn start(app: &AppHandle, desktop: &Desktop, client: Client) -> User {
     client.set_microphone(Arc::new(devices::microphone));
-    let engine = WebRtc::new(Arc::new(devices::call_devices), Network::default());
+    let screen = client.call_screen();
+    let video: VideoDevices = Arc::new(move || (camera(), Box::new(screen.clone())));
+    let engine = WebRtc::new(Arc::new(devices::call_devices), Network::default()).with_video(video);
     client.set_media_engine(Arc::new(engine));
     let client = Arc::new(client);
     let me = client.me().clone();

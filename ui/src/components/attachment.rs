@@ -155,6 +155,38 @@ mod gifs {
     }
 }
 
+/// One clip is heard at a time: a voice message or video that starts playing pauses the one
+/// playing before it (as every messenger does).
+mod playback {
+    use std::cell::RefCell;
+
+    use web_sys::HtmlMediaElement;
+
+    thread_local! {
+        static PLAYING: RefCell<Option<HtmlMediaElement>> = const { RefCell::new(None) };
+    }
+
+    /// `media` started playing: the clip playing before it pauses.
+    pub fn started(media: &HtmlMediaElement) {
+        PLAYING.with(|playing| {
+            let before = playing.borrow_mut().replace(media.clone());
+            if let Some(before) = before.filter(|before| before != media) {
+                let _ = before.pause();
+            }
+        });
+    }
+
+    /// `media` is gone from the page: it is not remembered any longer.
+    pub fn gone(media: &HtmlMediaElement) {
+        PLAYING.with(|playing| {
+            let mut playing = playing.borrow_mut();
+            if playing.as_ref() == Some(media) {
+                *playing = None;
+            }
+        });
+    }
+}
+
 fn file(message: &MessageView, name: String, size: u64, locale: Locale) -> AnyView {
     let live = expect_context::<Live>();
     let tr = move |key| i18n::tr(locale, key);
@@ -285,6 +317,7 @@ fn voice(local_id: i64, duration_ms: u32, waveform: Vec<u8>, locale: Locale) -> 
     on_cleanup(move || {
         if let Some(audio) = player.try_get_value().flatten() {
             let _ = audio.pause();
+            playback::gone(&audio);
             let _ = web_sys::Url::revoke_object_url(&audio.src());
         }
     });
@@ -310,7 +343,10 @@ fn watch_clip(media: &web_sys::HtmlMediaElement, playing: RwSignal<bool>, played
     use wasm_bindgen::closure::Closure;
     use wasm_bindgen::JsCast;
     let element = media.clone();
-    let update = Closure::<dyn FnMut()>::new(move || {
+    let update = Closure::<dyn FnMut(web_sys::Event)>::new(move |event: web_sys::Event| {
+        if event.type_() == "play" {
+            playback::started(&element);
+        }
         let length = element.duration();
         if element.ended() {
             played.set(0.0);
@@ -349,7 +385,9 @@ fn video(local_id: i64, width: u32, height: u32, duration_ms: u32, locale: Local
         <div class="bubble video" style=format!("width:{w}px;height:{h}px")>
             {move || match source.get() {
                 Some(url) => view! {
-                    <video controls autoplay width=w height=h poster=poster.clone() src=url></video>
+                    <video controls autoplay width=w height=h poster=poster.clone() src=url
+                        on:play=|ev| playback::started(&event_target::<web_sys::HtmlMediaElement>(&ev))>
+                    </video>
                 }.into_any(),
                 None => view! {
                     <button class="video-play" aria-label=i18n::tr(locale, "media.play") on:click=load>

@@ -8,7 +8,8 @@ use leptos::task::spawn_local;
 use leptos_icons::Icon;
 
 use crate::i18n::use_tr;
-use crate::ipc;
+use crate::ipc::{self, Media};
+use crate::state::problem::call_problem;
 use crate::state::Live;
 
 /// The words for a kind of call.
@@ -64,8 +65,13 @@ pub fn CallButtons(conversation_id: Signal<Option<i64>>) -> impl IntoView {
             return;
         };
         spawn_local(async move {
-            if let Ok(call) = ipc::start_call(id, kind).await {
-                live.call.try_set(Some(call));
+            match ipc::start_call(id, kind).await {
+                Ok(call) => {
+                    live.call.try_set(Some(call));
+                }
+                Err(error) => {
+                    live.problem.try_set(Some(call_problem(error.code)));
+                }
             }
         });
     };
@@ -136,6 +142,14 @@ pub fn CallOverlay() -> impl IntoView {
             <div class="call-overlay" id="call-overlay" role="dialog" aria-modal="false"
                 aria-label=move || tr("call.title")
                 data-phase=move || call().map(|c| phase_name(&c)).unwrap_or_default()>
+                <Show when=move || live.call_picture.get().is_some()
+                    && call().is_some_and(|c| c.kind == CallKind::Video && !is_over(&c))>
+                    <img id="call-remote-video" class="call-video"
+                        alt=move || tr("call.remote_video")
+                        src=move || live.call_picture.get()
+                            .map(|n| ipc::media_url(Media::CallPicture(n)))
+                            .unwrap_or_default()/>
+                </Show>
                 <p class="call-peer">{peer}</p>
                 <p class="call-state" role="status" aria-live="polite">{move || {
                     call().map(|c| match c.phase {

@@ -11,7 +11,8 @@ pub mod transfers;
 pub mod window;
 
 use flint_proto::ipc::{
-    CallView, ConnectionState, ConversationView, Event, MemberView, MessageView, StagedFile,
+    CallPhase, CallView, ConnectionState, ConversationView, Event, MemberView, MessageView,
+    StagedFile,
 };
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -60,6 +61,8 @@ pub struct Live {
     pub viewer: RwSignal<Option<i64>>,
     /// The call on this device (an ended one shows until the user dismisses it).
     pub call: RwSignal<Option<CallView>>,
+    /// The number of the other side's latest picture in a video call, once one came.
+    pub call_picture: RwSignal<Option<u64>>,
     /// The last failed action the user is told about (an i18n key), until dismissed.
     pub problem: RwSignal<Option<&'static str>>,
     /// The voice message being recorded.
@@ -85,6 +88,7 @@ impl Default for Live {
             staged: RwSignal::new(Vec::new()),
             viewer: RwSignal::new(None),
             call: RwSignal::new(None),
+            call_picture: RwSignal::new(None),
             problem: RwSignal::new(None),
             recording: RwSignal::new(None),
         }
@@ -175,7 +179,13 @@ impl Live {
             | Event::DownloadProgress { .. }
             | Event::DownloadStopped { .. } => {} // in `transfers`, above
             Event::FilesStaged { files } => self.staged.set(files),
-            Event::CallChanged { call } => self.call.set(Some(call)),
+            Event::CallChanged { call } => {
+                if matches!(call.phase, CallPhase::Ended { .. }) {
+                    self.call_picture.set(None);
+                }
+                self.call.set(Some(call));
+            }
+            Event::CallPicture { number, .. } => self.call_picture.set(Some(number)),
             Event::Recording {
                 elapsed_ms,
                 level,

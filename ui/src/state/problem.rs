@@ -1,6 +1,6 @@
 //! What the user is told when an action on a message's file fails (open, show in folder,
-//! save, copy, download) or a voice message cannot be recorded: one line of words for each
-//! kind of failure, over plain data.
+//! save, copy, download), a voice message cannot be recorded or a call cannot be placed: one
+//! line of words for each kind of failure, over plain data.
 
 use flint_proto::ErrorCode;
 
@@ -42,9 +42,26 @@ pub fn voice_problem(code: ErrorCode) -> &'static str {
     }
 }
 
+/// The words (an i18n key) for a call that could not be placed.
+pub fn call_problem(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::Busy => "problem.peer_busy",
+        ErrorCode::Unavailable => "problem.call_offline",
+        ErrorCode::NoDevice => "problem.no_microphone",
+        _ => "problem.call_failed",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refused_call_says_why() {
+        assert_eq!(call_problem(ErrorCode::Busy), "problem.peer_busy");
+        assert_eq!(call_problem(ErrorCode::Unavailable), "problem.call_offline");
+        assert_eq!(call_problem(ErrorCode::Forbidden), "problem.call_failed");
+    }
 
     #[test]
     fn no_microphone_is_told_as_such() {
