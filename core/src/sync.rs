@@ -532,7 +532,8 @@ mod tests {
     use crate::attachment::{self as files, Look};
     use crate::store::Store;
 
-    fn arriving(seq: u64, kind: Kind) -> wire::InboxEntry {
+    /// Inbox entry `seq`: message `seq` from user 2 in conversation 1, of `kind`.
+    pub(super) fn arriving(seq: u64, kind: Kind) -> wire::InboxEntry {
         let content = wire::MessageContent { kind: Some(kind) }.encode_to_vec();
         wire::InboxEntry {
             seq,
@@ -586,29 +587,16 @@ mod tests {
 mod properties {
     use flint_proto::wire;
     use proptest::prelude::*;
-    use prost::Message as _;
 
     use super::*;
     use crate::store::Store;
 
     fn entry(seq: u64) -> wire::InboxEntry {
-        let content = wire::MessageContent {
-            kind: Some(wire::message_content::Kind::Text(wire::Text {
-                body: format!("m{seq}"),
-                ..Default::default()
-            })),
-        };
-        wire::InboxEntry {
-            seq,
-            message: Some(wire::Message {
-                id: seq as i64,
-                conversation_id: 1,
-                sender_id: 2,
-                client_id: u128::from(seq).to_le_bytes().to_vec(),
-                created_at_ms: seq as i64,
-                content: content.encode_to_vec(),
-            }),
-        }
+        let text = wire::message_content::Kind::Text(wire::Text {
+            body: format!("m{seq}"),
+            ..Default::default()
+        });
+        super::tests::arriving(seq, text)
     }
 
     /// The seqs stored, in order, and the recorded newest seq.

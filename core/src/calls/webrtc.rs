@@ -477,19 +477,32 @@ async fn send(
         let Ok(len) = encoder.encode(&frame, &mut packet) else {
             continue;
         };
-        let sample = Sample {
-            data: bytes::Bytes::copy_from_slice(&packet[..len]),
-            duration: Duration::from_millis(20),
-            ..Sample::new(Instant::now())
-        };
-        if let Err(error) = track
-            .sample_writer(ssrc, payload_type)
-            .write_sample(&sample)
-            .await
-        {
+        let data = bytes::Bytes::copy_from_slice(&packet[..len]);
+        let sent = write(&track, ssrc, payload_type, data, Duration::from_millis(20)).await;
+        if let Err(error) = sent {
             tracing::debug!(%error, "an audio frame was not sent");
         }
     }
+}
+
+/// Sends one encoded frame or picture, `duration` long, on `track`.
+async fn write(
+    track: &TrackLocalStaticSample,
+    ssrc: u32,
+    payload_type: u8,
+    data: bytes::Bytes,
+    duration: Duration,
+) -> Result<()> {
+    let sample = Sample {
+        data,
+        duration,
+        ..Sample::new(Instant::now())
+    };
+    track
+        .sample_writer(ssrc, payload_type)
+        .write_sample(&sample)
+        .await
+        .map_err(failed)
 }
 
 /// Decodes the other side's packets into the sink until its track ends.
@@ -543,16 +556,8 @@ async fn film(
                 continue;
             }
         };
-        let sample = Sample {
-            data: bytes::Bytes::from(unit),
-            duration: every,
-            ..Sample::new(Instant::now())
-        };
-        if let Err(error) = track
-            .sample_writer(ssrc, payload_type)
-            .write_sample(&sample)
-            .await
-        {
+        let sent = write(&track, ssrc, payload_type, bytes::Bytes::from(unit), every).await;
+        if let Err(error) = sent {
             tracing::debug!(%error, "a picture was not sent");
         }
     }
