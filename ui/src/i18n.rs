@@ -182,6 +182,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("call.accept", "Accept", "接听"),
     ("call.hang_up", "Hang up", "挂断"),
     ("call.mute", "Mute", "静音"),
+    ("call.camera_off", "Turn the camera off", "关闭摄像头"),
+    ("call.remote_camera_off", "Their camera is off", "对方已关闭摄像头"),
     ("call.close", "Close", "关闭"),
     ("call.start_audio", "Voice call", "语音通话"),
     ("call.start_video", "Video call", "视频通话"),

@@ -92,6 +92,7 @@ pub fn CallButtons(conversation_id: Signal<Option<i64>>) -> impl IntoView {
 pub fn CallOverlay() -> impl IntoView {
     let tr = use_tr();
     let live = expect_context::<Live>();
+    let call = move || live.call.get();
     spawn_local(async move {
         if let Ok(Some(call)) = ipc::current_call().await {
             if live.call.try_get_untracked().flatten().is_none() && !is_over(&call) {
@@ -135,20 +136,30 @@ pub fn CallOverlay() -> impl IntoView {
                 ipc::set_call_media(&call.call_id, !call.local.muted, call.local.camera_off).await;
         });
     };
+    let toggle_camera = move |_| {
+        let Some(call) = live.call.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            let _ =
+                ipc::set_call_media(&call.call_id, call.local.muted, !call.local.camera_off).await;
+        });
+    };
     let dismiss = move |_| live.call.set(None);
-    let call = move || live.call.get();
+    let video_on = move || {
+        call().is_some_and(|c| c.kind == CallKind::Video && !is_over(&c) && !c.remote.camera_off)
+    };
     view! {
         <Show when=move || call().is_some()>
             <div class="call-overlay" id="call-overlay" role="dialog" aria-modal="false"
                 aria-label=move || tr("call.title")
                 data-phase=move || call().map(|c| phase_name(&c)).unwrap_or_default()>
-                <Show when=move || live.call_picture.get().is_some()
-                    && call().is_some_and(|c| c.kind == CallKind::Video && !is_over(&c))>
-                    <img id="call-remote-video" class="call-video"
-                        alt=move || tr("call.remote_video")
-                        src=move || live.call_picture.get()
-                            .map(|n| ipc::media_url(Media::CallPicture(n)))
-                            .unwrap_or_default()/>
+                <Show when=move || call().is_some_and(|c| c.kind == CallKind::Video
+                    && !is_over(&c) && c.remote.camera_off)>
+                    <p class="call-camera-off" id="call-remote-camera-off">{move || tr("call.remote_camera_off")}</p>
+                </Show>
+                <Show when=move || live.call_picture.get().is_some() && video_on()>
+                    <RemoteVideo/>
                 </Show>
                 <p class="call-peer">{peer}</p>
                 <p class="call-state" role="status" aria-live="polite">{move || {
@@ -170,6 +181,13 @@ pub fn CallOverlay() -> impl IntoView {
                             aria-pressed=move || call().is_some_and(|c| c.local.muted).to_string()
                             on:click=toggle_mute><Icon icon=icondata::LuMicOff/></button>
                     </Show>
+                    <Show when=move || call().is_some_and(|c| c.kind == CallKind::Video
+                        && matches!(c.phase, CallPhase::Connecting | CallPhase::Connected))>
+                        <button id="call-camera" class="call-btn" title=move || tr("call.camera_off")
+                            aria-label=move || tr("call.camera_off")
+                            aria-pressed=move || call().is_some_and(|c| c.local.camera_off).to_string()
+                            on:click=toggle_camera><Icon icon=icondata::LuVideoOff/></button>
+                    </Show>
                     <Show when=move || call().is_some_and(|c| !is_over(&c))
                         fallback=move || view! {
                             <button id="call-dismiss" class="call-btn" title=move || tr("call.close")
@@ -181,6 +199,38 @@ pub fn CallOverlay() -> impl IntoView {
                 </div>
             </div>
         </Show>
+    }
+}
+
+/// The other side's video: the newest picture, asked for only once the one before it has
+/// loaded (a picture changed before it loads would never show at all).
+#[component]
+fn RemoteVideo() -> impl IntoView {
+    let tr = use_tr();
+    let live = expect_context::<Live>();
+    let shown = RwSignal::new(live.call_picture.get_untracked());
+    let loading = StoredValue::new(true);
+    let next = move || {
+        let newest = live.call_picture.get_untracked();
+        if newest.is_some() && newest != shown.get_untracked() {
+            loading.set_value(true);
+            shown.set(newest);
+        }
+    };
+    Effect::new(move |_| {
+        live.call_picture.track();
+        if !loading.get_value() {
+            next();
+        }
+    });
+    let loaded = move || {
+        loading.set_value(false);
+        next();
+    };
+    view! {
+        <img id="call-remote-video" class="call-video" alt=move || tr("call.remote_video")
+            src=move || shown.get().map(|n| ipc::media_url(Media::CallPicture(n))).unwrap_or_default()
+            on:load=move |_| loaded() on:error=move |_| loaded()/>
     }
 }
 
