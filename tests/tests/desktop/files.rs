@@ -533,8 +533,10 @@ async fn a_file_that_cannot_be_fetched_says_why() {
     app.close().await;
 }
 
-/// Pastes a file of `size` bytes made in the page (too large to carry through WebDriver).
+/// Pastes a file of `size` bytes made in the page (too large to carry through WebDriver),
+/// once the composer is there (the chat may still be opening).
 async fn paste_made(app: &App, name: &str, size: usize) {
+    app.find("#composer").await;
     let script = "const [name, size] = arguments;
         const bytes = new Uint8Array(size);
         for (let i = 0; i < size; i += 4096) bytes[i] = (i / 4096) & 255;
