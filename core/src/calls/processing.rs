@@ -227,7 +227,7 @@ mod tests {
     }
 
     #[test]
-    fn played_frames_of_any_length_are_analysed_in_whole_chunks() {
+    fn played_frames_of_any_length_are_played_at_once() {
         let echo = Arc::new(Mutex::new(VecDeque::new()));
         let (_, mut speaker) = cleaned(
             Box::new(crate::calls::audio::Tone::new(440.0)),

@@ -195,6 +195,9 @@ pub fn counter(picture: &Picture) -> u32 {
     let width = picture.width as usize;
     let block = block_side(picture.width);
     let y = block / 2;
+    if y >= picture.height as usize {
+        return 0;
+    }
     (0..COUNTER_BITS).fold(0, |number, bit| {
         let x = bit as usize * block + block / 2;
         let lit = picture.luma()[y * width + x] > 128;
@@ -347,6 +350,11 @@ mod tests {
         );
         assert!(first.is_lit());
         assert!(TestPattern::new(64, 480).is_err());
+        assert_eq!(
+            counter(&Picture::black(640, 2).unwrap()),
+            0,
+            "too short to hold one"
+        );
     }
 
     #[test]

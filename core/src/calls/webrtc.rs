@@ -572,26 +572,33 @@ async fn show(remote: Arc<dyn TrackRemote>, mut screen: Box<dyn VideoSink>) {
     };
     let mut depacketizer = H264Packet::default();
     let mut unit: Vec<u8> = Vec::new();
+    // Bytes of the picture under way, fragments the depacketizer still holds included.
+    let mut received = 0usize;
     while let Some(event) = remote.poll().await {
         let TrackRemoteEvent::OnRtpPacket(packet) = event else {
             continue;
         };
-        match depacketizer.depacketize(&packet.payload) {
-            Ok(nals) => unit.extend_from_slice(&nals),
-            Err(error) => {
-                tracing::debug!(%error, "a video packet was dropped");
+        received = received.saturating_add(packet.payload.len());
+        let nals = depacketizer.depacketize(&packet.payload);
+        let whole = packet.header.marker;
+        match nals {
+            Ok(nals) if received <= MAX_ACCESS_UNIT => unit.extend_from_slice(&nals),
+            outcome => {
+                if let Err(error) = outcome {
+                    tracing::debug!(%error, "a video packet was dropped");
+                } else {
+                    tracing::debug!("a picture past the limit was dropped");
+                }
+                depacketizer = H264Packet::default();
                 unit.clear();
+                received = if whole { 0 } else { MAX_ACCESS_UNIT + 1 };
                 continue;
             }
         }
-        if unit.len() > MAX_ACCESS_UNIT {
-            tracing::debug!("a picture past the limit was dropped");
-            unit.clear();
+        if !whole {
             continue;
         }
-        if !packet.header.marker {
-            continue;
-        }
+        received = 0;
         match decoder.decode(&unit) {
             Ok(Some(picture)) => screen.show(picture),
             Ok(None) => {}

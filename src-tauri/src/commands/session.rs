@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use flint_core::calls::video::{NoCamera, TestPattern, VideoSource};
+use flint_core::calls::video::{NoCamera, VideoSource};
 use flint_core::calls::webrtc::{Network, VideoDevices, WebRtc};
 use flint_core::{devices, Client, ConnectionState, Device, Preferences};
 use flint_proto::api::User;
@@ -31,7 +31,7 @@ pub fn default_server_url(desktop: State<'_, Desktop>) -> String {
 fn camera() -> Box<dyn VideoSource> {
     #[cfg(debug_assertions)]
     if std::env::var_os("FLINT_TEST_CAMERA").is_some() {
-        if let Ok(pattern) = TestPattern::new(640, 480) {
+        if let Ok(pattern) = flint_core::calls::video::TestPattern::new(640, 480) {
             return Box::new(pattern);
         }
     }

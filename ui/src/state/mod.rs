@@ -185,7 +185,16 @@ impl Live {
                 }
                 self.call.set(Some(call));
             }
-            Event::CallPicture { number, .. } => self.call_picture.set(Some(number)),
+            Event::CallPicture { number, .. } => {
+                // A picture decoded as the call ended is not kept for the next one.
+                let live = self.call.with_untracked(|call| {
+                    call.as_ref()
+                        .is_some_and(|c| !matches!(c.phase, CallPhase::Ended { .. }))
+                });
+                if live {
+                    self.call_picture.set(Some(number));
+                }
+            }
             Event::Recording {
                 elapsed_ms,
                 level,
