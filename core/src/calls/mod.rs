@@ -6,10 +6,13 @@
 //! One call at a time per device: the server answers busy to a second one.
 
 pub mod audio;
+mod keys;
 pub mod processing;
+mod reassembly;
 pub mod screen;
 pub mod video;
 pub mod webrtc;
+mod workers;
 
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;

@@ -3,26 +3,29 @@
 //! frames from an [`AudioSource`] are encoded and sent; the other side's packets are decoded
 //! into an [`AudioSink`]. A video call where the engine has video devices also sends H.264
 //! (OpenH264) pictures from a [`VideoSource`] at [`FRAME_RATE`] and decodes the other side's
-//! into a [`VideoSink`]. SDP and trickled ICE candidates travel as [`MediaNews::Signal`]s
-//! through the IM socket. One task owns each peer connection; closing it frees its sockets
-//! and tasks.
+//! into a [`VideoSink`]. Encoding, decoding and echo cancellation run on the call's own
+//! threads (`workers`); the async tasks here only move packets. A lost or undecodable
+//! picture asks the sender for a key picture (PLI), and a PLI or FIR from the other side is
+//! answered with one (`keys`). SDP and trickled ICE candidates travel as
+//! [`MediaNews::Signal`]s through the IM socket. One task owns each peer connection; closing
+//! it frees its sockets, tasks and threads.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use bytes::Bytes;
 
 use flint_proto::ipc::{CallKind, MediaFlags};
 use flint_proto::wire::{self, call_signal, SdpKind};
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS};
-use rtc::rtp::codec::h264::H264Packet;
-use rtc::rtp::packetizer::Depacketizer;
 use rtc::rtp_transceiver::rtp_sender::{
     RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
-use webrtc::media_stream::track_local::TrackLocal;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use webrtc::media_stream::Track;
 use webrtc::peer_connection::{
@@ -33,8 +36,11 @@ use webrtc::peer_connection::{
 };
 use webrtc::rtp_transceiver::RtpSender;
 
-use super::audio::{AudioSink, AudioSource, FRAME_SAMPLES, SAMPLE_RATE};
-use super::video::{self, VideoSink, VideoSource, FRAME_RATE};
+use super::audio::{AudioSink, AudioSource, SAMPLE_RATE};
+use super::keys::{self, Asking, KeyWish};
+use super::reassembly::{Reassembled, Reassembly};
+use super::video::{VideoSink, VideoSource};
+use super::workers::{self, Decoding};
 use super::{MediaEngine as Engine, MediaNews, MediaSession, MediaSetup};
 use crate::error::{Error, Result};
 
@@ -43,9 +49,6 @@ pub type Devices = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + 
 
 /// Makes the camera and the screen of one video call (called on the blocking pool).
 pub type VideoDevices = Arc<dyn Fn() -> (Box<dyn VideoSource>, Box<dyn VideoSink>) + Send + Sync>;
-
-/// Most bytes of one received access unit (a 4K key picture at a high rate fits).
-const MAX_ACCESS_UNIT: usize = 4 << 20;
 
 /// Remote candidates kept while the other side's description is still to come; more are
 /// dropped (a real peer sends a handful).
@@ -354,10 +357,17 @@ async fn run(
                 let Some(remote) = arrival else { continue };
                 if remote.kind().await == RtpCodecKind::Video {
                     if let Some(screen) = screen.take() {
-                        tasks.push(tokio::spawn(show(remote, screen)));
+                        let keys = Arc::new(KeyWish::default());
+                        match workers::screen(screen, Arc::clone(&keys)) {
+                            Ok(decoding) => tasks.push(tokio::spawn(watch_pictures(remote, decoding, keys))),
+                            Err(error) => break Err(error),
+                        }
                     }
                 } else if let Some(speaker) = speaker.take() {
-                    tasks.push(tokio::spawn(play(remote, speaker)));
+                    match workers::speaker(speaker) {
+                        Ok(packets) => tasks.push(tokio::spawn(hear(remote, packets))),
+                        Err(error) => break Err(error),
+                    }
                 }
             }
             command = inbox.recv() => match command {
@@ -392,11 +402,10 @@ async fn run(
                         }
                     }
                     if let Some(microphone) = microphone.take() {
-                        let payload_type = audio.payload_type(111).await;
-                        tasks.push(tokio::spawn(send(Arc::clone(&audio.track), payload_type, microphone, muted.clone())));
-                        if let (Some(camera), Some(source)) = (&camera, camera_source.take()) {
-                            let payload_type = camera.payload_type(102).await;
-                            tasks.push(tokio::spawn(film(Arc::clone(&camera.track), payload_type, source, dark.clone())));
+                        let started = start_sending(&audio, microphone, muted.clone(), camera.as_ref().zip(camera_source.take()), dark.clone()).await;
+                        match started {
+                            Ok(started) => tasks.extend(started),
+                            Err(error) => break Err(error),
                         }
                     }
                 }
@@ -429,6 +438,34 @@ async fn run(
     outcome.and(closed)
 }
 
+/// Starts the microphone (and the camera) workers and the tasks sending what they make.
+async fn start_sending(
+    audio: &Outgoing,
+    microphone: Box<dyn AudioSource>,
+    muted: watch::Receiver<bool>,
+    camera: Option<(&Outgoing, Box<dyn VideoSource>)>,
+    dark: watch::Receiver<bool>,
+) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    let frames = workers::microphone(microphone, muted)?;
+    let payload_type = audio.payload_type(111).await;
+    let mut tasks = vec![
+        tokio::spawn(send_sound(Arc::clone(&audio.track), payload_type, frames)),
+        tokio::spawn(listen(Arc::clone(&audio.track), None)),
+    ];
+    if let Some((camera, source)) = camera {
+        let keys = Arc::new(KeyWish::default());
+        let units = workers::camera(source, dark, Arc::clone(&keys))?;
+        let payload_type = camera.payload_type(102).await;
+        tasks.push(tokio::spawn(send_pictures(
+            Arc::clone(&camera.track),
+            payload_type,
+            units,
+        )));
+        tasks.push(tokio::spawn(listen(Arc::clone(&camera.track), Some(keys))));
+    }
+    Ok(tasks)
+}
+
 async fn answer(pc: &impl PeerConnection) -> Result<String> {
     let answer = pc.create_answer(None).await.map_err(failed)?;
     let sdp = answer.sdp.clone();
@@ -448,39 +485,35 @@ fn send_description(setup: &MediaSetup, kind: SdpKind, sdp: String) {
         )));
 }
 
-/// Encodes the source's frames every 20 ms and sends them (silence while muted).
-async fn send(
+/// Sends the microphone worker's encoded frames on the audio track.
+async fn send_sound(
     track: Arc<TrackLocalStaticSample>,
     payload_type: u8,
-    mut source: Box<dyn AudioSource>,
-    muted: watch::Receiver<bool>,
+    mut frames: mpsc::Receiver<Bytes>,
 ) {
-    let Ok(mut encoder) =
-        opus::Encoder::new(SAMPLE_RATE, opus::Channels::Mono, opus::Application::Voip)
-    else {
-        tracing::warn!("no Opus encoder");
-        return;
-    };
     let Some(&ssrc) = track.ssrcs().await.first() else {
         return;
     };
-    let mut frame = vec![0i16; FRAME_SAMPLES];
-    let mut packet = vec![0u8; 1500];
-    let mut ticks = tokio::time::interval(Duration::from_millis(20));
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        ticks.tick().await;
-        source.fill(&mut frame);
-        if *muted.borrow() {
-            frame.fill(0);
-        }
-        let Ok(len) = encoder.encode(&frame, &mut packet) else {
-            continue;
-        };
-        let data = bytes::Bytes::copy_from_slice(&packet[..len]);
-        let sent = write(&track, ssrc, payload_type, data, Duration::from_millis(20)).await;
-        if let Err(error) = sent {
+    while let Some(frame) = frames.recv().await {
+        if let Err(error) = write(&track, ssrc, payload_type, frame, workers::AUDIO_FRAME).await {
             tracing::debug!(%error, "an audio frame was not sent");
+        }
+    }
+}
+
+/// Sends the camera worker's pictures on the video track.
+async fn send_pictures(
+    track: Arc<TrackLocalStaticSample>,
+    payload_type: u8,
+    mut units: mpsc::Receiver<Bytes>,
+) {
+    let Some(&ssrc) = track.ssrcs().await.first() else {
+        return;
+    };
+    let every = workers::picture_interval();
+    while let Some(unit) = units.recv().await {
+        if let Err(error) = write(&track, ssrc, payload_type, unit, every).await {
+            tracing::debug!(%error, "a picture was not sent");
         }
     }
 }
@@ -505,105 +538,52 @@ async fn write(
         .map_err(failed)
 }
 
-/// Decodes the other side's packets into the sink until its track ends.
-async fn play(remote: Arc<dyn TrackRemote>, mut sink: Box<dyn AudioSink>) {
-    let Ok(mut decoder) = opus::Decoder::new(SAMPLE_RATE, opus::Channels::Mono) else {
-        tracing::warn!("no Opus decoder");
-        return;
-    };
-    // Room for the longest Opus packet (120 ms).
-    let mut pcm = vec![0i16; FRAME_SAMPLES * 6];
+/// Reads what the other side reports about a track this side sends, raising `keys` when it
+/// asks for a key picture of it.
+async fn listen(track: Arc<TrackLocalStaticSample>, keys: Option<Arc<KeyWish>>) {
+    let ssrcs = track.ssrcs().await;
+    while let Some(TrackLocalEvent::OnRtcpPacket(packets)) = track.poll().await {
+        if let Some(keys) = &keys {
+            if ssrcs.iter().any(|&ssrc| keys::asks_for_key(&packets, ssrc)) {
+                keys.raise();
+            }
+        }
+    }
+}
+
+/// Hands the other side's sound packets to the speaker worker until its track ends.
+async fn hear(remote: Arc<dyn TrackRemote>, speaker: mpsc::Sender<Bytes>) {
     while let Some(event) = remote.poll().await {
         if let TrackRemoteEvent::OnRtpPacket(packet) = event {
-            if let Ok(samples) = decoder.decode(&packet.payload, &mut pcm, false) {
-                sink.play(&pcm[..samples]);
-            }
+            // A busy speaker drops the packet: late sound is no use.
+            let _ = speaker.try_send(packet.payload);
         }
     }
 }
 
-/// Encodes the source's pictures [`FRAME_RATE`] times a second and sends them (nothing while
-/// the camera is off).
-async fn film(
-    track: Arc<TrackLocalStaticSample>,
-    payload_type: u8,
-    mut source: Box<dyn VideoSource>,
-    dark: watch::Receiver<bool>,
-) {
-    let Ok(mut encoder) = video::Encoder::new() else {
-        tracing::warn!("no H.264 encoder");
-        return;
-    };
-    let Some(&ssrc) = track.ssrcs().await.first() else {
-        return;
-    };
-    let every = Duration::from_secs(1) / FRAME_RATE;
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    loop {
-        ticks.tick().await;
-        if *dark.borrow() {
-            continue;
-        }
-        let Some(picture) = source.capture() else {
-            continue;
-        };
-        let unit = match encoder.encode(&picture) {
-            Ok(unit) if !unit.is_empty() => unit,
-            Ok(_) => continue,
-            Err(error) => {
-                tracing::debug!(%error, "a picture was not encoded");
-                continue;
-            }
-        };
-        let sent = write(&track, ssrc, payload_type, bytes::Bytes::from(unit), every).await;
-        if let Err(error) = sent {
-            tracing::debug!(%error, "a picture was not sent");
-        }
-    }
-}
-
-/// Reassembles the other side's H.264 access units (a picture ends with the RTP marker) and
-/// decodes them onto the screen until its track ends.
-async fn show(remote: Arc<dyn TrackRemote>, mut screen: Box<dyn VideoSink>) {
-    let Ok(mut decoder) = video::Decoder::new() else {
-        tracing::warn!("no H.264 decoder");
-        return;
-    };
-    let mut depacketizer = H264Packet::default();
-    let mut unit: Vec<u8> = Vec::new();
-    // Bytes of the picture under way, fragments the depacketizer still holds included.
-    let mut received = 0usize;
+/// Reassembles the other side's pictures and hands them to the screen worker until its
+/// track ends; asks the other side for a key picture when one was lost or did not decode.
+async fn watch_pictures(remote: Arc<dyn TrackRemote>, screen: Decoding, keys: Arc<KeyWish>) {
+    let mut reassembly = Reassembly::default();
+    let mut asking = Asking::default();
     while let Some(event) = remote.poll().await {
         let TrackRemoteEvent::OnRtpPacket(packet) = event else {
             continue;
         };
-        received = received.saturating_add(packet.payload.len());
-        let nals = depacketizer.depacketize(&packet.payload);
-        let whole = packet.header.marker;
-        match nals {
-            Ok(nals) if received <= MAX_ACCESS_UNIT => unit.extend_from_slice(&nals),
-            outcome => {
-                if let Err(error) = outcome {
-                    tracing::debug!(%error, "a video packet was dropped");
-                } else {
-                    tracing::debug!("a picture past the limit was dropped");
+        let header = &packet.header;
+        match reassembly.push(header.sequence_number, header.marker, &packet.payload) {
+            Reassembled::Pending => {}
+            Reassembled::Picture(unit) => screen.show(unit),
+            Reassembled::Lost => keys.raise(),
+        }
+        if keys.take() {
+            if asking.may_ask(Instant::now()) {
+                if let Err(error) = remote.write_rtcp(keys::request(header.ssrc)).await {
+                    tracing::debug!(%error, "no key picture could be asked for");
                 }
-                depacketizer = H264Packet::default();
-                unit.clear();
-                received = if whole { 0 } else { MAX_ACCESS_UNIT + 1 };
-                continue;
+            } else {
+                keys.raise();
             }
         }
-        if !whole {
-            continue;
-        }
-        received = 0;
-        match decoder.decode(&unit) {
-            Ok(Some(picture)) => screen.show(picture),
-            Ok(None) => {}
-            Err(error) => tracing::debug!(%error, "a picture was not decoded"),
-        }
-        unit.clear();
     }
 }
