@@ -4,6 +4,8 @@
 // A test harness fails loudly on purpose: a panic is how it reports a broken expectation.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[cfg(feature = "browser")]
+pub mod browser;
 #[cfg(feature = "desktop")]
 pub mod desktop;
 pub mod files;

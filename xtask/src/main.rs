@@ -98,6 +98,16 @@ fn test() -> Result<(), String> {
     ]))?;
     tools::clippy_ui()?;
     exec(&mut cargo(&["test", "--workspace", "--locked"]))?;
+    exec(&mut cargo(&[
+        "test",
+        "--locked",
+        "-p",
+        "flint-tests",
+        "--features",
+        "browser",
+        "--test",
+        "browser",
+    ]))?;
     tools::test_ui()?;
     tools::lint_workflows()?;
     let app = tools::build_desktop(false)?;

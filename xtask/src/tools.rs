@@ -24,8 +24,9 @@ pub const APT_BUILD: &[&str] = &[
 ];
 /// Debian packages the UI suites run with (a virtual display, WebKit's WebDriver, a session bus).
 const APT_UI_TESTS: &[&str] = &["xvfb", "webkit2gtk-driver", "dbus-x11"];
-/// The TURN relay the call suites relay media through (started by the tests themselves).
-const APT_CALL_TESTS: &[&str] = &["coturn"];
+/// The TURN relay the call suites relay media through (started by the tests themselves), and
+/// the browser the interoperability suite calls (headless, through its WebDriver).
+const APT_CALL_TESTS: &[&str] = &["coturn", "chromium", "chromium-driver"];
 /// The sound server the device suites play and record through (started by the tests).
 const APT_SOUND_TESTS: &[&str] = &["pulseaudio", "pulseaudio-utils"];
 /// Python's venv (for the workflow linters from PyPI) and ShellCheck, which actionlint runs on

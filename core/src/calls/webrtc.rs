@@ -21,7 +21,8 @@ use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS};
 use rtc::rtp_transceiver::rtp_sender::{
-    RTCRtpCodec, RTCRtpCodingParameters, RTCRtpEncodingParameters, RtpCodecKind,
+    RTCPFeedback, RTCRtpCodec, RTCRtpCodecParameters, RTCRtpCodingParameters,
+    RTCRtpEncodingParameters, RtpCodecKind,
 };
 use tokio::sync::{mpsc, watch};
 use webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample;
@@ -241,6 +242,35 @@ fn h264() -> RTCRtpCodec {
     }
 }
 
+/// The codecs a call offers and accepts: only what this engine encodes and decodes (with
+/// the defaults a browser would pick VP8 first and send pictures nobody here can decode).
+fn codecs() -> Result<MediaEngine> {
+    let mut media = MediaEngine::default();
+    let feedback = |typ: &str, parameter: &str| RTCPFeedback {
+        typ: typ.to_owned(),
+        parameter: parameter.to_owned(),
+    };
+    let video = RTCRtpCodec {
+        rtcp_feedback: vec![
+            feedback("nack", ""),
+            feedback("nack", "pli"),
+            feedback("ccm", "fir"),
+        ],
+        ..h264()
+    };
+    for (codec, payload_type, kind) in [
+        (opus(), 111, RtpCodecKind::Audio),
+        (video, 102, RtpCodecKind::Video),
+    ] {
+        let parameters = RTCRtpCodecParameters {
+            rtp_codec: codec,
+            payload_type,
+        };
+        media.register_codec(parameters, kind).map_err(failed)?;
+    }
+    Ok(media)
+}
+
 /// A track this side sends, and its sender.
 struct Outgoing {
     track: Arc<TrackLocalStaticSample>,
@@ -298,8 +328,7 @@ async fn run(
     mut inbox: mpsc::UnboundedReceiver<Command>,
     mut stopped: watch::Receiver<bool>,
 ) -> Result<()> {
-    let mut media = MediaEngine::default();
-    media.register_default_codecs().map_err(failed)?;
+    let mut media = codecs()?;
     let registry = register_default_interceptors(Registry::new(), &mut media).map_err(failed)?;
     let servers = setup
         .ice_servers
