@@ -178,6 +178,7 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ("call.incoming", "Incoming call", "来电"),
     ("call.connecting", "Connecting…", "正在连接…"),
     ("call.connected", "Connected", "通话中"),
+    ("call.length", "Call length", "通话时长"),
     ("call.ended", "Call ended", "通话已结束"),
     ("call.accept", "Accept", "接听"),
     ("call.hang_up", "Hang up", "挂断"),

@@ -12,6 +12,16 @@ pub fn clock(ms: i64) -> String {
     format!("{:02}:{:02}", d.get_hours(), d.get_minutes())
 }
 
+/// A length of time as a clock shows it: `m:ss`, or `h:mm:ss` from an hour on.
+pub fn span(seconds: u64) -> String {
+    let (hours, minutes, seconds) = (seconds / 3600, seconds / 60 % 60, seconds % 60);
+    if hours > 0 {
+        format!("{hours}:{minutes:02}:{seconds:02}")
+    } else {
+        format!("{minutes}:{seconds:02}")
+    }
+}
+
 /// A key that is equal for two times on the same local day.
 pub fn day_key(ms: i64) -> (u32, u32, u32) {
     let d = date(ms);
@@ -53,5 +63,20 @@ pub fn list_time(ms: i64, zh: bool) -> String {
         } else {
             format!("{:02}/{:02}", d.get_month() + 1, d.get_date())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_span_reads_as_a_clock_does() {
+        assert_eq!(span(0), "0:00");
+        assert_eq!(span(59), "0:59");
+        assert_eq!(span(61), "1:01");
+        assert_eq!(span(3599), "59:59");
+        assert_eq!(span(3600), "1:00:00");
+        assert_eq!(span(36_061), "10:01:01");
     }
 }

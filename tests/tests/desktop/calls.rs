@@ -1,7 +1,8 @@
 //! A call between two real app instances: the caller's header button rings the other app,
-//! which shows the incoming call and accepts it; both apps' WebRTC engines connect, and a
-//! hang-up ends it on both, leaving a call-log bubble in the chat; a call the server refuses
-//! is told; a video call shows the caller's camera in the callee's window.
+//! which shows the incoming call and accepts it; both apps' WebRTC engines connect, the
+//! call's length counts up, and a hang-up ends it on both, leaving a call-log bubble in the
+//! chat; a call the server refuses is told; a video call shows the caller's camera in the
+//! callee's window.
 
 use flint_proto::ipc::CallKind;
 use flint_tests::desktop::{App, Scene};
@@ -34,6 +35,9 @@ async fn a_call_rings_the_other_app_is_answered_and_hung_up_on_both() {
         .find("#call-overlay[data-phase='connected'] #call-hang-up")
         .await;
     caller.find("#call-overlay[data-phase='connected']").await;
+    // The call's length counts up while it lasts.
+    callee.find_text("#call-clock", "0:02").await;
+    callee.find_text("#call-clock", "0:03").await;
     caller.screenshot("call-answered").await;
 
     caller.click("#call-hang-up").await;

@@ -2,6 +2,8 @@
 //! ended, with accept / decline / hang up / mute / camera), the header's call buttons, and
 //! calls in words (call-log bubbles, previews).
 
+use std::time::Duration;
+
 use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -11,6 +13,7 @@ use crate::i18n::use_tr;
 use crate::ipc::{self, Media};
 use crate::state::problem::call_problem;
 use crate::state::Live;
+use crate::time::span;
 
 /// The words for a kind of call.
 pub fn call_kind_key(kind: CallKind) -> &'static str {
@@ -40,8 +43,7 @@ pub fn call_outcome_text(
     if duration_ms == 0 {
         return tr(key).to_owned();
     }
-    let secs = duration_ms / 1000;
-    format!("{} {}:{:02}", tr(key), secs / 60, secs % 60)
+    format!("{} {}", tr(key), span(duration_ms / 1000))
 }
 
 /// The words for where a call stands.
@@ -52,6 +54,23 @@ fn phase_key(call: &CallView) -> &'static str {
         (CallPhase::Connecting, _) => "call.connecting",
         (CallPhase::Connected, _) => "call.connected",
         (CallPhase::Ended { .. }, _) => "call.ended",
+    }
+}
+
+/// How long the call has lasted since it was answered, ticking each second (outside the
+/// status's live region, which would read every tick aloud).
+#[component]
+fn CallClock(since_ms: Option<i64>) -> impl IntoView {
+    let tr = use_tr();
+    let now = move || js_sys::Date::now() as i64;
+    let since = since_ms.unwrap_or_else(now);
+    let at = RwSignal::new(now());
+    if let Ok(ticks) = set_interval_with_handle(move || at.set(now()), Duration::from_secs(1)) {
+        on_cleanup(move || ticks.clear());
+    }
+    let elapsed = move || span(u64::try_from(at.get() - since).unwrap_or(0) / 1000);
+    view! {
+        <p class="call-clock" id="call-clock" aria-label=move || tr("call.length")>{elapsed}</p>
     }
 }
 
@@ -170,6 +189,9 @@ pub fn CallOverlay() -> impl IntoView {
                         _ => format!("{} · {}", tr(call_kind_key(c.kind)), tr(phase_key(&c))),
                     })
                 }}</p>
+                <Show when=move || call().is_some_and(|c| c.phase == CallPhase::Connected)>
+                    <CallClock since_ms=call().and_then(|c| c.answered_at_ms)/>
+                </Show>
                 <div class="call-actions">
                     <Show when=move || call().is_some_and(|c| c.phase == CallPhase::Ringing && !c.outgoing)>
                         <button id="call-accept" class="call-btn accept" title=move || tr("call.accept")

@@ -80,10 +80,9 @@ pub fn percent(sent: u64, total: u64) -> u32 {
     ((sent.min(total) as f64 / total as f64) * 100.0).floor() as u32
 }
 
-/// `m:ss` of a clip's length.
+/// A clip's length, its last part-second counted as a whole one.
 pub fn duration(ms: u32) -> String {
-    let seconds = ms.div_ceil(1000);
-    format!("{}:{:02}", seconds / 60, seconds % 60)
+    crate::time::span(u64::from(ms.div_ceil(1000)))
 }
 
 #[cfg(test)]
