@@ -192,6 +192,12 @@ struct Outcome {
 
 /// A video call between Flint and Chromium, `flint_offers` or Chromium offering.
 async fn call(flint_offers: bool) -> Outcome {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(
+            "rtc=trace,webrtc=trace,rtc_interceptor=trace",
+        ))
+        .with_writer(std::io::stderr)
+        .try_init();
     let chromium = Chromium::start().await;
     chromium.run(PAGE, vec![]).await;
     let (engine, heard, screen) = flint_engine();

@@ -9,6 +9,7 @@ pub mod audio;
 mod keys;
 pub mod processing;
 mod reassembly;
+mod rtcp;
 pub mod screen;
 pub mod video;
 pub mod webrtc;

@@ -17,6 +17,7 @@ use bytes::Bytes;
 
 use flint_proto::ipc::{CallKind, MediaFlags};
 use flint_proto::wire::{self, call_signal, SdpKind};
+use rtc::interceptor::Slot;
 use rtc::media::Sample;
 use rtc::media_stream::MediaStreamTrack;
 use rtc::peer_connection::configuration::media_engine::{MIME_TYPE_H264, MIME_TYPE_OPUS};
@@ -40,6 +41,7 @@ use webrtc::rtp_transceiver::RtpSender;
 use super::audio::{AudioSink, AudioSource, SAMPLE_RATE};
 use super::keys::{self, Asking, KeyWish};
 use super::reassembly::{Reassembled, Reassembly};
+use super::rtcp;
 use super::video::{VideoSink, VideoSource};
 use super::workers::{self, Decoding};
 use super::{MediaEngine as Engine, MediaNews, MediaSession, MediaSetup};
@@ -54,6 +56,9 @@ pub type VideoDevices = Arc<dyn Fn() -> (Box<dyn VideoSource>, Box<dyn VideoSink
 /// Remote candidates kept while the other side's description is still to come; more are
 /// dropped (a real peer sends a handful).
 const MAX_PENDING_CANDIDATES: usize = 64;
+
+/// How soon a track not yet bound to its sender is read again.
+const UNBOUND_RETRY: Duration = Duration::from_millis(50);
 
 /// Which local addresses to gather candidates on, and whether to relay only.
 #[derive(Debug, Clone)]
@@ -329,7 +334,9 @@ async fn run(
     mut stopped: watch::Receiver<bool>,
 ) -> Result<()> {
     let mut media = codecs()?;
-    let registry = register_default_interceptors(Registry::new(), &mut media).map_err(failed)?;
+    let registry = register_default_interceptors(Registry::new(), &mut media)
+        .map_err(failed)?
+        .with(Slot::Custom(rtcp::SLOT), rtcp::Delivery::default());
     let servers = setup
         .ice_servers
         .iter()
@@ -362,6 +369,13 @@ async fn run(
         Some(_) => Some(Outgoing::add(&pc, RtpCodecKind::Video, h264()).await?),
         None => None,
     };
+    let asked = Arc::new(Asked {
+        video: match &camera {
+            Some(camera) => camera.track.ssrcs().await,
+            None => Vec::new(),
+        },
+        keys: Arc::new(KeyWish::default()),
+    });
     if setup.offerer {
         let offer = pc.create_offer(None).await.map_err(failed)?;
         let sdp = offer.sdp.clone();
@@ -388,13 +402,13 @@ async fn run(
                     if let Some(screen) = screen.take() {
                         let keys = Arc::new(KeyWish::default());
                         match workers::screen(screen, Arc::clone(&keys)) {
-                            Ok(decoding) => tasks.push(tokio::spawn(watch_pictures(remote, decoding, keys))),
+                            Ok(decoding) => tasks.push(tokio::spawn(watch_pictures(remote, decoding, keys, Arc::clone(&asked)))),
                             Err(error) => break Err(error),
                         }
                     }
                 } else if let Some(speaker) = speaker.take() {
                     match workers::speaker(speaker) {
-                        Ok(packets) => tasks.push(tokio::spawn(hear(remote, packets))),
+                        Ok(packets) => tasks.push(tokio::spawn(hear(remote, packets, Arc::clone(&asked)))),
                         Err(error) => break Err(error),
                     }
                 }
@@ -431,7 +445,7 @@ async fn run(
                         }
                     }
                     if let Some(microphone) = microphone.take() {
-                        let started = start_sending(&audio, microphone, muted.clone(), camera.as_ref().zip(camera_source.take()), dark.clone()).await;
+                        let started = start_sending(&audio, microphone, muted.clone(), camera.as_ref().zip(camera_source.take()), dark.clone(), &asked).await;
                         match started {
                             Ok(started) => tasks.extend(started),
                             Err(error) => break Err(error),
@@ -474,23 +488,26 @@ async fn start_sending(
     muted: watch::Receiver<bool>,
     camera: Option<(&Outgoing, Box<dyn VideoSource>)>,
     dark: watch::Receiver<bool>,
+    asked: &Arc<Asked>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
     let frames = workers::microphone(microphone, muted)?;
     let payload_type = audio.payload_type(111).await;
     let mut tasks = vec![
         tokio::spawn(send_sound(Arc::clone(&audio.track), payload_type, frames)),
-        tokio::spawn(listen(Arc::clone(&audio.track), None)),
+        tokio::spawn(listen(Arc::clone(&audio.track), Arc::clone(asked))),
     ];
     if let Some((camera, source)) = camera {
-        let keys = Arc::new(KeyWish::default());
-        let units = workers::camera(source, dark, Arc::clone(&keys))?;
+        let units = workers::camera(source, dark, Arc::clone(&asked.keys))?;
         let payload_type = camera.payload_type(102).await;
         tasks.push(tokio::spawn(send_pictures(
             Arc::clone(&camera.track),
             payload_type,
             units,
         )));
-        tasks.push(tokio::spawn(listen(Arc::clone(&camera.track), Some(keys))));
+        tasks.push(tokio::spawn(listen(
+            Arc::clone(&camera.track),
+            Arc::clone(asked),
+        )));
     }
     Ok(tasks)
 }
@@ -567,37 +584,71 @@ async fn write(
         .map_err(failed)
 }
 
-/// Reads what the other side reports about a track this side sends, raising `keys` when it
-/// asks for a key picture of it.
-async fn listen(track: Arc<TrackLocalStaticSample>, keys: Option<Arc<KeyWish>>) {
-    let ssrcs = track.ssrcs().await;
-    while let Some(TrackLocalEvent::OnRtcpPacket(packets)) = track.poll().await {
-        if let Some(keys) = &keys {
-            if ssrcs.iter().any(|&ssrc| keys::asks_for_key(&packets, ssrc)) {
-                keys.raise();
-            }
+/// What the other side's RTCP asks of this side's streams: a key picture of its video.
+struct Asked {
+    /// The video stream's SSRCs (none in an audio call).
+    video: Vec<u32>,
+    /// Raised when the other side asks for a key picture; the camera worker takes it.
+    keys: Arc<KeyWish>,
+}
+
+impl Asked {
+    /// Acts on one compound RTCP packet. The crate hands RTCP to whichever track its first
+    /// SSRC names, a sent or a received one, so every track's reader brings it here.
+    fn take(&self, packets: &[Box<dyn rtc::rtcp::Packet>]) {
+        if self
+            .video
+            .iter()
+            .any(|&ssrc| keys::asks_for_key(packets, ssrc))
+        {
+            self.keys.raise();
+        }
+    }
+}
+
+/// Reads the RTCP handed to a track this side sends. Until the track is bound to its sender
+/// (negotiation may still be finishing) there is nothing to read; the task ends with the
+/// call.
+async fn listen(track: Arc<TrackLocalStaticSample>, asked: Arc<Asked>) {
+    loop {
+        match track.poll().await {
+            Some(TrackLocalEvent::OnRtcpPacket(packets)) => asked.take(&packets),
+            Some(_) => {}
+            None => tokio::time::sleep(UNBOUND_RETRY).await,
         }
     }
 }
 
 /// Hands the other side's sound packets to the speaker worker until its track ends.
-async fn hear(remote: Arc<dyn TrackRemote>, speaker: mpsc::Sender<Bytes>) {
+async fn hear(remote: Arc<dyn TrackRemote>, speaker: mpsc::Sender<Bytes>, asked: Arc<Asked>) {
     while let Some(event) = remote.poll().await {
-        if let TrackRemoteEvent::OnRtpPacket(packet) = event {
+        match event {
             // A busy speaker drops the packet: late sound is no use.
-            let _ = speaker.try_send(packet.payload);
+            TrackRemoteEvent::OnRtpPacket(packet) => drop(speaker.try_send(packet.payload)),
+            TrackRemoteEvent::OnRtcpPacket(packets) => asked.take(&packets),
+            _ => {}
         }
     }
 }
 
 /// Reassembles the other side's pictures and hands them to the screen worker until its
 /// track ends; asks the other side for a key picture when one was lost or did not decode.
-async fn watch_pictures(remote: Arc<dyn TrackRemote>, screen: Decoding, keys: Arc<KeyWish>) {
+async fn watch_pictures(
+    remote: Arc<dyn TrackRemote>,
+    screen: Decoding,
+    keys: Arc<KeyWish>,
+    asked: Arc<Asked>,
+) {
     let mut reassembly = Reassembly::default();
     let mut asking = Asking::default();
     while let Some(event) = remote.poll().await {
-        let TrackRemoteEvent::OnRtpPacket(packet) = event else {
-            continue;
+        let packet = match event {
+            TrackRemoteEvent::OnRtpPacket(packet) => packet,
+            TrackRemoteEvent::OnRtcpPacket(packets) => {
+                asked.take(&packets);
+                continue;
+            }
+            _ => continue,
         };
         let header = &packet.header;
         match reassembly.push(header.sequence_number, header.marker, &packet.payload) {
