@@ -236,6 +236,22 @@ pub struct CallView {
     pub local: MediaFlags,
     /// The other side's media.
     pub remote: MediaFlags,
+    /// How the network carries the call, once the other side has reported on it.
+    #[serde(default)]
+    pub quality: Option<CallQuality>,
+}
+
+/// How the network carries a call, from the share of this side's packets the other side
+/// reports lost.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CallQuality {
+    /// Hardly anything lost.
+    Good,
+    /// Some loss: sound may break up, the picture is sent smaller.
+    Fair,
+    /// Heavy loss, or no word from the other side for a while.
+    Poor,
 }
 
 /// What a server notice says happened in a group.

@@ -1,7 +1,8 @@
 //! Flint's call engine against a real browser's WebRTC: a headless Chromium (its fake camera,
 //! a 660 Hz tone from Web Audio) and `flint_core::calls::webrtc` (a 440 Hz tone, the moving
 //! test pattern) negotiate, connect and carry sound and pictures both ways, whichever side
-//! offers. The test hands the SDP and candidates across as the IM server would. What is
+//! offers, and Chromium's RTCP reports reach Flint (the call is told good on loopback). The
+//! test hands the SDP and candidates across as the IM server would. What is
 //! checked on Chromium's side comes from its own `getStats()` and a Web Audio analyser.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,7 +14,7 @@ use flint_core::calls::audio::{loudest, Recorder, Tone, SAMPLE_RATE};
 use flint_core::calls::video::{Screen, TestPattern, VideoSink, VideoSource};
 use flint_core::calls::webrtc::{Devices, Network, VideoDevices, WebRtc};
 use flint_core::calls::{MediaEngine, MediaNews, MediaSession, MediaSetup};
-use flint_proto::ipc::CallKind;
+use flint_proto::ipc::{CallKind, CallQuality};
 use flint_proto::wire::{self, call_signal, SdpKind};
 use flint_tests::browser::Chromium;
 use serde_json::{json, Value};
@@ -192,12 +193,6 @@ struct Outcome {
 
 /// A video call between Flint and Chromium, `flint_offers` or Chromium offering.
 async fn call(flint_offers: bool) -> Outcome {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::new(
-            "rtc=trace,webrtc=trace,rtc_interceptor=trace",
-        ))
-        .with_writer(std::io::stderr)
-        .try_init();
     let chromium = Chromium::start().await;
     chromium.run(PAGE, vec![]).await;
     let (engine, heard, screen) = flint_engine();
@@ -221,11 +216,13 @@ async fn call(flint_offers: bool) -> Outcome {
             .await;
     }
     let deadline = tokio::time::Instant::now() + PATIENCE;
+    let mut quality = None;
     loop {
         while let Ok(item) = inbox.try_recv() {
             match item {
                 MediaNews::Signal(body) => to_page(&chromium, body).await,
                 MediaNews::Up => {}
+                MediaNews::Quality(told) => quality = Some(told),
                 MediaNews::Failed(reason) => panic!("Flint's media failed: {reason}"),
             }
         }
@@ -239,8 +236,11 @@ async fn call(flint_offers: bool) -> Outcome {
             && last["pitch"]
                 .as_f64()
                 .is_some_and(|hz| (hz - 440.0).abs() < 12.0);
+        // Chromium's receiver reports about Flint's streams reach Flint's engine.
+        let flint_told = quality == Some(CallQuality::Good);
         if chromium_saw
             && chromium_heard
+            && flint_told
             && seen.len() >= PICTURES as usize
             && samples.len() >= SAMPLE_RATE as usize
         {
@@ -258,7 +258,7 @@ async fn call(flint_offers: bool) -> Outcome {
         assert!(
             tokio::time::Instant::now() < deadline,
             "not enough media in {PATIENCE:?}: Chromium saw {last}; Flint saw {} pictures \
-             ({:?}) and {} samples",
+             ({:?}) and {} samples, and was told the call's quality is {quality:?}",
             seen.len(),
             seen.last(),
             samples.len()

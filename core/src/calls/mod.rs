@@ -8,6 +8,7 @@
 pub mod audio;
 mod keys;
 pub mod processing;
+mod quality;
 mod reassembly;
 mod rtcp;
 pub mod screen;
@@ -18,7 +19,9 @@ mod workers;
 use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::Duration;
 
-use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallView, Event, MediaFlags};
+use flint_proto::ipc::{
+    CallKind, CallOutcome, CallPhase, CallQuality, CallView, Event, MediaFlags,
+};
 use flint_proto::wire::{self, call_signal, call_update, request, response, CallVerb};
 use tokio::sync::mpsc;
 
@@ -38,6 +41,8 @@ pub enum MediaNews {
     Up,
     /// Media could not be set up or broke down.
     Failed(String),
+    /// How the network carries the call changed.
+    Quality(CallQuality),
 }
 
 /// How to set up the media of one answered call.
@@ -465,6 +470,7 @@ fn start_media(shared: &Arc<Shared>, live: &mut Live) {
                     }
                 }
                 MediaNews::Up => media_up(&shared, &call_id),
+                MediaNews::Quality(quality) => quality_changed(&shared, &call_id, quality),
                 MediaNews::Failed(why) => {
                     tracing::warn!(%why, "call media failed");
                     media_failed(&shared, &call_id).await;
@@ -480,6 +486,21 @@ fn media_up(shared: &Shared, call_id: &str) {
         live.as_mut()
             .filter(|l| l.view.call_id == call_id)
             .and_then(|l| rules::media_up(&mut l.view).then(|| l.view.clone()))
+    };
+    if let Some(call) = view {
+        shared.emit(Event::CallChanged { call });
+    }
+}
+
+fn quality_changed(shared: &Shared, call_id: &str, quality: CallQuality) {
+    let view = {
+        let mut live = shared.calls.live();
+        live.as_mut()
+            .filter(|l| l.view.call_id == call_id && !rules::is_over(&l.view))
+            .map(|l| {
+                l.view.quality = Some(quality);
+                l.view.clone()
+            })
     };
     if let Some(call) = view {
         shared.emit(Event::CallChanged { call });

@@ -15,7 +15,7 @@ use crate::locks::lock;
 /// Pictures a second a call sends.
 pub const FRAME_RATE: u32 = 30;
 /// Bits a second a call's video is encoded at.
-const BITRATE: u32 = 1_000_000;
+pub const BITRATE: u32 = 1_000_000;
 /// Pictures between two key pictures (two seconds): a receiver that lost one recovers.
 const KEY_EVERY: u32 = 2 * FRAME_RATE;
 /// Largest picture sent or decoded, in pixels on a side (4K).
@@ -249,10 +249,16 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// An encoder for real-time video at [`FRAME_RATE`], a key picture every two seconds.
+    /// An encoder for real-time video at [`FRAME_RATE`] and [`BITRATE`], a key picture every
+    /// two seconds.
     pub fn new() -> Result<Self> {
+        Self::at(BITRATE)
+    }
+
+    /// The same at `bps` bits a second (its first picture is a key picture).
+    pub fn at(bps: u32) -> Result<Self> {
         let config = EncoderConfig::new()
-            .bitrate(BitRate::from_bps(BITRATE))
+            .bitrate(BitRate::from_bps(bps))
             .max_frame_rate(FrameRate::from_hz(FRAME_RATE as f32))
             .usage_type(UsageType::CameraVideoRealTime)
             .intra_frame_period(IntraFramePeriod::from_num_frames(KEY_EVERY));

@@ -10,7 +10,8 @@
 //! [`MediaNews::Signal`]s through the IM socket. One task owns each peer connection; closing
 //! it frees its sockets, tasks and threads.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -40,12 +41,14 @@ use webrtc::rtp_transceiver::RtpSender;
 
 use super::audio::{AudioSink, AudioSource, SAMPLE_RATE};
 use super::keys::{self, Asking, KeyWish};
+use super::quality::{self, Bitrate, Gauge};
 use super::reassembly::{Reassembled, Reassembly};
 use super::rtcp;
 use super::video::{VideoSink, VideoSource};
 use super::workers::{self, Decoding};
 use super::{MediaEngine as Engine, MediaNews, MediaSession, MediaSetup};
 use crate::error::{Error, Result};
+use crate::locks::lock;
 
 /// Makes the devices of one call (called on the blocking pool).
 pub type Devices = Arc<dyn Fn() -> (Box<dyn AudioSource>, Box<dyn AudioSink>) + Send + Sync>;
@@ -369,13 +372,16 @@ async fn run(
         Some(_) => Some(Outgoing::add(&pc, RtpCodecKind::Video, h264()).await?),
         None => None,
     };
-    let asked = Arc::new(Asked {
-        video: match &camera {
-            Some(camera) => camera.track.ssrcs().await,
-            None => Vec::new(),
-        },
-        keys: Arc::new(KeyWish::default()),
-    });
+    let video_ssrcs = match &camera {
+        Some(camera) => camera.track.ssrcs().await,
+        None => Vec::new(),
+    };
+    let asked = Arc::new(Reported::new(
+        audio.track.ssrcs().await,
+        video_ssrcs,
+        setup.news.clone(),
+    ));
+    let mut ticks = tokio::time::interval(Duration::from_secs(1));
     if setup.offerer {
         let offer = pc.create_offer(None).await.map_err(failed)?;
         let sdp = offer.sdp.clone();
@@ -396,6 +402,7 @@ async fn run(
     let outcome = loop {
         tokio::select! {
             _ = stopped.changed() => break Ok(()),
+            _ = ticks.tick() => asked.tick(),
             arrival = arrivals.recv() => {
                 let Some(remote) = arrival else { continue };
                 if remote.kind().await == RtpCodecKind::Video {
@@ -488,7 +495,7 @@ async fn start_sending(
     muted: watch::Receiver<bool>,
     camera: Option<(&Outgoing, Box<dyn VideoSource>)>,
     dark: watch::Receiver<bool>,
-    asked: &Arc<Asked>,
+    asked: &Arc<Reported>,
 ) -> Result<Vec<tokio::task::JoinHandle<()>>> {
     let frames = workers::microphone(microphone, muted)?;
     let payload_type = audio.payload_type(111).await;
@@ -497,7 +504,12 @@ async fn start_sending(
         tokio::spawn(listen(Arc::clone(&audio.track), Arc::clone(asked))),
     ];
     if let Some((camera, source)) = camera {
-        let units = workers::camera(source, dark, Arc::clone(&asked.keys))?;
+        let units = workers::camera(
+            source,
+            dark,
+            Arc::clone(&asked.keys),
+            Arc::clone(&asked.rate),
+        )?;
         let payload_type = camera.payload_type(102).await;
         tasks.push(tokio::spawn(send_pictures(
             Arc::clone(&camera.track),
@@ -584,15 +596,36 @@ async fn write(
         .map_err(failed)
 }
 
-/// What the other side's RTCP asks of this side's streams: a key picture of its video.
-struct Asked {
+/// What the other side's RTCP says of this side's streams: a key picture wanted, the share
+/// of packets lost (the call's quality, told on `news`, and the video bitrate).
+struct Reported {
+    /// The audio stream's SSRCs.
+    audio: Vec<u32>,
     /// The video stream's SSRCs (none in an audio call).
     video: Vec<u32>,
     /// Raised when the other side asks for a key picture; the camera worker takes it.
     keys: Arc<KeyWish>,
+    /// The video bitrate the camera worker encodes at.
+    rate: Arc<AtomicU32>,
+    gauge: Mutex<Gauge>,
+    bitrate: Mutex<Bitrate>,
+    news: mpsc::UnboundedSender<MediaNews>,
 }
 
-impl Asked {
+impl Reported {
+    fn new(audio: Vec<u32>, video: Vec<u32>, news: mpsc::UnboundedSender<MediaNews>) -> Self {
+        let bitrate = Bitrate::default();
+        Self {
+            audio,
+            video,
+            keys: Arc::new(KeyWish::default()),
+            rate: Arc::new(AtomicU32::new(bitrate.bps())),
+            gauge: Mutex::default(),
+            bitrate: Mutex::new(bitrate),
+            news,
+        }
+    }
+
     /// Acts on one compound RTCP packet. The crate hands RTCP to whichever track its first
     /// SSRC names, a sent or a received one, so every track's reader brings it here.
     fn take(&self, packets: &[Box<dyn rtc::rtcp::Packet>]) {
@@ -603,13 +636,33 @@ impl Asked {
         {
             self.keys.raise();
         }
+        let now = Instant::now();
+        let own: Vec<u32> = self.audio.iter().chain(&self.video).copied().collect();
+        if let Some(lost) = quality::loss_of(packets, &own) {
+            if let Some(quality) = lock(&self.gauge).report(lost, now) {
+                let _ = self.news.send(MediaNews::Quality(quality));
+            }
+        }
+        if let Some(lost) = quality::loss_of(packets, &self.video) {
+            if let Some(bps) = lock(&self.bitrate).report(lost, now) {
+                tracing::debug!(bps, lost, "the video bitrate changes");
+                self.rate.store(bps, Ordering::Release);
+            }
+        }
+    }
+
+    /// Time passing: the quality goes poor when the reports stop.
+    fn tick(&self) {
+        if let Some(quality) = lock(&self.gauge).tick(Instant::now()) {
+            let _ = self.news.send(MediaNews::Quality(quality));
+        }
     }
 }
 
 /// Reads the RTCP handed to a track this side sends. Until the track is bound to its sender
 /// (negotiation may still be finishing) there is nothing to read; the task ends with the
 /// call.
-async fn listen(track: Arc<TrackLocalStaticSample>, asked: Arc<Asked>) {
+async fn listen(track: Arc<TrackLocalStaticSample>, asked: Arc<Reported>) {
     loop {
         match track.poll().await {
             Some(TrackLocalEvent::OnRtcpPacket(packets)) => asked.take(&packets),
@@ -620,7 +673,7 @@ async fn listen(track: Arc<TrackLocalStaticSample>, asked: Arc<Asked>) {
 }
 
 /// Hands the other side's sound packets to the speaker worker until its track ends.
-async fn hear(remote: Arc<dyn TrackRemote>, speaker: mpsc::Sender<Bytes>, asked: Arc<Asked>) {
+async fn hear(remote: Arc<dyn TrackRemote>, speaker: mpsc::Sender<Bytes>, asked: Arc<Reported>) {
     while let Some(event) = remote.poll().await {
         match event {
             // A busy speaker drops the packet: late sound is no use.
@@ -637,7 +690,7 @@ async fn watch_pictures(
     remote: Arc<dyn TrackRemote>,
     screen: Decoding,
     keys: Arc<KeyWish>,
-    asked: Arc<Asked>,
+    asked: Arc<Reported>,
 ) {
     let mut reassembly = Reassembly::default();
     let mut asking = Asking::default();

@@ -4,6 +4,7 @@
 //! connection's async tasks by a small bounded channel; a full channel drops the newest
 //! frame (real time does not wait), and a worker ends when its channel's other end is gone.
 
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -75,14 +76,16 @@ pub fn speaker(mut sink: Box<dyn AudioSink>) -> Result<mpsc::Sender<Bytes>> {
     Ok(packets)
 }
 
-/// Encoded pictures from the camera, [`FRAME_RATE`] a second (none while `dark`); a key
-/// picture as soon as `keys` wishes for one.
+/// Encoded pictures from the camera, [`FRAME_RATE`] a second (none while `dark`), at the
+/// bitrate `rate` holds; a key picture as soon as `keys` wishes for one.
 pub fn camera(
     mut source: Box<dyn VideoSource>,
     dark: watch::Receiver<bool>,
     keys: Arc<KeyWish>,
+    rate: Arc<AtomicU32>,
 ) -> Result<mpsc::Receiver<Bytes>> {
-    let mut encoder = video::Encoder::new()?;
+    let mut bps = rate.load(Ordering::Acquire);
+    let mut encoder = video::Encoder::at(bps)?;
     let (units, out) = mpsc::channel(QUEUED);
     spawn("flint-call-camera", move || {
         let mut schedule = Schedule::new(picture_interval());
@@ -90,6 +93,15 @@ pub fn camera(
             schedule.wait();
             if *dark.borrow() {
                 continue;
+            }
+            let wanted = rate.load(Ordering::Acquire);
+            if wanted != bps {
+                // A new encoder at the new rate (it starts with a key picture).
+                match video::Encoder::at(wanted) {
+                    Ok(fresh) => encoder = fresh,
+                    Err(error) => tracing::debug!(%error, "the bitrate stays"),
+                }
+                bps = wanted;
             }
             let Some(picture) = source.capture() else {
                 continue;
@@ -204,7 +216,8 @@ mod tests {
         let source = TestPattern::new(320, 240).expect("pattern");
         let (_on, dark) = watch::channel(false);
         let keys = Arc::new(KeyWish::default());
-        let mut units = camera(Box::new(source), dark, Arc::clone(&keys)).expect("camera");
+        let rate = Arc::new(AtomicU32::new(video::BITRATE));
+        let mut units = camera(Box::new(source), dark, Arc::clone(&keys), rate).expect("camera");
         let first = units.blocking_recv().expect("a picture");
         assert!(is_key(&first), "a stream starts with a key picture");
         for _ in 0..5 {

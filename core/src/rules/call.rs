@@ -30,6 +30,7 @@ pub fn incoming(call_id: String, conversation_id: i64, ringing: &CallRinging) ->
         outgoing: false,
         phase: CallPhase::Ringing,
         answered_at_ms: None,
+        quality: None,
         local: flags(kind),
         remote: flags(kind),
     }
@@ -45,6 +46,7 @@ pub fn outgoing(call_id: String, conversation_id: i64, peer_id: i64, kind: CallK
         outgoing: true,
         phase: CallPhase::Ringing,
         answered_at_ms: None,
+        quality: None,
         local: flags(kind),
         remote: flags(kind),
     }

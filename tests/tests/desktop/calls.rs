@@ -1,8 +1,8 @@
 //! A call between two real app instances: the caller's header button rings the other app,
 //! which shows the incoming call and accepts it; both apps' WebRTC engines connect, the
-//! call's length counts up, and a hang-up ends it on both, leaving a call-log bubble in the
-//! chat; a call the server refuses is told; a video call shows the caller's camera in the
-//! callee's window.
+//! call's length counts up, the network shows good, and a hang-up ends it on both, leaving a
+//! call-log bubble in the chat; a call the server refuses is told; a video call shows the
+//! caller's camera in the callee's window.
 
 use flint_proto::ipc::CallKind;
 use flint_tests::desktop::{App, Scene};
@@ -38,6 +38,9 @@ async fn a_call_rings_the_other_app_is_answered_and_hung_up_on_both() {
     // The call's length counts up while it lasts.
     callee.find_text("#call-clock", "0:02").await;
     callee.find_text("#call-clock", "0:03").await;
+    // The other app's reports say nothing is lost on loopback: three bars.
+    callee.find("#call-quality[data-quality='3']").await;
+    caller.find("#call-quality[data-quality='3']").await;
     caller.screenshot("call-answered").await;
 
     caller.click("#call-hang-up").await;

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallView};
+use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallQuality, CallView};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use leptos_icons::Icon;
@@ -71,6 +71,44 @@ fn CallClock(since_ms: Option<i64>) -> impl IntoView {
     let elapsed = move || span(u64::try_from(at.get() - since).unwrap_or(0) / 1000);
     view! {
         <p class="call-clock" id="call-clock" aria-label=move || tr("call.length")>{elapsed}</p>
+    }
+}
+
+/// The words for how the network carries a call.
+fn quality_key(quality: CallQuality) -> &'static str {
+    match quality {
+        CallQuality::Good => "call.quality_good",
+        CallQuality::Fair => "call.quality_fair",
+        CallQuality::Poor => "call.quality_poor",
+    }
+}
+
+/// Three signal bars for the call's network quality (lit: 3 good, 2 fair, 1 poor), once the
+/// other side has reported on it.
+#[component]
+fn NetworkBars(quality: Signal<Option<CallQuality>>) -> impl IntoView {
+    let tr = use_tr();
+    let lit = move || match quality.get() {
+        Some(CallQuality::Good) => 3,
+        Some(CallQuality::Fair) => 2,
+        Some(CallQuality::Poor) => 1,
+        None => 0,
+    };
+    let words = move || {
+        quality
+            .get()
+            .map(|q| tr(quality_key(q)))
+            .unwrap_or_default()
+    };
+    view! {
+        <Show when=move || quality.get().is_some()>
+            <span class="call-quality" id="call-quality" role="img"
+                data-quality=move || lit().to_string() aria-label=words title=words>
+                {(1..=3).map(|bar| view! {
+                    <span class={move || if lit() >= bar { "bar lit" } else { "bar" }}></span>
+                }).collect_view()}
+            </span>
+        </Show>
     }
 }
 
@@ -190,7 +228,10 @@ pub fn CallOverlay() -> impl IntoView {
                     })
                 }}</p>
                 <Show when=move || call().is_some_and(|c| c.phase == CallPhase::Connected)>
-                    <CallClock since_ms=call().and_then(|c| c.answered_at_ms)/>
+                    <div class="call-meter">
+                        <CallClock since_ms=call().and_then(|c| c.answered_at_ms)/>
+                        <NetworkBars quality=Signal::derive(move || call().and_then(|c| c.quality))/>
+                    </div>
                 </Show>
                 <div class="call-actions">
                     <Show when=move || call().is_some_and(|c| c.phase == CallPhase::Ringing && !c.outgoing)>
