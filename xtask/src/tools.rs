@@ -24,9 +24,12 @@ pub const APT_BUILD: &[&str] = &[
 ];
 /// Debian packages the UI suites run with (a virtual display, WebKit's WebDriver, a session bus).
 const APT_UI_TESTS: &[&str] = &["xvfb", "webkit2gtk-driver", "dbus-x11"];
-/// The TURN relay the call suites relay media through (started by the tests themselves), and
-/// the browser the interoperability suite calls (headless, through its WebDriver).
-const APT_CALL_TESTS: &[&str] = &["coturn", "chromium", "chromium-driver"];
+/// The TURN relay the call suites relay media through (started by the tests themselves).
+const APT_CALL_TESTS: &[&str] = &["coturn"];
+/// The browser the interoperability suite calls (headless, through its WebDriver), where no
+/// `chromedriver` is installed yet: Debian's names (GitHub's Ubuntu runners bring Chrome and
+/// its driver, and Ubuntu has no `chromium-driver` package).
+const APT_BROWSER: &[&str] = &["chromium", "chromium-driver"];
 /// The sound server the device suites play and record through (started by the tests).
 const APT_SOUND_TESTS: &[&str] = &["pulseaudio", "pulseaudio-utils"];
 /// Python's venv (for the workflow linters from PyPI) and ShellCheck, which actionlint runs on
@@ -149,6 +152,9 @@ pub fn ensure_all() -> Result<(), String> {
     apt_install(APT_BUILD)?;
     apt_install(APT_UI_TESTS)?;
     apt_install(APT_CALL_TESTS)?;
+    if !succeeds(Command::new("chromedriver").arg("--version")) {
+        apt_install(APT_BROWSER)?;
+    }
     apt_install(APT_SOUND_TESTS)?;
     apt_install(APT_LINT)?;
     // npm brings wasm-opt (binaryen) and the Tauri CLI, pinned in package-lock.json.

@@ -15,8 +15,9 @@ use rtc::rtcp::Packet;
 
 use super::video::BITRATE;
 
-/// No report for this long, and the call is shown as poor.
-pub const SILENCE: Duration = Duration::from_secs(5);
+/// No report for this long, and the call is shown as poor: three of Chromium's audio report
+/// intervals (about 5 s, jittered), since a camera-off call sends no video to report on.
+pub const SILENCE: Duration = Duration::from_secs(15);
 /// Loss below this share is good.
 const GOOD_BELOW: f32 = 0.03;
 /// Loss from this share on is poor.
@@ -184,9 +185,9 @@ mod tests {
         assert_eq!(gauge.report(0.0, secs(start, 4)), Some(CallQuality::Fair));
         assert_eq!(gauge.report(0.0, secs(start, 5)), None);
         assert_eq!(gauge.report(0.0, secs(start, 6)), Some(CallQuality::Good));
-        assert_eq!(gauge.tick(secs(start, 10)), None);
-        assert_eq!(gauge.tick(secs(start, 11)), Some(CallQuality::Poor));
-        assert_eq!(gauge.report(0.0, secs(start, 12)), Some(CallQuality::Good));
+        assert_eq!(gauge.tick(secs(start, 20)), None);
+        assert_eq!(gauge.tick(secs(start, 21)), Some(CallQuality::Poor));
+        assert_eq!(gauge.report(0.0, secs(start, 22)), Some(CallQuality::Good));
     }
 
     #[test]

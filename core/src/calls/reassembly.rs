@@ -146,7 +146,7 @@ mod tests {
     }
 
     #[test]
-    fn a_gap_at_a_pictures_last_packet_loses_only_that_picture() {
+    fn a_gap_before_a_pictures_last_packet_loses_that_picture_and_the_next_decodes() {
         let mut reassembly = Reassembly::default();
         assert!(matches!(
             reassembly.push(1, true, &slice(5)),

@@ -249,13 +249,8 @@ pub struct Encoder {
 }
 
 impl Encoder {
-    /// An encoder for real-time video at [`FRAME_RATE`] and [`BITRATE`], a key picture every
-    /// two seconds.
-    pub fn new() -> Result<Self> {
-        Self::at(BITRATE)
-    }
-
-    /// The same at `bps` bits a second (its first picture is a key picture).
+    /// An encoder for real-time video at [`FRAME_RATE`] and `bps` bits a second (at most
+    /// [`BITRATE`] in a call), a key picture first and every two seconds.
     pub fn at(bps: u32) -> Result<Self> {
         let config = EncoderConfig::new()
             .bitrate(BitRate::from_bps(bps))
@@ -366,7 +361,7 @@ mod tests {
     #[test]
     fn pictures_come_back_through_h264_with_their_size_and_number() {
         let mut pattern = TestPattern::new(640, 480).unwrap();
-        let (mut encoder, mut decoder) = (Encoder::new().unwrap(), Decoder::new().unwrap());
+        let (mut encoder, mut decoder) = (Encoder::at(BITRATE).unwrap(), Decoder::new().unwrap());
         let mut numbers = Vec::new();
         for _ in 0..40 {
             let sent = pattern.capture().unwrap();

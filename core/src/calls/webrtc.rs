@@ -452,10 +452,9 @@ async fn run(
                         }
                     }
                     if let Some(microphone) = microphone.take() {
-                        let started = start_sending(&audio, microphone, muted.clone(), camera.as_ref().zip(camera_source.take()), dark.clone(), &asked).await;
-                        match started {
-                            Ok(started) => tasks.extend(started),
-                            Err(error) => break Err(error),
+                        let started = start_sending(&audio, microphone, muted.clone(), camera.as_ref().zip(camera_source.take()), dark.clone(), &asked, &mut tasks).await;
+                        if let Err(error) = started {
+                            break Err(error);
                         }
                     }
                 }
@@ -488,7 +487,9 @@ async fn run(
     outcome.and(closed)
 }
 
-/// Starts the microphone (and the camera) workers and the tasks sending what they make.
+/// Starts the microphone (and the camera) workers and the tasks sending what they make,
+/// each task put in `tasks` as it starts, so a failure halfway leaves none running once the
+/// call's tasks are aborted (and the workers end with their channels).
 async fn start_sending(
     audio: &Outgoing,
     microphone: Box<dyn AudioSource>,
@@ -496,13 +497,19 @@ async fn start_sending(
     camera: Option<(&Outgoing, Box<dyn VideoSource>)>,
     dark: watch::Receiver<bool>,
     asked: &Arc<Reported>,
-) -> Result<Vec<tokio::task::JoinHandle<()>>> {
+    tasks: &mut Vec<tokio::task::JoinHandle<()>>,
+) -> Result<()> {
     let frames = workers::microphone(microphone, muted)?;
     let payload_type = audio.payload_type(111).await;
-    let mut tasks = vec![
-        tokio::spawn(send_sound(Arc::clone(&audio.track), payload_type, frames)),
-        tokio::spawn(listen(Arc::clone(&audio.track), Arc::clone(asked))),
-    ];
+    tasks.push(tokio::spawn(send_sound(
+        Arc::clone(&audio.track),
+        payload_type,
+        frames,
+    )));
+    tasks.push(tokio::spawn(listen(
+        Arc::clone(&audio.track),
+        Arc::clone(asked),
+    )));
     if let Some((camera, source)) = camera {
         let units = workers::camera(
             source,
@@ -521,7 +528,7 @@ async fn start_sending(
             Arc::clone(asked),
         )));
     }
-    Ok(tasks)
+    Ok(())
 }
 
 async fn answer(pc: &impl PeerConnection) -> Result<String> {

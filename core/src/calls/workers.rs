@@ -19,8 +19,9 @@ use crate::error::{Error, Result};
 /// Frames or pictures waiting between a worker and its async task.
 const QUEUED: usize = 4;
 
-/// Length of one audio frame.
-pub const AUDIO_FRAME: Duration = Duration::from_millis(20);
+/// Length of one audio frame ([`FRAME_SAMPLES`] at [`SAMPLE_RATE`]).
+pub const AUDIO_FRAME: Duration =
+    Duration::from_micros(FRAME_SAMPLES as u64 * 1_000_000 / SAMPLE_RATE as u64);
 
 /// Time between two pictures.
 pub fn picture_interval() -> Duration {
@@ -98,10 +99,12 @@ pub fn camera(
             if wanted != bps {
                 // A new encoder at the new rate (it starts with a key picture).
                 match video::Encoder::at(wanted) {
-                    Ok(fresh) => encoder = fresh,
-                    Err(error) => tracing::debug!(%error, "the bitrate stays"),
+                    Ok(fresh) => {
+                        encoder = fresh;
+                        bps = wanted;
+                    }
+                    Err(error) => tracing::debug!(%error, "the bitrate stays for now"),
                 }
-                bps = wanted;
             }
             let Some(picture) = source.capture() else {
                 continue;

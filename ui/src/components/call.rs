@@ -70,7 +70,7 @@ fn CallClock(since_ms: Option<i64>) -> impl IntoView {
     }
     let elapsed = move || span(u64::try_from(at.get() - since).unwrap_or(0) / 1000);
     view! {
-        <p class="call-clock" id="call-clock" aria-label=move || tr("call.length")>{elapsed}</p>
+        <p class="call-clock" id="call-clock" role="timer" aria-label=move || tr("call.length")>{elapsed}</p>
     }
 }
 
@@ -229,7 +229,9 @@ pub fn CallOverlay() -> impl IntoView {
                 }}</p>
                 <Show when=move || call().is_some_and(|c| c.phase == CallPhase::Connected)>
                     <div class="call-meter">
-                        <CallClock since_ms=call().and_then(|c| c.answered_at_ms)/>
+                        // Read untracked: the clock is made once per connected call, not
+                        // again on every change of the call (mute, quality).
+                        <CallClock since_ms=live.call.get_untracked().and_then(|c| c.answered_at_ms)/>
                         <NetworkBars quality=Signal::derive(move || call().and_then(|c| c.quality))/>
                     </div>
                 </Show>
