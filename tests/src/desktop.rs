@@ -219,6 +219,18 @@ impl App {
             .await;
     }
 
+    /// The text of an element, found again if the UI re-rendered it between the lookup and
+    /// the read (a bubble is replaced when its message is confirmed).
+    pub async fn text_of(&self, css: &str) -> String {
+        for _ in 0..100 {
+            if let Ok(text) = self.find(css).await.text().await {
+                return text;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the text of {css} could not be read");
+    }
+
     /// Waits until an element's text equals `text`.
     pub async fn find_text(&self, css: &str, text: &str) -> Element {
         let deadline = tokio::time::Instant::now() + UI_PATIENCE;

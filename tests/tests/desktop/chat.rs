@@ -28,8 +28,7 @@ async fn register_receive_and_reply_in_the_ui() {
     let scene = Scene::start(&[]).await;
     let app = &scene.app;
     scene.bob_says("hello from bob 你好").await;
-    let badge = app.find(".row .unread-badge").await;
-    assert_eq!(badge.text().await.unwrap(), "1");
+    assert_eq!(app.text_of(".row .unread-badge").await, "1");
     app.screenshot("main-window").await;
     app.click(".row").await;
     app.find_text(".message .bubble", "hello from bob 你好")

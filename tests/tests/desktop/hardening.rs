@@ -118,7 +118,7 @@ async fn an_unencrypted_address_to_another_machine_asks_before_connecting() {
     app.fill("#password", PASSWORD).await;
     app.click("#submit").await;
     app.find("#signin-error").await;
-    let error = app.find("#signin-error").await.text().await.unwrap();
+    let error = app.text_of("#signin-error").await;
     assert!(error.contains("not encrypted"), "{error}");
     app.find("#allow-insecure").await;
     app.screenshot("sign-in-insecure").await;

@@ -66,8 +66,7 @@ async fn a_voice_message_recorded_in_the_app_shows_its_length_and_waveform_and_p
     app.click("#voice-send").await;
     app.find("#composer").await;
 
-    let bubble = app.find(".bubble.voice .voice-length").await;
-    let length = bubble.text().await.unwrap();
+    let length = app.text_of(".bubble.voice .voice-length").await;
     assert!(["0:04", "0:05"].contains(&length.as_str()), "{length}");
     // The tone was heard: the waveform's bars stand tall (silence draws them 4 px high).
     let heights = app
