@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicU32;
 use std::sync::{Arc, Mutex};
 
-use flint_proto::api::{Device, LoginRequest, RegisterRequest, User};
+use flint_proto::api::{Device, LoginRequest, RegisterRequest, Sticker, User};
 use flint_proto::ipc::{
     CallKind, CallView, ConnectionState, ConversationView, Event, MemberView, MessageStatus,
     MessageView, Toward,
@@ -31,6 +31,7 @@ use crate::media::Pixels;
 use crate::profile;
 use crate::secrets::TokenVault;
 use crate::shared::{Shared, EVENT_BUFFER};
+use crate::stickers::{self, Stickers};
 use crate::store::messages::Page;
 use crate::store::{self, conversations, kv, messages, now_ms, outbox, uploads, Store};
 use crate::uploads::Uploads;
@@ -234,6 +235,7 @@ impl Client {
             max_text_chars: AtomicU32::new(DEFAULT_MAX_TEXT_CHARS),
             calls: Calls::default(),
             voice: voice::Recordings::default(),
+            stickers: Stickers::default(),
             config,
         });
         let tasks = vec![
@@ -415,6 +417,64 @@ impl Client {
             library::keep_own_thumbnail(&self.shared, message.local_id, jpeg).await?;
         }
         Ok(message)
+    }
+
+    /// The stickers this user keeps, newest first (the server's list: the same on every
+    /// device of the account).
+    pub async fn stickers(&self) -> Result<Vec<Sticker>> {
+        let stickers = self.http.stickers(&self.shared.params.token).await?;
+        self.shared.stickers.remember(&stickers);
+        Ok(stickers)
+    }
+
+    /// Keeps the picture (or sticker) of message `local_id` as a sticker, first in the list.
+    pub async fn add_sticker(&self, local_id: i64) -> Result<Sticker> {
+        let content = self
+            .shared
+            .store
+            .call(move |conn| messages::located(conn, local_id))
+            .await?
+            .ok_or(Error::NotFound("message"))?
+            .1;
+        let file_id = stickers::keepable(&content)?;
+        let token = &self.shared.params.token;
+        let sticker = self.http.add_sticker(token, &file_id).await?;
+        self.shared.stickers.put_first(sticker.clone());
+        Ok(sticker)
+    }
+
+    /// Removes one of the user's stickers.
+    pub async fn remove_sticker(&self, file_id: &str) -> Result<()> {
+        let token = &self.shared.params.token;
+        self.http.remove_sticker(token, file_id).await?;
+        self.shared.stickers.forget(file_id);
+        Ok(())
+    }
+
+    /// Sends one of the user's stickers: queued like a text (its file is on the server
+    /// already), shown at once as "sending".
+    pub async fn send_sticker(&self, conversation_id: i64, file_id: &str) -> Result<MessageView> {
+        let sticker = self.known_sticker(file_id).await?;
+        self.enqueue(conversation_id, stickers::content(&sticker), None)
+            .await
+    }
+
+    /// One of the user's stickers at display size, for the sticker panel.
+    pub async fn sticker_picture(&self, file_id: &str) -> Result<Media> {
+        let sticker = self.known_sticker(file_id).await?;
+        library::sticker(&self.shared, &sticker).await
+    }
+
+    /// A sticker of the list last fetched, fetching it again when it is not there.
+    async fn known_sticker(&self, file_id: &str) -> Result<Sticker> {
+        if let Some(sticker) = self.shared.stickers.find(file_id) {
+            return Ok(sticker);
+        }
+        self.stickers().await?;
+        self.shared
+            .stickers
+            .find(file_id)
+            .ok_or(Error::NotFound("sticker"))
     }
 
     /// Sets where voice messages are recorded from (the app's microphone, or a synthetic

@@ -31,6 +31,9 @@ pub enum Error {
     /// The input is invalid before it reaches the server.
     #[error("{0}")]
     Invalid(String),
+    /// The input is larger than what it is for allows.
+    #[error("{0}")]
+    TooLarge(String),
     /// The thing asked for does not exist locally.
     #[error("not found: {0}")]
     NotFound(&'static str),
@@ -72,6 +75,7 @@ impl Error {
                 ErrorCode::Unavailable
             }
             Self::Invalid(_) => ErrorCode::BadRequest,
+            Self::TooLarge(_) => ErrorCode::TooLarge,
             Self::InsecureTransport => ErrorCode::InsecureTransport,
             Self::Cancelled => ErrorCode::Cancelled,
             Self::NoDevice(_) => ErrorCode::NoDevice,

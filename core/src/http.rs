@@ -1,11 +1,14 @@
-//! The REST half of the protocol: accounts, sessions and devices. Every call is bounded in
+//! The REST half of the protocol: accounts, sessions, devices and stickers. Every call is bounded in
 //! time: a server that accepts the connection and never answers fails the call instead of
 //! hanging sign-in or sign-out.
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use flint_proto::api::{Device, LoginRequest, LoginResponse, RegisterRequest, User};
+use flint_proto::api::{
+    AddSticker, Device, LoginRequest, LoginResponse, RegisterRequest, Sticker, User,
+};
+use flint_proto::files::STICKERS_PATH;
 use flint_proto::{ErrorBody, Secret};
 use reqwest::{RequestBuilder, Response};
 use serde::de::DeserializeOwned;
@@ -98,14 +101,50 @@ impl Http {
         .await
     }
 
+    /// The stickers the token's user keeps, newest first.
+    pub async fn stickers(&self, token: &Secret) -> Result<Vec<Sticker>> {
+        Self::call(
+            self.client
+                .get(self.url(STICKERS_PATH)?)
+                .bearer_auth(token.expose()),
+        )
+        .await
+    }
+
+    /// Keeps a picture the user may download as a sticker.
+    pub async fn add_sticker(&self, token: &Secret, file_id: &str) -> Result<Sticker> {
+        let body = AddSticker {
+            file_id: file_id.to_owned(),
+        };
+        Self::call(
+            self.client
+                .post(self.url(STICKERS_PATH)?)
+                .bearer_auth(token.expose())
+                .json(&body),
+        )
+        .await
+    }
+
+    /// Removes one of the user's stickers.
+    pub async fn remove_sticker(&self, token: &Secret, file_id: &str) -> Result<()> {
+        let url = self.url_with(STICKERS_PATH, file_id)?;
+        Self::call_empty(self.client.delete(url).bearer_auth(token.expose())).await
+    }
+
     /// Signs one of the user's devices out.
     pub async fn end_device(&self, token: &Secret, device_id: &str) -> Result<()> {
-        let mut url = self.url("/api/v1/sessions/")?;
+        let url = self.url_with("/api/v1/sessions", device_id)?;
+        Self::call_empty(self.client.delete(url).bearer_auth(token.expose())).await
+    }
+
+    /// The address of `path` followed by `segment` (escaped as one path segment).
+    fn url_with(&self, path: &str, segment: &str) -> Result<Url> {
+        let mut url = self.url(path)?;
         url.path_segments_mut()
             .map_err(|()| Error::Invalid("server URL cannot take a path".into()))?
             .pop_if_empty()
-            .push(device_id);
-        Self::call_empty(self.client.delete(url).bearer_auth(token.expose())).await
+            .push(segment);
+        Ok(url)
     }
 }
 

@@ -31,6 +31,7 @@ mod profile;
 pub mod rules;
 mod secrets;
 mod shared;
+mod stickers;
 mod store;
 mod sync;
 mod tls;

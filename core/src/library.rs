@@ -5,6 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
+use flint_proto::api::Sticker;
 use flint_proto::ipc::Event;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -204,6 +205,31 @@ fn stopped(shared: &Shared, asked: Asked, error: Error) -> Error {
         reason: error.code(),
     });
     error
+}
+
+/// One of the user's stickers at display size, for the sticker panel: the thumbnail its
+/// messages share (kept by file id), made from its original when missing.
+pub async fn sticker(shared: &Shared, sticker: &Sticker) -> Result<Media> {
+    let kept = thumbnail_path(shared, &sticker.file_id);
+    if tokio::fs::try_exists(&kept).await.unwrap_or(false) {
+        record(shared, &kept).await?;
+        return Ok(jpeg_at(kept));
+    }
+    let folder = root(shared).join("files").join(safe_name(&sticker.file_id));
+    let path = folder.join("sticker");
+    let file_lock = shared.downloads.file_lock(&sticker.file_id);
+    let _mine = file_lock.lock().await;
+    if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+        let _turn = shared.downloads.turn(&shared.shutdown).await?;
+        tokio::fs::create_dir_all(&folder).await?;
+        let service = shared.file_service()?;
+        let (file_id, size) = (&sticker.file_id, sticker.size);
+        let quiet = &mut |_, _| {};
+        transfer::download(&service, file_id, size, &path, quiet, &shared.shutdown).await?;
+    }
+    record(shared, &path).await?;
+    let jpeg = pictures::thumbnail(path).await?;
+    keep(shared, kept, jpeg).await
 }
 
 /// Largest picture whose original is downloaded on its own to make a thumbnail.

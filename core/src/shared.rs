@@ -14,6 +14,7 @@ use crate::config::ClientConfig;
 use crate::downloads::Downloads;
 use crate::error::{Error, Result};
 use crate::link::{Link, LinkParams};
+use crate::stickers::Stickers;
 use crate::store::{conversations, Store};
 use crate::transfer::FileService;
 use crate::uploads::Uploads;
@@ -54,6 +55,8 @@ pub struct Shared {
     pub call_screen: CallScreen,
     /// The voice message being recorded on this device.
     pub voice: Recordings,
+    /// The stickers the user keeps, as last fetched.
+    pub stickers: Stickers,
 }
 
 impl Shared {

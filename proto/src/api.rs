@@ -66,6 +66,30 @@ pub struct Device {
     pub current: bool,
 }
 
+/// A picture the caller keeps as a sticker, to send again from the sticker panel
+/// (`GET /api/v1/stickers` lists them, newest first).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sticker {
+    /// The picture's file: what a sticker message names.
+    pub file_id: String,
+    /// Size in bytes.
+    pub size: u64,
+    /// Width in pixels.
+    pub width: u32,
+    /// Height in pixels.
+    pub height: u32,
+    /// Its type as the server sniffed it (a GIF animates).
+    pub mime: String,
+}
+
+/// `POST /api/v1/stickers`: keeps a picture the caller may download (their own, or one sent
+/// to a conversation they belong to) as a sticker; keeping one again moves it to the front.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AddSticker {
+    /// The picture's file.
+    pub file_id: String,
+}
+
 /// `GET /health`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Health {

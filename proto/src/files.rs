@@ -37,6 +37,13 @@ pub const PROOF_RANGE: &str = "flint-proof-range";
 /// [`PROOF_RANGE`].
 pub const PROOF: &str = "flint-proof";
 
+/// The caller's stickers (`GET`, `POST`; `DELETE …/{file_id}` removes one).
+pub const STICKERS_PATH: &str = "/api/v1/stickers";
+/// Most stickers a user keeps.
+pub const MAX_STICKERS: usize = 300;
+/// Largest picture kept as a sticker (every recipient downloads it on sight).
+pub const MAX_STICKER_BYTES: u64 = 2 << 20;
+
 /// `Upload-Metadata` key: the file's name (what people see; never a path on the server).
 pub const META_NAME: &str = "filename";
 /// `Upload-Metadata` key: the type the sender declares (the server decides from the content).

@@ -21,7 +21,7 @@ use crate::files::{collect, downloads, uploads};
 use crate::state::AppState;
 use crate::store::StoreError;
 use crate::tls::{self, TlsListener};
-use crate::{calls, gateway, rest, sessions, unparsable};
+use crate::{calls, gateway, rest, sessions, stickers, unparsable};
 
 /// Longest path and query a request may have.
 const MAX_URI_BYTES: usize = 8 * 1024;
@@ -56,6 +56,14 @@ pub fn app(state: AppState) -> Router {
         .route("/api/v1/users", get(rest::search_users))
         .route("/api/v1/sessions", get(rest::devices))
         .route("/api/v1/sessions/{device_id}", delete(rest::end_device))
+        .route(
+            files::STICKERS_PATH,
+            get(stickers::list).post(stickers::add),
+        )
+        .route(
+            &format!("{}/{{file_id}}", files::STICKERS_PATH),
+            delete(stickers::remove),
+        )
         .route("/ws", get(gateway::upgrade))
         .layer(RequestBodyLimitLayer::new(body_limit))
         .merge(file_routes)

@@ -23,6 +23,7 @@ mod passwords;
 pub mod rest;
 mod sessions;
 pub mod state;
+pub mod stickers;
 pub mod store;
 mod throttle;
 mod tls;

@@ -19,7 +19,7 @@ use std::path::PathBuf;
 use tauri::Manager;
 use tauri_plugin_window_state::StateFlags;
 
-use crate::commands::{calls, chat, files, session, voice};
+use crate::commands::{calls, chat, files, session, stickers, voice};
 use crate::state::Desktop;
 
 /// `--profile NAME` (or `FLINT_PROFILE_DIR` for tests) picks a separate data folder, so two
@@ -99,6 +99,10 @@ pub fn run() {
             voice::start_voice,
             voice::send_voice,
             voice::cancel_voice,
+            stickers::stickers,
+            stickers::add_sticker,
+            stickers::remove_sticker,
+            stickers::send_sticker,
             chat::conversations,
             chat::conversation,
             chat::messages,

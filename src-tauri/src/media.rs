@@ -1,7 +1,9 @@
 //! The `flint-media` URI scheme: pictures and files reach the webview from core's media
 //! folder, never as base64 through IPC and never from the network. Addresses:
 //! `thumb/{local_id}` (a picture's thumbnail), `preview/{local_id}` (the tiny preview its
-//! message carries), `file/{local_id}` (the original: whole, or by `Range`) and `staged/{index}` (the thumbnail of a file about to be sent).
+//! message carries), `file/{local_id}` (the original: whole, or by `Range`), `staged/{index}`
+//! (the thumbnail of a file about to be sent), `sticker/{file_id}` (one of the user's
+//! stickers, for the sticker panel) and `call/{n}` (the other side's latest video picture).
 //! The page builds them with its platform's form: `flint-media://localhost/…`, or
 //! `http://flint-media.localhost/…` on Windows.
 
@@ -29,7 +31,7 @@ const PAGE_ORIGINS: &[&str] = &[
 const MAX_WHOLE: u64 = flint_core::media::MAX_WHOLE_BYTES;
 
 /// What an address names.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Asset {
     /// A message's picture at display size.
     Thumbnail(i64),
@@ -39,6 +41,8 @@ pub enum Asset {
     Original(i64),
     /// A staged file's thumbnail.
     Staged(u32),
+    /// One of the user's stickers, by its file id (32 hex digits).
+    Sticker(String),
     /// The other side's latest picture in a video call (the number only tells one picture's
     /// address from the next).
     CallPicture(u64),
@@ -57,8 +61,15 @@ pub fn parse(path: &str) -> Option<Asset> {
         "file" => id.parse().ok().map(Asset::Original),
         "staged" => id.parse().ok().map(Asset::Staged),
         "call" => id.parse().ok().map(Asset::CallPicture),
+        "sticker" if is_file_id(id) => Some(Asset::Sticker(id.to_owned())),
         _ => None,
     }
+}
+
+/// Whether `id` has the form of a file id: 32 lowercase hex digits (nothing else reaches
+/// core, let alone a path).
+fn is_file_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Answers one request off the main thread.
@@ -120,6 +131,16 @@ async fn answer(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>
             };
             return preview.map_or_else(|| status(StatusCode::NOT_FOUND), jpeg);
         }
+        Asset::Sticker(ref file_id) => match desktop.client().await {
+            Ok(client) => match client.sticker_picture(file_id).await {
+                Ok(media) => Some((media.path, media.mime)),
+                Err(error) => {
+                    tracing::debug!(%error, "no picture for a sticker");
+                    None
+                }
+            },
+            Err(_) => None,
+        },
         Asset::Thumbnail(local_id) | Asset::Original(local_id) => {
             let want = if matches!(asset, Asset::Thumbnail(_)) {
                 Want::Thumbnail
@@ -258,7 +279,13 @@ mod tests {
         assert_eq!(parse("/file/7"), Some(Asset::Original(7)));
         assert_eq!(parse("/staged/0"), Some(Asset::Staged(0)));
         assert_eq!(parse("/call/12"), Some(Asset::CallPicture(12)));
+        let file_id = "0123456789abcdef0123456789abcdef";
+        let sticker = format!("/sticker/{file_id}");
+        assert_eq!(parse(&sticker), Some(Asset::Sticker(file_id.into())));
         for bad in [
+            "/sticker/..%2F..%2Fflint.db",
+            "/sticker/0123456789ABCDEF0123456789ABCDEF",
+            "/sticker/42",
             "/file/../../etc/passwd",
             "/file/x",
             "/other/1",

@@ -1,7 +1,7 @@
 //! Every call into the Tauri shell, and the one event stream. Nothing else in the UI touches
 //! `__TAURI_INTERNALS__`.
 
-use flint_proto::api::{Device, User};
+use flint_proto::api::{Device, Sticker, User};
 use flint_proto::ipc::{
     CallKind, CallView, ConnectionState, ConversationView, Event, MemberView, MessageView,
     Preferences, StagedFile, Toward,
@@ -123,6 +123,19 @@ struct TextArgs<'a> {
 #[serde(rename_all = "camelCase")]
 struct LocalIdArgs {
     local_id: i64,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct StickerArgs<'a> {
+    file_id: &'a str,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SendStickerArgs<'a> {
+    conversation_id: i64,
+    file_id: &'a str,
 }
 
 #[derive(Serialize)]
@@ -287,6 +300,33 @@ pub async fn start_voice() -> Reply<()> {
 /// Stops recording and sends the voice message.
 pub async fn send_voice(conversation_id: i64) -> Reply<MessageView> {
     call("send_voice", &ConversationArgs { conversation_id }).await
+}
+
+/// The stickers the user keeps, newest first.
+pub async fn stickers() -> Reply<Vec<Sticker>> {
+    call("stickers", &NoArgs {}).await
+}
+
+/// Keeps a message's picture as a sticker.
+pub async fn add_sticker(local_id: i64) -> Reply<Sticker> {
+    call("add_sticker", &LocalIdArgs { local_id }).await
+}
+
+/// Removes one of the user's stickers.
+pub async fn remove_sticker(file_id: &str) -> Reply<()> {
+    call("remove_sticker", &StickerArgs { file_id }).await
+}
+
+/// Sends one of the user's stickers to a conversation.
+pub async fn send_sticker(conversation_id: i64, file_id: &str) -> Reply<MessageView> {
+    call(
+        "send_sticker",
+        &SendStickerArgs {
+            conversation_id,
+            file_id,
+        },
+    )
+    .await
 }
 
 /// Stops recording and throws it away.
@@ -457,16 +497,25 @@ pub enum Media {
     CallPicture(u64),
 }
 
-/// The address of a picture or file served by the shell from the media folder (Windows'
-/// webview reaches custom schemes over `http://<scheme>.localhost`).
+/// The address of a picture or file served by the shell from the media folder.
 pub fn media_url(media: Media) -> String {
-    let path = match media {
+    media_address(&match media {
         Media::Thumbnail(id) => format!("thumb/{id}"),
         Media::Preview(id) => format!("preview/{id}"),
         Media::Original(id) => format!("file/{id}"),
         Media::Staged(index) => format!("staged/{index}"),
         Media::CallPicture(number) => format!("call/{number}"),
-    };
+    })
+}
+
+/// The address of one of the user's stickers' pictures, for the sticker panel.
+pub fn sticker_url(file_id: &str) -> String {
+    media_address(&format!("sticker/{file_id}"))
+}
+
+/// `path` in the media scheme, in the platform's form (Windows' webview reaches custom
+/// schemes over `http://<scheme>.localhost`).
+fn media_address(path: &str) -> String {
     let windows = web_sys::window()
         .and_then(|w| w.navigator().user_agent().ok())
         .is_some_and(|agent| agent.contains("Windows"));

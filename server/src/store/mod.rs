@@ -5,7 +5,7 @@
 mod sqlite;
 
 use async_trait::async_trait;
-use flint_proto::api::{Device, User};
+use flint_proto::api::{Device, Sticker, User};
 use flint_proto::wire;
 
 pub use sqlite::{SqliteStore, WriterHealth};
@@ -387,11 +387,20 @@ pub trait Store: Send + Sync + 'static {
     async fn drop_proof(&self, owner_id: UserId, upload_id: &str) -> Result<(), StoreError>;
     /// Deletes one of the owner's uploads; false when there was none.
     async fn delete_upload(&self, owner_id: UserId, upload_id: &str) -> Result<bool, StoreError>;
-    /// A file the caller may download: their own upload, or one sent to a conversation they
-    /// belong to. Anything else is `None`, as for a missing file.
+    /// A file the caller may download: their own upload, one sent to a conversation they
+    /// belong to, or one of their stickers. Anything else is `None`, as for a missing file.
     async fn file(&self, user_id: UserId, file_id: &str) -> Result<Option<FileRecord>, StoreError>;
-    /// Deletes uploads expired at `now_ms`, files never sent anywhere and created before
-    /// `unsent_before_ms`, and the blobs left without a file.
+    /// The user's stickers, newest first.
+    async fn stickers(&self, user_id: UserId) -> Result<Vec<Sticker>, StoreError>;
+    /// Keeps a picture the user may download as a sticker (again: moved to the front). A
+    /// file they cannot see is `NotFound`; one that is no picture, is larger than
+    /// [`flint_proto::files::MAX_STICKER_BYTES`] or would pass
+    /// [`flint_proto::files::MAX_STICKERS`] is `Invalid`.
+    async fn add_sticker(&self, user_id: UserId, file_id: &str) -> Result<Sticker, StoreError>;
+    /// Removes one of the user's stickers; false when there was none.
+    async fn remove_sticker(&self, user_id: UserId, file_id: &str) -> Result<bool, StoreError>;
+    /// Deletes uploads expired at `now_ms`, files never sent anywhere (nor kept as a
+    /// sticker) and created before `unsent_before_ms`, and the blobs left without a file.
     async fn collect_files(
         &self,
         now_ms: i64,

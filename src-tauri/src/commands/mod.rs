@@ -6,4 +6,5 @@ pub mod calls;
 pub mod chat;
 pub mod files;
 pub mod session;
+pub mod stickers;
 pub mod voice;

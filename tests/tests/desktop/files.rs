@@ -97,7 +97,7 @@ async fn gif_becomes(app: &App, state: &str) {
 }
 
 /// Waits until the image matched by `css` has loaded (it has pixels).
-async fn loaded(app: &App, css: &str) {
+pub(crate) async fn loaded(app: &App, css: &str) {
     let script = format!(
         "const img = document.querySelector(\"{css}\"); return !!img && img.complete && img.naturalWidth > 0;"
     );
@@ -218,16 +218,17 @@ async fn a_pasted_picture_reaches_the_other_app_and_opens_in_the_viewer() {
 }
 
 /// Dave in the app and carol on another client, in a direct chat, on a server of their own.
-struct DaveAndCarol {
+pub(crate) struct DaveAndCarol {
     server: TestServer,
-    app: App,
-    carol: FileUser,
-    direct: i64,
+    pub(crate) app: App,
+    pub(crate) carol: FileUser,
+    pub(crate) direct: i64,
     _data: TempDir,
 }
 
 impl DaveAndCarol {
-    async fn start() -> Self {
+    /// Starts the server, the app signed in as dave, and carol.
+    pub(crate) async fn start() -> Self {
         let data = TempDir::new().unwrap();
         let server = TestServer::start(test_config(data.path())).await;
         let url = server.url();
@@ -247,7 +248,12 @@ impl DaveAndCarol {
 }
 
 /// Sends a picture of `width` × `height` as an image message.
-async fn send_picture(user: &mut FileUser, conversation_id: i64, width: u32, height: u32) {
+pub(crate) async fn send_picture(
+    user: &mut FileUser,
+    conversation_id: i64,
+    width: u32,
+    height: u32,
+) {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("picture.png");
     let bytes = png(width, height);

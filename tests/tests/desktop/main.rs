@@ -8,5 +8,6 @@ mod chat;
 mod files;
 mod hardening;
 mod notify;
+mod stickers;
 mod voice;
 mod window;

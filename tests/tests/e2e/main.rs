@@ -14,6 +14,7 @@ mod groups;
 mod hangs;
 mod outbox;
 mod sessions;
+mod stickers;
 mod tls;
 mod voice;
 

@@ -1,6 +1,7 @@
 //! The composer: Enter sends, Shift+Enter breaks the line; the draft is saved per
 //! conversation (and survives restarts, through the core). The microphone button records a
-//! voice message in its place until it is sent or cancelled.
+//! voice message in its place until it is sent or cancelled; the smile opens the sticker
+//! panel.
 
 use leptos::html::Textarea;
 use leptos::prelude::*;
@@ -9,6 +10,7 @@ use leptos::task::spawn_local;
 use leptos_icons::Icon;
 use wasm_bindgen_futures::JsFuture;
 
+use crate::components::stickers::StickerPanel;
 use crate::i18n::use_tr;
 use crate::ipc;
 use crate::state::media::duration;
@@ -97,7 +99,9 @@ pub fn Composer() -> impl IntoView {
             }
         });
     };
+    let stickers_open = RwSignal::new(false);
     view! {
+        <StickerPanel open=stickers_open/>
         <footer class="composer">
             <Show when=move || live.recording.with(Option::is_none)
                 fallback=move || view! { <RecordingBar/> }>
@@ -106,6 +110,10 @@ pub fn Composer() -> impl IntoView {
                 <textarea id="composer" node_ref=input rows="3" placeholder=move || tr("composer.placeholder")
                     aria-label=move || tr("composer.placeholder")
                     prop:value=text on:input=on_input on:keydown=on_keydown on:paste=on_paste(live)></textarea>
+                <button id="sticker-open" class="icon-btn" aria-label=move || tr("sticker.open")
+                    title=move || tr("sticker.open") aria-expanded=move || stickers_open.get().to_string()
+                    on:click=move |_| stickers_open.update(|open| *open = !*open)>
+                    <Icon icon=icondata::LuSmile/></button>
                 <button id="voice-record" class="icon-btn" aria-label=move || tr("voice.record")
                     title=move || tr("voice.record") on:click=record><Icon icon=icondata::LuMic/></button>
                 <button id="send" class="primary" on:click=move |_| send()

@@ -10,4 +10,5 @@ pub mod new_chat;
 pub mod problem;
 pub mod profile;
 pub mod staging;
+pub mod stickers;
 pub mod viewer;

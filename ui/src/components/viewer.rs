@@ -1,6 +1,6 @@
 //! The picture viewer: the original over the window, zoom (wheel, + and −), ← and → through
 //! all of the conversation's pictures (loaded or not), save as, copy (the button or Ctrl+C),
-//! and Escape or a click outside to close.
+//! add to stickers, and Escape or a click outside to close.
 
 use flint_proto::ipc::Toward;
 use leptos::prelude::*;
@@ -10,14 +10,14 @@ use leptos_icons::Icon;
 use crate::components::problem::{file_action, run_file_action};
 use crate::i18n::use_tr;
 use crate::ipc::{self, Media};
-use crate::state::problem::FileAction;
+use crate::state::problem::{sticker_problem, FileAction};
 use crate::state::Live;
 
 /// Zoom limits and step.
 const MIN_ZOOM: f64 = 0.25;
 const MAX_ZOOM: f64 = 8.0;
 const ZOOM_STEP: f64 = 1.25;
-/// How long the copy button says the picture was copied.
+/// How long the copy (or sticker) button says the picture was copied (or kept).
 const COPIED_FOR: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// The viewer, shown while a picture is open.
@@ -59,6 +59,21 @@ pub fn Viewer() -> impl IntoView {
             }
         });
     };
+    let added = RwSignal::new(false);
+    let add_sticker = move || {
+        let Some(id) = live.viewer.get_untracked() else {
+            return;
+        };
+        spawn_local(async move {
+            match ipc::add_sticker(id).await {
+                Ok(_) if added.try_set(true).is_none() => {
+                    set_timeout(move || _ = added.try_set(false), COPIED_FOR);
+                }
+                Ok(_) => {}
+                Err(error) => live.problem.set(Some(sticker_problem(error.code))),
+            }
+        });
+    };
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "c" | "C" if ev.ctrl_key() || ev.meta_key() => copy(),
         "Escape" => close(),
@@ -96,6 +111,11 @@ pub fn Viewer() -> impl IntoView {
                         aria-label=move || tr(if copied.get() { "viewer.copied" } else { "viewer.copy" })
                         on:click=move |_| copy()>
                         {move || if copied.get() { view! { <Icon icon=icondata::LuCheck/> } } else { view! { <Icon icon=icondata::LuCopy/> } }}
+                    </button>
+                    <button class="icon-btn" id="viewer-sticker" data-added=move || added.get().to_string()
+                        aria-label=move || tr(if added.get() { "viewer.sticker_added" } else { "viewer.add_sticker" })
+                        on:click=move |_| add_sticker()>
+                        {move || if added.get() { view! { <Icon icon=icondata::LuCheck/> } } else { view! { <Icon icon=icondata::LuSmilePlus/> } }}
                     </button>
                     <button class="icon-btn" id="viewer-close" aria-label=move || tr("viewer.close") on:click=move |_| close()><Icon icon=icondata::LuX/></button>
                 </div>

@@ -1,5 +1,6 @@
 //! What the user is told when an action on a message's file fails (open, show in folder,
-//! save, copy, download), a voice message cannot be recorded or a call cannot be placed: one
+//! save, copy, download), a voice message cannot be recorded, a sticker cannot be kept or a
+//! call cannot be placed: one
 //! line of words for each kind of failure, over plain data.
 
 use flint_proto::ErrorCode;
@@ -42,6 +43,17 @@ pub fn voice_problem(code: ErrorCode) -> &'static str {
     }
 }
 
+/// The words (an i18n key) for a picture that could not be kept as a sticker, or a sticker
+/// that could not be sent or removed.
+pub fn sticker_problem(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::TooLarge => "problem.sticker_too_large",
+        ErrorCode::Unavailable => "problem.offline",
+        ErrorCode::NotFound | ErrorCode::Forbidden => "problem.file_gone",
+        _ => "problem.sticker_failed",
+    }
+}
+
 /// The words (an i18n key) for a call that could not be placed.
 pub fn call_problem(code: ErrorCode) -> &'static str {
     match code {
@@ -61,6 +73,16 @@ mod tests {
         assert_eq!(call_problem(ErrorCode::Busy), "problem.peer_busy");
         assert_eq!(call_problem(ErrorCode::Unavailable), "problem.call_offline");
         assert_eq!(call_problem(ErrorCode::Forbidden), "problem.call_failed");
+    }
+
+    #[test]
+    fn a_picture_too_large_for_a_sticker_is_told_as_such() {
+        let told = sticker_problem(ErrorCode::TooLarge);
+        assert_eq!(told, "problem.sticker_too_large");
+        assert_eq!(
+            sticker_problem(ErrorCode::BadRequest),
+            "problem.sticker_failed"
+        );
     }
 
     #[test]

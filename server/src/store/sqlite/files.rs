@@ -193,7 +193,8 @@ pub(super) fn delete_upload(
     Ok(deleted > 0)
 }
 
-/// A file `user_id` may download: their own, or sent to a conversation they belong to.
+/// A file `user_id` may download: their own, sent to a conversation they belong to, or kept
+/// as one of their stickers.
 pub(super) fn file(
     conn: &Connection,
     user_id: UserId,
@@ -205,7 +206,8 @@ pub(super) fn file(
              FROM files f JOIN blobs b ON b.sha256 = f.sha256
              WHERE f.id = ?1 AND (f.owner_id = ?2 OR EXISTS (
                  SELECT 1 FROM file_refs r JOIN members m ON m.conversation_id = r.conversation_id
-                 WHERE r.file_id = f.id AND m.user_id = ?2))",
+                 WHERE r.file_id = f.id AND m.user_id = ?2) OR EXISTS (
+                 SELECT 1 FROM stickers s WHERE s.file_id = f.id AND s.user_id = ?2))",
         )?
         .query_row(params![file_id, user_id], |row| {
             Ok(FileRecord {
@@ -268,7 +270,8 @@ pub(super) fn collect(
     let files = conn
         .prepare_cached(
             "DELETE FROM files WHERE created_at_ms < ?1
-             AND NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_id = files.id)",
+             AND NOT EXISTS (SELECT 1 FROM file_refs r WHERE r.file_id = files.id)
+             AND NOT EXISTS (SELECT 1 FROM stickers s WHERE s.file_id = files.id)",
         )?
         .execute([unsent_before_ms])?;
     let blobs = conn

@@ -5,6 +5,7 @@ mod conversations;
 mod files;
 mod messages;
 mod schema;
+mod stickers;
 mod users;
 mod writer;
 
@@ -12,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use flint_proto::api::{Device, User};
+use flint_proto::api::{Device, Sticker, User};
 use flint_proto::wire;
 use rusqlite::Connection;
 
@@ -410,6 +411,24 @@ impl Store for SqliteStore {
     async fn file(&self, user_id: UserId, file_id: &str) -> Result<Option<FileRecord>, StoreError> {
         let file_id = file_id.to_owned();
         self.read(move |conn| files::file(conn, user_id, &file_id))
+            .await
+    }
+
+    async fn stickers(&self, user_id: UserId) -> Result<Vec<Sticker>, StoreError> {
+        self.read(move |conn| stickers::list(conn, user_id)).await
+    }
+
+    async fn add_sticker(&self, user_id: UserId, file_id: &str) -> Result<Sticker, StoreError> {
+        let file_id = file_id.to_owned();
+        self.writer
+            .write(move |ctx| stickers::add(ctx.conn, user_id, &file_id))
+            .await
+    }
+
+    async fn remove_sticker(&self, user_id: UserId, file_id: &str) -> Result<bool, StoreError> {
+        let file_id = file_id.to_owned();
+        self.writer
+            .write(move |ctx| stickers::remove(ctx.conn, user_id, &file_id))
             .await
     }
 

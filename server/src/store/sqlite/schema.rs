@@ -29,6 +29,10 @@ const MIGRATIONS: &[Migration] = &[
         sql: include_str!("migrations/003_files.sql"),
         then: None,
     },
+    Migration {
+        sql: include_str!("migrations/004_stickers.sql"),
+        then: None,
+    },
 ];
 
 /// Opens a connection with Flint's pragmas: WAL, FULL sync (a commit the server acknowledged
