@@ -31,6 +31,9 @@ pub const CHECKSUM_MISMATCH_STATUS: u16 = 460;
 
 /// Answer header: the id of the stored file, once an upload is complete.
 pub const FILE_ID: &str = "flint-file-id";
+/// Header beside [`FILE_ID`]: the hex SHA-256 of the stored file's content, for a client
+/// that learnt its file's hash only while sending (it declared none) to compare.
+pub const FILE_SHA256: &str = "flint-file-sha256";
 /// Answer header of a creation: `start-end` (inclusive byte offsets) to prove possession of.
 pub const PROOF_RANGE: &str = "flint-proof-range";
 /// Request header of a proof: hex SHA-256 of the upload's id followed by the bytes named by

@@ -9,4 +9,4 @@ pub mod upload;
 
 pub use download::download;
 pub use service::FileService;
-pub use upload::{upload, Resume, Uploaded};
+pub use upload::{upload, Resume, Uploaded, SEND_WHILE_HASHING};

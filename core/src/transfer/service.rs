@@ -38,6 +38,23 @@ pub struct Progress {
     pub offset: u64,
     /// The stored file, once complete.
     pub file_id: Option<String>,
+    /// The hex SHA-256 of the stored file's content, once complete.
+    pub sha256_hex: Option<String>,
+}
+
+impl Progress {
+    /// Reads an upload's answer headers; `offset` when they name none.
+    fn from_headers(headers: &reqwest::header::HeaderMap, offset: Option<u64>) -> Result<Self> {
+        let offset = header(headers, "upload-offset")
+            .and_then(|o| o.parse().ok())
+            .or(offset)
+            .ok_or_else(|| Error::Protocol("an upload without Upload-Offset".into()))?;
+        Ok(Self {
+            offset,
+            file_id: header(headers, files::FILE_ID),
+            sha256_hex: header(headers, files::FILE_SHA256),
+        })
+    }
 }
 
 /// A client of one server's file service, signed in with a session token.
@@ -95,15 +112,20 @@ impl FileService {
             .header("tus-resumable", files::TUS_VERSION)
     }
 
-    /// Creates an upload of `length` bytes named `name` whose SHA-256 is `sha256`.
-    pub async fn create(&self, length: u64, name: &str, sha256: &[u8; 32]) -> Result<Created> {
-        let metadata = format!(
-            "{} {},{} {}",
-            files::META_NAME,
-            STANDARD.encode(name),
-            files::META_SHA256,
-            STANDARD.encode(hex::encode(sha256)),
-        );
+    /// Creates an upload of `length` bytes named `name`, declaring its SHA-256 when known
+    /// (the server checks it at the end, and offers a possession proof when it holds that
+    /// content already).
+    pub async fn create(
+        &self,
+        length: u64,
+        name: &str,
+        sha256: Option<&[u8; 32]>,
+    ) -> Result<Created> {
+        let mut metadata = format!("{} {}", files::META_NAME, STANDARD.encode(name));
+        if let Some(sha256) = sha256 {
+            let hash = STANDARD.encode(hex::encode(sha256));
+            metadata.push_str(&format!(",{} {hash}", files::META_SHA256));
+        }
         let request = self
             .client
             .post(self.url(files::UPLOADS_PATH)?)
@@ -123,13 +145,7 @@ impl FileService {
     /// Where an upload stands (`HEAD`).
     pub async fn progress(&self, upload: &Url) -> Result<Progress> {
         let response = send(self.tus(self.client.head(upload.clone()))).await?;
-        let offset = header(response.headers(), "upload-offset")
-            .and_then(|o| o.parse().ok())
-            .ok_or_else(|| Error::Protocol("an upload without Upload-Offset".into()))?;
-        Ok(Progress {
-            offset,
-            file_id: header(response.headers(), files::FILE_ID),
-        })
+        Progress::from_headers(response.headers(), None)
     }
 
     /// Appends `length` bytes of `body` at `offset`; the answer says the new offset, and the
@@ -149,13 +165,7 @@ impl FileService {
             .header("upload-offset", offset)
             .body(body);
         let response = send(self.tus(request)).await?;
-        let offset = header(response.headers(), "upload-offset")
-            .and_then(|o| o.parse().ok())
-            .unwrap_or(offset + length);
-        Ok(Progress {
-            offset,
-            file_id: header(response.headers(), files::FILE_ID),
-        })
+        Progress::from_headers(response.headers(), Some(offset + length))
     }
 
     /// Proves possession with the hex SHA-256 of the asked range; the answer names the file.

@@ -17,7 +17,9 @@ use super::{inspect, io_error, random_id, tus};
 use crate::error::AppError;
 use crate::rest::Caller;
 use crate::state::AppState;
-use crate::store::{now_ms, BlobInfo, NewUpload, ProofRange, StoreError, Upload, UserId};
+use crate::store::{
+    now_ms, BlobInfo, FileRecord, NewUpload, ProofRange, StoreError, Upload, UserId,
+};
 use crate::validate;
 
 /// An answer carrying `Tus-Resumable` and the given headers.
@@ -171,6 +173,10 @@ pub async fn head(
     ];
     if let Some(file_id) = &upload.file_id {
         headers.push((files::FILE_ID, text(file_id)));
+        let me = caller.session.user_id;
+        if let Some(file) = state.store.file(me, file_id).await? {
+            headers.push((files::FILE_SHA256, text(&hex::encode(file.blob.sha256))));
+        }
     }
     Ok(answer(StatusCode::OK, &headers))
 }
@@ -217,12 +223,13 @@ pub async fn patch(
         .await;
     let done = appended.outcome.is_ok() && appended.offset == upload.length;
     if done {
-        let file_id = finish(&state, me, &upload, appended.hasher).await?;
+        let file = finish(&state, me, &upload, appended.hasher).await?;
         return Ok(answer(
             StatusCode::NO_CONTENT,
             &[
                 (tus::UPLOAD_OFFSET, tus::value(appended.offset)),
-                (files::FILE_ID, text(&file_id)),
+                (files::FILE_ID, text(&file.id)),
+                (files::FILE_SHA256, text(&hex::encode(file.blob.sha256))),
             ],
         ));
     }
@@ -247,7 +254,7 @@ async fn finish(
     owner: UserId,
     upload: &Upload,
     hasher: Option<Sha256>,
-) -> Result<String, AppError> {
+) -> Result<FileRecord, AppError> {
     let path = state.files.staging.path(&upload.id);
     let limits = state.config.files.clone();
     let looked = tokio::task::spawn_blocking(move || {
@@ -307,7 +314,7 @@ async fn finish(
         // The bytes went in but no row says so: take them out again, or nothing ever would.
         let _ = state.files.blobs.delete(&digest).await;
     }
-    Ok(recorded?.id)
+    Ok(recorded?)
 }
 
 /// Deletes an upload and its bytes.

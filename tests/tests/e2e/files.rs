@@ -200,7 +200,12 @@ async fn only_members_of_a_conversation_the_file_was_sent_to_may_fetch_it() {
     assert_eq!(refused(answer), ErrorCode::NotFound);
 
     // Another user's upload is as missing as an unknown one.
-    let created = f.alice.service.create(10, "x", &[1; 32]).await.unwrap();
+    let created = f
+        .alice
+        .service
+        .create(10, "x", Some(&[1; 32]))
+        .await
+        .unwrap();
     let bob_head = f
         .bob
         .tus(Method::HEAD, created.location.path())
@@ -247,7 +252,7 @@ async fn instant_re_upload_needs_a_proof_of_possession() {
     let created = f
         .bob
         .service
-        .create(3 << 20, "video.bin", &sha)
+        .create(3 << 20, "video.bin", Some(&sha))
         .await
         .unwrap();
     let (start, end) = created.proof.expect("the server offers a proof");
@@ -291,6 +296,135 @@ async fn instant_re_upload_needs_a_proof_of_possession() {
 }
 
 #[tokio::test]
+async fn a_large_file_starts_sending_at_once_and_still_goes_instantly_when_the_server_holds_it() {
+    let mut f = Files::start(|_| {}).await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("film");
+    let len = 8 * transfer::SEND_WHILE_HASHING;
+    let sha = random_file(&path, len, 9);
+    let first = f.alice.upload(&path, "film.bin").await.unwrap();
+    sent_ok(
+        f.alice
+            .send(f.direct, file_message(&first, "film.bin", len))
+            .await,
+    );
+
+    // Bob on a slow link: his first bytes leave before the file is hashed, and once it is,
+    // the server's copy is proven and the rest is never sent.
+    let slow = flint_tests::throttle::Throttle::start(f.server.addr, 16 << 20).await;
+    let config = flint_core::ClientConfig::new(slow.url(), dir.path().join("bob"));
+    let service = transfer::FileService::connect(&config, f.bob.session.token.clone())
+        .await
+        .unwrap();
+    let mut resume = Resume::default();
+    let cancel = CancellationToken::new();
+    let uploaded = transfer::upload(
+        &service,
+        &path,
+        "mine.bin",
+        &mut resume,
+        &mut |_, _, _| {},
+        &cancel,
+    )
+    .await
+    .unwrap();
+    assert!(uploaded.instant);
+    assert!(
+        resume.bytes_sent > 0,
+        "sending began before the hash was known"
+    );
+    assert!(
+        resume.bytes_sent < len / 2,
+        "sent {} bytes",
+        resume.bytes_sent
+    );
+    assert_eq!(resume.sha256, Some(sha));
+    let dest = dir.path().join("back");
+    f.bob.download(&uploaded.file_id, len, &dest).await.unwrap();
+    assert_eq!(sha256_of(&dest), sha);
+    eventually(
+        || f.stored() == (1, 0),
+        "one blob, and bob's half upload gone",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_large_file_changed_between_two_attempts_is_caught_and_sent_again() {
+    let f = Files::start(|_| {}).await;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("report");
+    let len = 8 * transfer::SEND_WHILE_HASHING;
+    random_file(&path, len, 11);
+    let slow = flint_tests::throttle::Throttle::start(f.server.addr, 16 << 20).await;
+    let config = flint_core::ClientConfig::new(slow.url(), dir.path().join("alice"));
+    let service = transfer::FileService::connect(&config, f.alice.session.token.clone())
+        .await
+        .unwrap();
+
+    // The first attempt stops a quarter of the way, after the hash is known…
+    let mut resume = Resume::default();
+    let cancel = CancellationToken::new();
+    let stop = cancel.clone();
+    let mut progress = move |now: &Resume, sent: u64, _: u64| {
+        if now.sha256.is_some() && sent >= len / 4 {
+            stop.cancel();
+        }
+    };
+    let first = transfer::upload(
+        &service,
+        &path,
+        "r.bin",
+        &mut resume,
+        &mut progress,
+        &cancel,
+    );
+    assert_eq!(first.await.unwrap_err().code(), ErrorCode::Cancelled);
+    assert!(resume.sha256.is_some() && resume.location.is_some());
+
+    // …then the file changes where it was already sent, and the attempt that finishes it is
+    // told, with a resume that starts over.
+    let changed = random_file(&path, len, 12);
+    let cancel = CancellationToken::new();
+    let quiet = &mut |_: &Resume, _, _| {};
+    let mut second = ErrorCode::Conflict;
+    // Until the server sees the first attempt's connection end, the upload is its: Conflict,
+    // or a connection cut when the refusal comes while the body is still on its way.
+    for _ in 0..100 {
+        let attempt = transfer::upload(
+            &f.alice.service,
+            &path,
+            "r.bin",
+            &mut resume,
+            quiet,
+            &cancel,
+        );
+        second = attempt.await.unwrap_err().code();
+        if ![ErrorCode::Conflict, ErrorCode::Unavailable].contains(&second) {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(second, ErrorCode::ChecksumMismatch);
+    assert_eq!((resume.sha256, resume.location.as_ref()), (None, None));
+    let third = transfer::upload(
+        &f.alice.service,
+        &path,
+        "r.bin",
+        &mut resume,
+        quiet,
+        &cancel,
+    );
+    let uploaded = third.await.unwrap();
+    let dest = dir.path().join("back");
+    f.alice
+        .download(&uploaded.file_id, len, &dest)
+        .await
+        .unwrap();
+    assert_eq!(sha256_of(&dest), changed);
+}
+
+#[tokio::test]
 async fn a_small_file_is_not_granted_for_its_hash_alone() {
     let mut f = Files::start(|_| {}).await;
     let dir = TempDir::new().unwrap();
@@ -304,7 +438,12 @@ async fn a_small_file_is_not_granted_for_its_hash_alone() {
             .send(f.direct, file_message(&first, "note.txt", 4096))
             .await,
     );
-    let created = f.bob.service.create(4096, "note.txt", &sha).await.unwrap();
+    let created = f
+        .bob
+        .service
+        .create(4096, "note.txt", Some(&sha))
+        .await
+        .unwrap();
     let (start, end) = created.proof.expect("the server offers a proof");
     assert_eq!((start, end), (0, 4095), "the range is the whole file");
     let hash_alone = f
@@ -521,11 +660,20 @@ fn downloads_name(name: &str) -> String {
 async fn unfinished_uploads_per_user_are_bounded() {
     let f = Files::start(|config| config.files.max_pending_uploads = 2).await;
     for _ in 0..2 {
-        f.alice.service.create(10, "x", &[1; 32]).await.unwrap();
+        f.alice
+            .service
+            .create(10, "x", Some(&[1; 32]))
+            .await
+            .unwrap();
     }
-    let third = f.alice.service.create(10, "x", &[1; 32]).await.unwrap_err();
+    let third = f
+        .alice
+        .service
+        .create(10, "x", Some(&[1; 32]))
+        .await
+        .unwrap_err();
     assert_eq!(third.code(), ErrorCode::BadRequest, "{third}");
-    f.bob.service.create(10, "x", &[1; 32]).await.unwrap();
+    f.bob.service.create(10, "x", Some(&[1; 32])).await.unwrap();
 }
 
 #[tokio::test]
