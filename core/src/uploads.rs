@@ -338,8 +338,6 @@ fn failed(pending: &PendingUpload, reason: ErrorCode) -> Event {
 /// Deletes an abandoned upload on the server (best effort: it expires anyway).
 async fn terminate(shared: &Arc<Shared>, location: &url::Url) {
     if let Ok(service) = shared.file_service() {
-        if let Err(error) = service.terminate(location).await {
-            tracing::debug!(%error, "could not delete an abandoned upload");
-        }
+        transfer::upload::terminate_when_released(&service, location).await;
     }
 }

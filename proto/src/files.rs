@@ -54,6 +54,12 @@ pub const META_TYPE: &str = "filetype";
 /// `Upload-Metadata` key: hex SHA-256 of the whole file; checked when the upload completes.
 pub const META_SHA256: &str = "sha256";
 
+/// Whether `raw` has the form of a file or upload id: 32 lowercase hex digits (128 random
+/// bits), so it can name nothing else, let alone a path.
+pub fn is_object_id(raw: &str) -> bool {
+    raw.len() == 32 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
 /// Longest file name, in bytes of UTF-8.
 pub const MAX_NAME_BYTES: usize = 255;
 /// Largest inline preview of an image or video in a message.

@@ -312,8 +312,7 @@ fn attachments(
 /// A file or upload id as the server makes them: 32 lowercase hex digits. Anything else is
 /// as missing as an unknown id.
 pub fn object_id(raw: &str, what: &'static str) -> Result<String, AppError> {
-    let valid = raw.len() == 32 && raw.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if valid {
+    if files::is_object_id(raw) {
         Ok(raw.to_owned())
     } else {
         Err(AppError::NotFound(what))

@@ -61,15 +61,9 @@ pub fn parse(path: &str) -> Option<Asset> {
         "file" => id.parse().ok().map(Asset::Original),
         "staged" => id.parse().ok().map(Asset::Staged),
         "call" => id.parse().ok().map(Asset::CallPicture),
-        "sticker" if is_file_id(id) => Some(Asset::Sticker(id.to_owned())),
+        "sticker" if flint_proto::files::is_object_id(id) => Some(Asset::Sticker(id.to_owned())),
         _ => None,
     }
-}
-
-/// Whether `id` has the form of a file id: 32 lowercase hex digits (nothing else reaches
-/// core, let alone a path).
-fn is_file_id(id: &str) -> bool {
-    id.len() == 32 && id.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Answers one request off the main thread.

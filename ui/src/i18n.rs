@@ -295,8 +295,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
         "No stickers yet. Open a picture and choose “Add to stickers”.",
         "还没有表情。打开一张图片，点击“添加到表情”。",
     ),
-    ("sticker.send", "Send this sticker", "发送这个表情"),
-    ("sticker.remove", "Remove from stickers", "从表情中移除"),
+    ("sticker.send", "Send sticker", "发送表情"),
+    ("sticker.remove", "Remove sticker", "移除表情"),
     (
         "problem.sticker_too_large",
         "Too large for a sticker: a sticker is at most 2 MB.",
@@ -304,8 +304,8 @@ const STRINGS: &[(&str, &str, &str)] = &[
     ),
     (
         "problem.sticker_failed",
-        "The sticker could not be kept or sent (at most 300 stickers).",
-        "无法添加或发送表情（最多 300 个）。",
+        "The sticker action failed. You can keep at most 300 stickers.",
+        "表情操作失败。最多可以保存 300 个表情。",
     ),
     ("chat.new_messages", "new messages", "条新消息"),
     ("chat.pin", "Pin to top", "置顶聊天"),

@@ -19,8 +19,9 @@ use super::disk;
 use super::service::{self, FileService};
 use crate::error::{Error, Result};
 
-/// How often, and how far apart, a dropped upload is asked to terminate.
+/// How often a dropped upload is asked to terminate.
 const TERMINATE_TRIES: u32 = 20;
+/// How long between two such asks.
 const TERMINATE_AGAIN_AFTER: std::time::Duration = std::time::Duration::from_millis(50);
 
 /// How often a running upload reports where it is.
@@ -86,7 +87,13 @@ pub async fn upload(
     loop {
         let mut hashing = None;
         let location = match &resume.location {
-            Some(location) => location.clone(),
+            Some(location) => {
+                // Resumed before its hash was known: it is made now, to check the result.
+                if resume.sha256.is_none() && length >= SEND_WHILE_HASHING {
+                    hashing = Some(Hashing::start(path));
+                }
+                location.clone()
+            }
             None if resume.sha256.is_none() && length >= SEND_WHILE_HASHING => {
                 let created = service.create(length, name, None).await?;
                 resume.location = Some(created.location.clone());
@@ -198,18 +205,24 @@ async fn try_proof(
     }
 }
 
-/// Terminates an upload whose request was just dropped: the server holds it until it sees
-/// the connection end (`Conflict` meanwhile), so it is asked again a few times. An upload
-/// left behind expires all the same; this keeps it from counting against the quota till then.
-async fn terminate_when_released(service: &FileService, location: &Url) {
+/// Terminates an upload whose request was just dropped (cancelled, or no longer needed): the
+/// server holds it until it sees the connection end (`Conflict` meanwhile), so it is asked
+/// again a few times. An upload left behind expires all the same; this keeps it from
+/// counting against the quota till then.
+pub async fn terminate_when_released(service: &FileService, location: &Url) {
     for _ in 0..TERMINATE_TRIES {
         match service.terminate(location).await {
             Err(error) if error.code() == ErrorCode::Conflict => {
                 tokio::time::sleep(TERMINATE_AGAIN_AFTER).await;
             }
-            _ => return,
+            Err(error) => {
+                tracing::debug!(%error, "could not delete an abandoned upload");
+                return;
+            }
+            Ok(()) => return,
         }
     }
+    tracing::debug!("an abandoned upload is still held by the server; it will expire");
 }
 
 /// The hash of a file made on a blocking thread beside its upload, stopped when dropped.
@@ -250,6 +263,7 @@ async fn send_from_offset(
     let (service, length) = (job.service, job.length);
     let at = service.progress(location).await?;
     if at.file_id.is_some() {
+        learn_hash(hashing, resume).await;
         return stored(at, resume);
     }
     let offset = at.offset;
@@ -289,12 +303,23 @@ async fn send_from_offset(
         Some(_) => at,
         None => service.progress(location).await?,
     };
+    learn_hash(hashing, resume).await;
     stored(at, resume)
+}
+
+/// Waits for the hash still being made, so the stored file can be checked against it.
+async fn learn_hash(hashing: Option<Hashing>, resume: &mut Resume) {
+    if let Some(mut hashing) = hashing {
+        if let Ok(Ok(sha256)) = (&mut hashing.done).await {
+            resume.sha256 = Some(sha256);
+        }
+    }
 }
 
 /// The file a complete upload became, when its content is the file's as hashed here. A file
 /// whose hash was only learnt while sending declared none, so the server could not check
-/// it: a file changed between two attempts is caught here, and the next attempt starts over.
+/// it: a file changed between two attempts is caught here (the message shows failed), and
+/// the next attempt starts over. A server too old to name the content's hash is trusted.
 fn stored(at: service::Progress, resume: &mut Resume) -> Result<Uploaded> {
     let file_id = at
         .file_id
@@ -305,7 +330,7 @@ fn stored(at: service::Progress, resume: &mut Resume) -> Result<Uploaded> {
         resume.sha256 = None;
         return Err(Error::Server {
             code: ErrorCode::ChecksumMismatch,
-            message: "the file changed while it was sent; it is sent again".into(),
+            message: "the file changed while it was sent; send it again".into(),
             retry_after_ms: 0,
         });
     }

@@ -1,6 +1,6 @@
-//! `GET /api/v1/files/{id}`: a file for those who may see it — its uploader and the members
-//! of a conversation it was sent to — whole or by `Range`. Anyone else gets the answer a
-//! missing file gets.
+//! `GET /api/v1/files/{id}`: a file for those who may see it — its uploader, the members of
+//! a conversation it was sent to, and whoever keeps it as a sticker — whole or by `Range`.
+//! Anyone else gets the answer a missing file gets.
 
 use axum::body::Body;
 use axum::extract::{Path, State};

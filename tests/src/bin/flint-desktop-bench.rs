@@ -13,7 +13,8 @@
 //!
 //! `flint-desktop-bench photos` measures instead what a chat of pictures costs: PSS after
 //! scrolling a conversation of 200 photos of ~12 MB each up and down, beside the same app after
-//! reading a text conversation of as many messages.
+//! reading a text conversation of as many messages; then how long a pasted photo takes to
+//! show its thumbnail in the sheet.
 //!
 //! `FLINT_DESKTOP_BIN=… FLINT_BARE_WINDOW_BIN=… flint-desktop-bench [photos]` (run by
 //! `cargo xtask bench desktop [photos]`).
@@ -340,6 +341,51 @@ async fn scroll_through(app: &App, rounds: usize) {
     }
 }
 
+/// Pastes made of the photo for the paste figure (median).
+const PASTES: usize = 5;
+
+/// Paste → thumbnail painted for `photo`, median of [`PASTES`]: the photo is put in the page
+/// as a `File` first (not timed); the time runs from the paste event (what a Ctrl+V of a
+/// copied file does) until the sheet's thumbnail has its pixels, measured in the page. The
+/// bytes go through the page and IPC here; a drop hands the shell a path instead.
+async fn paste_figure(app: &App, photo: &Path) {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(std::fs::read(photo).unwrap());
+    let keep =
+        "window.__photo = new File([Uint8Array.from(atob(arguments[0]), c => c.charCodeAt(0))],
+        'photo.jpg', { type: 'image/jpeg' });";
+    app.client.execute(keep, vec![json!(b64)]).await.unwrap();
+    let timed = "return new Promise(done => {
+        const data = new DataTransfer();
+        data.items.add(window.__photo);
+        const started = performance.now();
+        document.querySelector('#composer').dispatchEvent(
+            new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+        const check = () => {
+            const img = document.querySelector('.staged-thumb');
+            if (img && img.complete && img.naturalWidth > 0) {
+                requestAnimationFrame(() => done(performance.now() - started));
+            } else {
+                setTimeout(check, 2);
+            }
+        };
+        check();
+    });";
+    let mut times = Vec::new();
+    for _ in 0..PASTES {
+        let ms = app.client.execute(timed, vec![]).await.unwrap();
+        times.push(ms.as_f64().unwrap());
+        app.click("#staging-cancel").await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    println!(
+        "desktop photos: paste of a {:.1} MB photo → its thumbnail painted in the sheet: {:.0} ms (median of {PASTES}; {})",
+        std::fs::metadata(photo).unwrap().len() as f64 / 1e6,
+        median(times.clone()),
+        times.iter().map(|t| format!("{t:.0}")).collect::<Vec<_>>().join(", ")
+    );
+}
+
 /// The picture chat's figure: PSS after reading the text chat, then after the picture chat.
 async fn photos_figure() {
     let data = TempDir::new().unwrap();
@@ -372,6 +418,7 @@ async fn photos_figure() {
         parts.join(", "),
         photo_pss - text_pss
     );
+    paste_figure(&app, &dir.path().join("photo.jpg")).await;
     app.close().await;
 }
 

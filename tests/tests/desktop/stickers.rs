@@ -32,7 +32,8 @@ async fn a_picture_kept_from_the_viewer_is_sent_from_the_sticker_panel() {
     app.click("#sticker-open").await;
     loaded(&app, ".sticker-panel .sticker-choice img").await;
     app.screenshot("sticker-panel").await;
-    app.click(".sticker-panel .sticker-choice").await;
+    app.click(".sticker-panel .sticker-choice[aria-label='Send sticker 1']")
+        .await;
     let sent = ".message.own:not([data-status='sending']):not([data-status='failed']) .sticker";
     app.find(sent).await;
     loaded(&app, ".message.own .sticker .picture-full").await;

@@ -351,23 +351,47 @@ async fn a_large_file_starts_sending_at_once_and_still_goes_instantly_when_the_s
 
 #[tokio::test]
 async fn a_large_file_changed_between_two_attempts_is_caught_and_sent_again() {
+    changed_between_attempts(true).await;
+}
+
+#[tokio::test]
+async fn a_large_file_changed_before_its_hash_was_known_is_caught_too() {
+    changed_between_attempts(false).await;
+}
+
+/// A large upload stopped once (`hash_known` says whether its hash was made by then), the
+/// file changed, then resumed: the attempt that completes it fails with `ChecksumMismatch`
+/// and a fresh resume, and the next sends the file as it is now.
+async fn changed_between_attempts(hash_known: bool) {
     let f = Files::start(|_| {}).await;
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("report");
-    let len = 8 * transfer::SEND_WHILE_HASHING;
+    // Large enough that its hash (~1.6 GB/s) is not made by the first progress report.
+    let len = if hash_known { 8 } else { 32 } * transfer::SEND_WHILE_HASHING;
     random_file(&path, len, 11);
+    // Slowed down when it must be seen a quarter of the way.
     let slow = flint_tests::throttle::Throttle::start(f.server.addr, 16 << 20).await;
-    let config = flint_core::ClientConfig::new(slow.url(), dir.path().join("alice"));
+    let url = if hash_known {
+        slow.url()
+    } else {
+        f.server.url()
+    };
+    let config = flint_core::ClientConfig::new(url, dir.path().join("alice"));
     let service = transfer::FileService::connect(&config, f.alice.session.token.clone())
         .await
         .unwrap();
 
-    // The first attempt stops a quarter of the way, after the hash is known…
+    // The first attempt stops a quarter of the way after the hash is known, or at its first
+    // report of bytes on their way…
     let mut resume = Resume::default();
     let cancel = CancellationToken::new();
     let stop = cancel.clone();
     let mut progress = move |now: &Resume, sent: u64, _: u64| {
-        if now.sha256.is_some() && sent >= len / 4 {
+        let due = match hash_known {
+            true => now.sha256.is_some() && sent >= len / 4,
+            false => sent > 0,
+        };
+        if due {
             stop.cancel();
         }
     };
@@ -380,7 +404,8 @@ async fn a_large_file_changed_between_two_attempts_is_caught_and_sent_again() {
         &cancel,
     );
     assert_eq!(first.await.unwrap_err().code(), ErrorCode::Cancelled);
-    assert!(resume.sha256.is_some() && resume.location.is_some());
+    assert_eq!(resume.sha256.is_some(), hash_known);
+    assert!(resume.location.is_some());
 
     // …then the file changes where it was already sent, and the attempt that finishes it is
     // told, with a resume that starts over.

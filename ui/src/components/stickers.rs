@@ -51,14 +51,14 @@ pub fn StickerPanel(open: RwSignal<bool>) -> impl IntoView {
         });
     };
     let remove = move |file_id: String| {
-        stickers.update(|list| {
-            if let Some(list) = list {
-                list.retain(|s| s.file_id != file_id);
-            }
-        });
         spawn_local(async move {
-            if let Err(error) = ipc::remove_sticker(&file_id).await {
-                live.problem.set(Some(sticker_problem(error.code)));
+            match ipc::remove_sticker(&file_id).await {
+                Ok(()) => stickers.update(|list| {
+                    if let Some(list) = list {
+                        list.retain(|s| s.file_id != file_id);
+                    }
+                }),
+                Err(error) => live.problem.set(Some(sticker_problem(error.code))),
             }
         });
     };
@@ -67,32 +67,42 @@ pub fn StickerPanel(open: RwSignal<bool>) -> impl IntoView {
             open.set(false);
         }
     };
-    let item = move |sticker: Sticker| {
+    // Each sticker is told apart by its place ("Send sticker 3"), its picture having no words.
+    let item = move |(index, sticker): (usize, Sticker)| {
         let (to_send, to_remove) = (sticker.file_id.clone(), sticker.file_id.clone());
+        let send_label = move || format!("{} {}", tr("sticker.send"), index + 1);
+        let remove_label = move || format!("{} {}", tr("sticker.remove"), index + 1);
         view! {
             <li class="sticker-item">
                 <button class="sticker-choice" data-file-id=sticker.file_id.clone()
-                    aria-label=move || tr("sticker.send") title=move || tr("sticker.send")
+                    aria-label=send_label title=send_label
                     on:click=move |_| send(to_send.clone())>
                     <img src=ipc::sticker_url(&sticker.file_id) alt="" loading="lazy"/>
                 </button>
-                <button class="sticker-remove" aria-label=move || tr("sticker.remove")
-                    title=move || tr("sticker.remove") on:click=move |_| remove(to_remove.clone())>
+                <button class="sticker-remove" aria-label=remove_label
+                    title=remove_label on:click=move |_| remove(to_remove.clone())>
                     <Icon icon=icondata::LuX/></button>
             </li>
         }
     };
+    // Focus moves into the panel as it opens, so Escape and Tab work from there.
+    let panel: NodeRef<leptos::html::Div> = NodeRef::new();
+    Effect::new(move |_| {
+        if let Some(panel) = panel.get() {
+            let _ = panel.focus();
+        }
+    });
     view! {
         <Show when=move || open.get()>
             <div class="sticker-panel" role="dialog" aria-label=move || tr("sticker.panel")
-                on:keydown=on_keydown>
+                tabindex="-1" node_ref=panel on:keydown=on_keydown>
                 {move || match stickers.get() {
                     None => ().into_any(),
                     Some(list) if list.is_empty() => view! {
                         <p class="sticker-empty">{move || tr("sticker.empty")}</p>
                     }.into_any(),
                     Some(list) => view! {
-                        <ul class="sticker-grid">{list.into_iter().map(item).collect_view()}</ul>
+                        <ul class="sticker-grid">{list.into_iter().enumerate().map(item).collect_view()}</ul>
                     }.into_any(),
                 }}
             </div>
