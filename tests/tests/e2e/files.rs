@@ -295,6 +295,14 @@ async fn instant_re_upload_needs_a_proof_of_possession() {
     assert_eq!(f.stored().0, 1, "the content is stored once");
 }
 
+/// `user`'s file service reached at `url` (a throttle in front of the server, say).
+async fn service_at(url: url::Url, user: &FileUser, dir: &Path) -> transfer::FileService {
+    let config = flint_core::ClientConfig::new(url, dir.join("client"));
+    transfer::FileService::connect(&config, user.session.token.clone())
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_large_file_starts_sending_at_once_and_still_goes_instantly_when_the_server_holds_it() {
     let mut f = Files::start(|_| {}).await;
@@ -312,10 +320,7 @@ async fn a_large_file_starts_sending_at_once_and_still_goes_instantly_when_the_s
     // Bob on a slow link: his first bytes leave before the file is hashed, and once it is,
     // the server's copy is proven and the rest is never sent.
     let slow = flint_tests::throttle::Throttle::start(f.server.addr, 16 << 20).await;
-    let config = flint_core::ClientConfig::new(slow.url(), dir.path().join("bob"));
-    let service = transfer::FileService::connect(&config, f.bob.session.token.clone())
-        .await
-        .unwrap();
+    let service = service_at(slow.url(), &f.bob, dir.path()).await;
     let mut resume = Resume::default();
     let cancel = CancellationToken::new();
     let uploaded = transfer::upload(
@@ -376,10 +381,7 @@ async fn changed_between_attempts(hash_known: bool) {
     } else {
         f.server.url()
     };
-    let config = flint_core::ClientConfig::new(url, dir.path().join("alice"));
-    let service = transfer::FileService::connect(&config, f.alice.session.token.clone())
-        .await
-        .unwrap();
+    let service = service_at(url, &f.alice, dir.path()).await;
 
     // The first attempt stops a quarter of the way after the hash is known, or at its first
     // report of bytes on their way…

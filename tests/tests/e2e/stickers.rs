@@ -97,16 +97,18 @@ async fn a_picture_kept_as_a_sticker_follows_its_keeper_and_is_sent_on_as_a_stic
     assert_eq!(again.code(), ErrorCode::NotFound);
 }
 
+/// `POST` of a sticker by `user`.
+async fn post_sticker(user: &FileUser, file_id: &str) -> reqwest::Response {
+    let body = AddSticker {
+        file_id: file_id.into(),
+    };
+    let request = user.request(Method::POST, STICKERS_PATH).json(&body);
+    request.send().await.unwrap()
+}
+
 /// `POST` of a sticker by `user`: the status and, when kept, the sticker.
 async fn keep(user: &FileUser, file_id: &str) -> (u16, Option<Sticker>) {
-    let answer = user
-        .request(Method::POST, STICKERS_PATH)
-        .json(&AddSticker {
-            file_id: file_id.into(),
-        })
-        .send()
-        .await
-        .unwrap();
+    let answer = post_sticker(user, file_id).await;
     let status = answer.status().as_u16();
     (status, answer.json().await.ok())
 }
@@ -143,15 +145,7 @@ async fn only_a_picture_the_user_may_see_within_the_limit_is_kept() {
     }
     // Not a picture, or too large: refused with a reason.
     for file_id in [&blob, &large] {
-        let answer = alice
-            .request(Method::POST, STICKERS_PATH)
-            .json(&AddSticker {
-                file_id: file_id.clone(),
-            })
-            .send()
-            .await
-            .unwrap();
-        let (status, code) = error_code(answer).await;
+        let (status, code) = error_code(post_sticker(&alice, file_id).await).await;
         assert_eq!((status, code.as_str()), (400, "bad_request"), "{file_id}");
     }
     // Her own picture is kept, listed, and removed once.
