@@ -272,17 +272,9 @@ async fn instant_re_upload_needs_a_proof_of_possession() {
 
     // With the bytes, the proof is accepted and nothing is sent.
     let mut resume = Resume::default();
-    let cancel = CancellationToken::new();
-    let uploaded = transfer::upload(
-        &f.bob.service,
-        &path,
-        "mine.bin",
-        &mut resume,
-        &mut |_, _, _| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let uploaded = upload_quietly(&f.bob.service, &path, "mine.bin", &mut resume)
+        .await
+        .unwrap();
     assert!(uploaded.instant);
     assert_eq!(resume.bytes_sent, 0);
     assert_ne!(uploaded.file_id, first, "each upload is a file of its own");
@@ -293,6 +285,17 @@ async fn instant_re_upload_needs_a_proof_of_possession() {
         .unwrap();
     assert_eq!(sha256_of(&dest), sha);
     assert_eq!(f.stored().0, 1, "the content is stored once");
+}
+
+/// Uploads `path` as `name` through `service` with `resume`, without progress or cancel.
+async fn upload_quietly(
+    service: &transfer::FileService,
+    path: &Path,
+    name: &str,
+    resume: &mut Resume,
+) -> flint_core::Result<transfer::Uploaded> {
+    let cancel = CancellationToken::new();
+    transfer::upload(service, path, name, resume, &mut |_, _, _| {}, &cancel).await
 }
 
 /// `user`'s file service reached at `url` (a throttle in front of the server, say).
@@ -322,17 +325,9 @@ async fn a_large_file_starts_sending_at_once_and_still_goes_instantly_when_the_s
     let slow = flint_tests::throttle::Throttle::start(f.server.addr, 16 << 20).await;
     let service = service_at(slow.url(), &f.bob, dir.path()).await;
     let mut resume = Resume::default();
-    let cancel = CancellationToken::new();
-    let uploaded = transfer::upload(
-        &service,
-        &path,
-        "mine.bin",
-        &mut resume,
-        &mut |_, _, _| {},
-        &cancel,
-    )
-    .await
-    .unwrap();
+    let uploaded = upload_quietly(&service, &path, "mine.bin", &mut resume)
+        .await
+        .unwrap();
     assert!(uploaded.instant);
     assert!(
         resume.bytes_sent > 0,
@@ -412,20 +407,11 @@ async fn changed_between_attempts(hash_known: bool) {
     // …then the file changes where it was already sent, and the attempt that finishes it is
     // told, with a resume that starts over.
     let changed = random_file(&path, len, 12);
-    let cancel = CancellationToken::new();
-    let quiet = &mut |_: &Resume, _, _| {};
     let mut second = ErrorCode::Conflict;
     // Until the server sees the first attempt's connection end, the upload is its: Conflict,
     // or a connection cut when the refusal comes while the body is still on its way.
     for _ in 0..100 {
-        let attempt = transfer::upload(
-            &f.alice.service,
-            &path,
-            "r.bin",
-            &mut resume,
-            quiet,
-            &cancel,
-        );
+        let attempt = upload_quietly(&f.alice.service, &path, "r.bin", &mut resume);
         second = attempt.await.unwrap_err().code();
         if ![ErrorCode::Conflict, ErrorCode::Unavailable].contains(&second) {
             break;
@@ -434,14 +420,7 @@ async fn changed_between_attempts(hash_known: bool) {
     }
     assert_eq!(second, ErrorCode::ChecksumMismatch);
     assert_eq!((resume.sha256, resume.location.as_ref()), (None, None));
-    let third = transfer::upload(
-        &f.alice.service,
-        &path,
-        "r.bin",
-        &mut resume,
-        quiet,
-        &cancel,
-    );
+    let third = upload_quietly(&f.alice.service, &path, "r.bin", &mut resume);
     let uploaded = third.await.unwrap();
     let dest = dir.path().join("back");
     f.alice
@@ -481,16 +460,9 @@ async fn a_small_file_is_not_granted_for_its_hash_alone() {
     assert_eq!(hash_alone.unwrap_err().code(), ErrorCode::Forbidden);
     // With the bytes, the instant upload still works.
     let mut resume = Resume::default();
-    let uploaded = transfer::upload(
-        &f.bob.service,
-        &path,
-        "mine.txt",
-        &mut resume,
-        &mut |_, _, _| {},
-        &CancellationToken::new(),
-    )
-    .await
-    .unwrap();
+    let uploaded = upload_quietly(&f.bob.service, &path, "mine.txt", &mut resume)
+        .await
+        .unwrap();
     assert!(uploaded.instant);
 }
 
