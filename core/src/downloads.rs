@@ -244,6 +244,17 @@ async fn start_due(shared: &Arc<Shared>) -> Result<Duration> {
         }
         let shared = Arc::clone(shared);
         tokio::spawn(async move {
+            // Registered as under way before the row is read again: a cancel from here on
+            // reaches this attempt, and one that came between the read above and now has
+            // removed the row (which `media` would otherwise record again and fetch).
+            let _ticket = shared.downloads.begin(local_id, &shared.shutdown);
+            let recorded = shared
+                .store
+                .call(move |conn| downloads::is_recorded(conn, local_id))
+                .await;
+            if !matches!(recorded, Ok(true)) {
+                return;
+            }
             match library::media(&shared, local_id, Want::Original).await {
                 // Done before (the file was there already): nothing is left to carry on.
                 Ok(_) => settle(&shared, local_id, &Ok(())).await,

@@ -58,6 +58,13 @@ pub fn rearm(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// Whether the download of message `local_id` is recorded (not done, cancelled or refused).
+pub fn is_recorded(conn: &Connection, local_id: i64) -> Result<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM downloads WHERE local_id = ?1)")?
+        .query_row([local_id], |row| row.get(0))?)
+}
+
 /// The download is done, cancelled or refused; whether it was recorded.
 pub fn remove(conn: &Connection, local_id: i64) -> Result<bool> {
     Ok(conn
