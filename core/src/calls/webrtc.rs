@@ -250,6 +250,11 @@ fn h264() -> RTCRtpCodec {
     }
 }
 
+/// The RTP payload type Opus is offered with (what Chromium uses too).
+const OPUS_PAYLOAD: u8 = 111;
+/// The RTP payload type H.264 is offered with.
+const H264_PAYLOAD: u8 = 102;
+
 /// The codecs a call offers and accepts: only what this engine encodes and decodes (with
 /// the defaults a browser would pick VP8 first and send pictures nobody here can decode).
 fn codecs() -> Result<MediaEngine> {
@@ -267,8 +272,8 @@ fn codecs() -> Result<MediaEngine> {
         ..h264()
     };
     for (codec, payload_type, kind) in [
-        (opus(), 111, RtpCodecKind::Audio),
-        (video, 102, RtpCodecKind::Video),
+        (opus(), OPUS_PAYLOAD, RtpCodecKind::Audio),
+        (video, H264_PAYLOAD, RtpCodecKind::Video),
     ] {
         let parameters = RTCRtpCodecParameters {
             rtp_codec: codec,
@@ -500,7 +505,7 @@ async fn start_sending(
     tasks: &mut Vec<tokio::task::JoinHandle<()>>,
 ) -> Result<()> {
     let frames = workers::microphone(microphone, muted)?;
-    let payload_type = audio.payload_type(111).await;
+    let payload_type = audio.payload_type(OPUS_PAYLOAD).await;
     tasks.push(tokio::spawn(send_sound(
         Arc::clone(&audio.track),
         payload_type,
@@ -517,7 +522,7 @@ async fn start_sending(
             Arc::clone(&asked.keys),
             Arc::clone(&asked.rate),
         )?;
-        let payload_type = camera.payload_type(102).await;
+        let payload_type = camera.payload_type(H264_PAYLOAD).await;
         tasks.push(tokio::spawn(send_pictures(
             Arc::clone(&camera.track),
             payload_type,

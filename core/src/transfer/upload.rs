@@ -137,7 +137,7 @@ async fn create_hashed(
     let sha256 = match resume.sha256 {
         Some(sha256) => sha256,
         None => {
-            let sha256 = blocking(job.path, |file| hash(file, u64::MAX)).await?;
+            let sha256 = Hashing::start(job.path).finish().await?;
             resume.sha256 = Some(sha256);
             progress(resume, 0, job.length);
             sha256
@@ -225,7 +225,8 @@ pub async fn terminate_when_released(service: &FileService, location: &Url) {
     tracing::debug!("an abandoned upload is still held by the server; it will expire");
 }
 
-/// The hash of a file made on a blocking thread beside its upload, stopped when dropped.
+/// The SHA-256 of a whole file made on a blocking thread (beside its upload, or before it),
+/// stopped when dropped.
 struct Hashing {
     stop: Arc<AtomicBool>,
     done: tokio::sync::oneshot::Receiver<std::io::Result<[u8; 32]>>,
@@ -241,6 +242,15 @@ impl Hashing {
             let _ = sender.send(hashed);
         });
         Self { stop, done }
+    }
+
+    /// The file's hash, once made.
+    async fn finish(&mut self) -> Result<[u8; 32]> {
+        let stopped = || std::io::Error::other("the hashing thread stopped");
+        (&mut self.done)
+            .await
+            .map_err(|_| Error::Io(stopped()))?
+            .map_err(Error::Io)
     }
 }
 
@@ -276,9 +286,9 @@ async fn send_from_offset(
     let answer = loop {
         tokio::select! {
             answer = &mut request => break answer,
-            hashed = async { (&mut hashing.as_mut()?.done).await.ok() }, if hashing.is_some() => {
+            hashed = async { hashing.as_mut()?.finish().await.ok() }, if hashing.is_some() => {
                 hashing = None;
-                let Some(Ok(sha256)) = hashed else { continue };
+                let Some(sha256) = hashed else { continue };
                 resume.sha256 = Some(sha256);
                 if let Some(file_id) = instant_after_all(job, &sha256).await {
                     drop(request);
@@ -310,7 +320,7 @@ async fn send_from_offset(
 /// Waits for the hash still being made, so the stored file can be checked against it.
 async fn learn_hash(hashing: Option<Hashing>, resume: &mut Resume) {
     if let Some(mut hashing) = hashing {
-        if let Ok(Ok(sha256)) = (&mut hashing.done).await {
+        if let Ok(sha256) = hashing.finish().await {
             resume.sha256 = Some(sha256);
         }
     }
@@ -365,11 +375,6 @@ fn hash_unless(mut file: std::fs::File, stop: &AtomicBool) -> std::io::Result<[u
             got => hasher.update(&part[..got]),
         }
     }
-}
-
-/// SHA-256 of the next `limit` bytes (or to the end).
-fn hash(file: &mut std::fs::File, limit: u64) -> std::io::Result<[u8; 32]> {
-    hash_salted(&[], file, limit)
 }
 
 /// SHA-256 of `salt` followed by the next `limit` bytes (or to the end).
