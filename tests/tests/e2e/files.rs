@@ -922,6 +922,32 @@ async fn a_cancelled_upload_shows_failed_and_retry_sends_it() {
     .await;
 }
 
+/// An upload cancelled halfway is deleted on the server (not left counting against the
+/// quota until it expires), though the server still holds it for a moment after the cancel.
+#[tokio::test]
+async fn an_upload_cancelled_halfway_is_deleted_on_the_server() {
+    let data = TempDir::new().unwrap();
+    let server = TestServer::start(test_config(data.path())).await;
+    let slow = flint_tests::throttle::Throttle::start(server.addr, 16 << 20).await;
+    let alice = flint_tests::TestClient::register(&slow.url(), "alice").await;
+    let bob = flint_tests::TestClient::register(&server.url(), "bob").await;
+    let conversation = alice.open_direct(bob.me().id).await.unwrap().id;
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("big.bin");
+    random_file(&path, 64 << 20, 22);
+
+    let mut events = alice.events();
+    let message = alice.send_file(conversation, &path).await.unwrap();
+    progress_until(&mut events, |sent, _| sent >= 8 << 20).await;
+    assert_eq!(staging(data.path()).len(), 1, "the upload is on the server");
+    alice.cancel_upload(message.local_id).await.unwrap();
+    eventually(
+        || staging(data.path()).is_empty(),
+        "the cancelled upload deleted on the server",
+    )
+    .await;
+}
+
 /// A download cut off by the server going away waits to carry on; cancelling it then drops
 /// it for good (it does not start again when the server is back), keeps what arrived, and a
 /// later request fetches only the rest.
