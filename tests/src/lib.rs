@@ -9,6 +9,7 @@ pub mod browser;
 #[cfg(feature = "desktop")]
 pub mod desktop;
 pub mod files;
+pub mod lossy;
 pub mod raw;
 pub mod scripted;
 pub mod seed;

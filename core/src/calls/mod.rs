@@ -10,6 +10,7 @@ mod keys;
 pub mod processing;
 mod quality;
 mod reassembly;
+mod reorder;
 mod rtcp;
 pub mod screen;
 pub mod video;

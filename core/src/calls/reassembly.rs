@@ -1,7 +1,9 @@
-//! The other side's H.264 pictures put back together from RTP packets: a picture (access
-//! unit) ends with the packet carrying the marker bit, is bounded in bytes, and is given up
-//! when a packet of it is missing or malformed — the decoder would only show garbage from it,
-//! so the caller asks the sender for a key picture instead.
+//! The other side's H.264 pictures put back together from RTP packets (in order: see
+//! `reorder`): a picture (access unit) ends with the packet carrying the marker bit, is
+//! bounded in bytes, and is given up when a packet of it is missing or malformed — the
+//! decoder would only show garbage from it, so the caller asks the sender for a key picture
+//! instead. The pictures after a lost one refer to it, so they are given up too until a key
+//! picture (an IDR) comes: the screen keeps the last good picture meanwhile.
 
 use rtc::rtp::codec::h264::H264Packet;
 use rtc::rtp::packetizer::Depacketizer;
@@ -22,7 +24,6 @@ pub enum Reassembled {
 }
 
 /// Reassembles access units from the packets of one video track.
-#[derive(Default)]
 pub struct Reassembly {
     depacketizer: H264Packet,
     unit: Vec<u8>,
@@ -32,6 +33,22 @@ pub struct Reassembly {
     last: Option<u16>,
     /// The picture under way is lost: drop packets until its last one.
     broken: bool,
+    /// A picture was lost since the last key picture (or none came yet): pictures that are
+    /// not key pictures cannot be decoded.
+    unkeyed: bool,
+}
+
+impl Default for Reassembly {
+    fn default() -> Self {
+        Self {
+            depacketizer: H264Packet::default(),
+            unit: Vec::new(),
+            received: 0,
+            last: None,
+            broken: false,
+            unkeyed: true,
+        }
+    }
 }
 
 impl Reassembly {
@@ -66,7 +83,12 @@ impl Reassembly {
             return Reassembled::Pending;
         }
         self.received = 0;
-        Reassembled::Picture(std::mem::take(&mut self.unit))
+        let unit = std::mem::take(&mut self.unit);
+        if self.unkeyed && !is_key(&unit) {
+            return Reassembled::Lost;
+        }
+        self.unkeyed = false;
+        Reassembled::Picture(unit)
     }
 
     /// Gives up the picture under way; `ended` when this packet was its last.
@@ -75,7 +97,15 @@ impl Reassembly {
         self.unit.clear();
         self.received = 0;
         self.broken = !ended;
+        self.unkeyed = true;
     }
+}
+
+/// Whether an Annex B access unit holds an IDR slice (NAL unit type 5). A start code cannot
+/// occur inside a NAL unit (emulation prevention), so every `00 00 01` starts one.
+fn is_key(unit: &[u8]) -> bool {
+    unit.windows(4)
+        .any(|w| w[..3] == [0, 0, 1] && w[3] & 0x1F == 5)
 }
 
 #[cfg(test)]
@@ -85,8 +115,17 @@ mod tests {
 
     /// A single-NAL-unit packet (a non-key slice) of `len` bytes.
     fn slice(len: usize) -> Bytes {
+        nal(0x41, len)
+    }
+
+    /// A single-NAL-unit packet holding a whole key picture (an IDR slice) of `len` bytes.
+    fn key(len: usize) -> Bytes {
+        nal(0x65, len)
+    }
+
+    fn nal(header: u8, len: usize) -> Bytes {
         let mut payload = vec![0xAB; len];
-        payload[0] = 0x41;
+        payload[0] = header;
         Bytes::from(payload)
     }
 
@@ -124,7 +163,7 @@ mod tests {
     }
 
     #[test]
-    fn a_missing_packet_loses_its_picture_and_the_next_one_decodes() {
+    fn a_missing_packet_loses_its_picture_and_the_next_key_picture_decodes() {
         let mut reassembly = Reassembly::default();
         assert_eq!(
             reassembly.push(65_534, false, &fragment(0, 3)),
@@ -140,21 +179,60 @@ mod tests {
             Reassembled::Pending
         );
         assert!(matches!(
-            reassembly.push(2, true, &slice(20)),
+            reassembly.push(2, true, &key(20)),
             Reassembled::Picture(_)
         ));
     }
 
     #[test]
-    fn a_gap_before_a_pictures_last_packet_loses_that_picture_and_the_next_decodes() {
+    fn pictures_after_a_lost_one_are_lost_until_a_key_picture() {
         let mut reassembly = Reassembly::default();
         assert!(matches!(
-            reassembly.push(1, true, &slice(5)),
+            reassembly.push(1, true, &key(5)),
+            Reassembled::Picture(_)
+        ));
+        assert!(matches!(
+            reassembly.push(2, true, &slice(5)),
+            Reassembled::Picture(_)
+        ));
+        // 3 is lost: 4 and 5 refer to it and would decode as garbage.
+        assert_eq!(reassembly.push(4, true, &slice(5)), Reassembled::Lost);
+        assert_eq!(reassembly.push(5, true, &slice(5)), Reassembled::Lost);
+        assert!(matches!(
+            reassembly.push(6, true, &key(5)),
+            Reassembled::Picture(_)
+        ));
+        assert!(matches!(
+            reassembly.push(7, true, &slice(5)),
+            Reassembled::Picture(_)
+        ));
+    }
+
+    #[test]
+    fn pictures_before_the_first_key_picture_are_lost() {
+        let mut reassembly = Reassembly::default();
+        assert_eq!(reassembly.push(1, true, &slice(5)), Reassembled::Lost);
+        let sps_then_idr = [Bytes::from_static(&[0x67, 0x42, 0x00, 0x1F]), key(5)];
+        assert_eq!(
+            reassembly.push(2, false, &sps_then_idr[0]),
+            Reassembled::Pending
+        );
+        assert!(matches!(
+            reassembly.push(3, true, &sps_then_idr[1]),
+            Reassembled::Picture(_)
+        ));
+    }
+
+    #[test]
+    fn a_gap_before_a_pictures_last_packet_loses_that_picture_and_a_key_picture_decodes() {
+        let mut reassembly = Reassembly::default();
+        assert!(matches!(
+            reassembly.push(1, true, &key(5)),
             Reassembled::Picture(_)
         ));
         assert_eq!(reassembly.push(3, true, &slice(5)), Reassembled::Lost);
         assert!(matches!(
-            reassembly.push(4, true, &slice(5)),
+            reassembly.push(4, true, &key(5)),
             Reassembled::Picture(_)
         ));
     }
@@ -201,7 +279,7 @@ mod tests {
         assert_eq!(outcomes[4], Reassembled::Lost);
         assert_eq!(reassembly.push(8, true, &slice(5)), Reassembled::Pending);
         assert!(matches!(
-            reassembly.push(9, true, &slice(5)),
+            reassembly.push(9, true, &key(5)),
             Reassembled::Picture(_)
         ));
     }

@@ -43,6 +43,7 @@ use super::audio::{AudioSink, AudioSource, SAMPLE_RATE};
 use super::keys::{self, Asking, KeyWish};
 use super::quality::{self, Bitrate, Gauge};
 use super::reassembly::{Reassembled, Reassembly};
+use super::reorder::{self, Reorder};
 use super::rtcp;
 use super::video::{VideoSink, VideoSource};
 use super::workers::{self, Decoding};
@@ -704,6 +705,7 @@ async fn watch_pictures(
     keys: Arc<KeyWish>,
     asked: Arc<Reported>,
 ) {
+    let mut reorder = Reorder::default();
     let mut reassembly = Reassembly::default();
     let mut asking = Asking::default();
     while let Some(event) = remote.poll().await {
@@ -715,15 +717,22 @@ async fn watch_pictures(
             }
             _ => continue,
         };
-        let header = &packet.header;
-        match reassembly.push(header.sequence_number, header.marker, &packet.payload) {
-            Reassembled::Pending => {}
-            Reassembled::Picture(unit) => screen.show(unit),
-            Reassembled::Lost => keys.raise(),
+        let ssrc = packet.header.ssrc;
+        let arrived = reorder::Packet {
+            sequence: packet.header.sequence_number,
+            marker: packet.header.marker,
+            payload: packet.payload,
+        };
+        for due in reorder.push(arrived, Instant::now()) {
+            match reassembly.push(due.sequence, due.marker, &due.payload) {
+                Reassembled::Pending => {}
+                Reassembled::Picture(unit) => screen.show(unit),
+                Reassembled::Lost => keys.raise(),
+            }
         }
         if keys.take() {
             if asking.may_ask(Instant::now()) {
-                if let Err(error) = remote.write_rtcp(keys::request(header.ssrc)).await {
+                if let Err(error) = remote.write_rtcp(keys::request(ssrc)).await {
                     tracing::debug!(%error, "no key picture could be asked for");
                 }
             } else {

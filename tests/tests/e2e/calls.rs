@@ -7,6 +7,7 @@ use flint_core::calls::video::{Screen, Seen, TestPattern};
 use flint_core::calls::webrtc::{Devices, Network, VideoDevices, WebRtc};
 use flint_core::{Client, ErrorCode};
 use flint_proto::ipc::{CallKind, CallOutcome, CallPhase, CallView};
+use flint_tests::lossy::LossyUdp;
 use flint_tests::server::test_config;
 use flint_tests::{texts, until, TestClient, TestServer};
 use tempfile::TempDir;
@@ -373,7 +374,12 @@ async fn an_audio_call_carries_each_sides_tone_to_the_other() {
 
 /// A [`tone_engine`] that also films a `width` × `height` test pattern; returns it with
 /// what its screen shows.
-fn pattern_engine(hz: f32, width: u32, height: u32) -> (std::sync::Arc<WebRtc>, Screen) {
+fn pattern_engine(
+    hz: f32,
+    width: u32,
+    height: u32,
+    relay_only: bool,
+) -> (std::sync::Arc<WebRtc>, Screen) {
     let (devices, _) = tone_devices(hz);
     let screen = Screen::default();
     let shown = screen.clone();
@@ -384,7 +390,7 @@ fn pattern_engine(hz: f32, width: u32, height: u32) -> (std::sync::Arc<WebRtc>, 
             Box::new(shown.clone()) as Box<dyn flint_core::calls::video::VideoSink>,
         )
     });
-    let engine = WebRtc::new(devices, loopback(false)).with_video(video);
+    let engine = WebRtc::new(devices, loopback(relay_only)).with_video(video);
     (std::sync::Arc::new(engine), screen)
 }
 
@@ -401,8 +407,8 @@ async fn watches(client: &Client, screen: &Screen) -> Vec<Seen> {
 async fn a_video_call_shows_each_side_the_others_pictures_at_their_size_in_order() {
     let _media = MEDIA.lock().await;
     let pair = pair_with(45, 30).await;
-    let (alice_engine, alice_sees) = pattern_engine(440.0, 640, 480);
-    let (bob_engine, bob_sees) = pattern_engine(660.0, 320, 240);
+    let (alice_engine, alice_sees) = pattern_engine(440.0, 640, 480, false);
+    let (bob_engine, bob_sees) = pattern_engine(660.0, 320, 240, false);
     pair.alice.set_media_engine(alice_engine);
     pair.bob.set_media_engine(bob_engine);
     let call = rings(&pair, CallKind::Video).await;
@@ -480,6 +486,55 @@ async fn a_call_relayed_through_coturn_only_carries_both_tones() {
     // wrong secret the call never connects).
     let (call_id, _, _) = tone_call(&pair, true).await;
     pair.alice.hang_up(&call_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_call_over_a_lossy_network_shows_nearly_every_picture_in_order() {
+    let _media = MEDIA.lock().await;
+    let secret = "flint-test-secret";
+    let coturn = flint_tests::turn::Coturn::start(secret);
+    // Every 10th datagram of 200 bytes or more either side sends is lost (10 % of the video);
+    // the relay's control messages and most sound pass.
+    let lossy = LossyUdp::start(([127, 0, 0, 1], coturn.port).into(), 10, 200).await;
+    let data = TempDir::new().unwrap();
+    let mut config = test_config(data.path());
+    config.calls.turn_urls = vec![lossy.turn_url()];
+    config.calls.turn_secret = Some(secret.into());
+    let pair = Pair::with_server(TestServer::start(config).await, data).await;
+    let (alice_engine, _) = pattern_engine(440.0, 640, 480, true);
+    let (bob_engine, bob_sees) = pattern_engine(660.0, 160, 120, true);
+    pair.alice.set_media_engine(alice_engine);
+    pair.bob.set_media_engine(bob_engine);
+    let call = rings(&pair, CallKind::Video).await;
+    pair.bob.accept_call(&call.call_id).await.unwrap();
+    phase_is(&pair.alice, CallPhase::Connected).await;
+    let from = watches(&pair.bob, &bob_sees).await.len();
+    let dropped = lossy.dropped();
+    let seen = until(&pair.bob, "five more seconds of pictures", || async {
+        let seen = bob_sees.seen();
+        (seen.len() >= from + 150).then(|| seen[from..].to_vec())
+    })
+    .await;
+    let dropped = lossy.dropped() - dropped;
+    let numbers: Vec<u32> = seen.iter().map(|s| s.counter).collect();
+    let sent = numbers[numbers.len() - 1] - numbers[0] + 1;
+    println!(
+        "lossy relay: {dropped} datagrams dropped; {} of the {sent} pictures sent meanwhile shown",
+        seen.len()
+    );
+    assert!(dropped >= 10, "the relay lost only {dropped} datagrams");
+    assert!(
+        numbers.windows(2).all(|w| w[0] < w[1]) && seen.iter().all(|s| s.lit),
+        "pictures in order, none garbled: {numbers:?}"
+    );
+    // Lost packets come back when asked for (NACK) and are put back in place; without that
+    // every loss costs its picture and the ones after it until a key picture.
+    assert!(
+        seen.len() * 100 >= sent as usize * 95,
+        "only {} of {sent} pictures shown: {numbers:?}",
+        seen.len()
+    );
+    pair.alice.hang_up(&call.call_id).await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
