@@ -908,6 +908,12 @@ impl Client {
         self.shared.calls.set_engine(engine);
     }
 
+    /// Sets the speaker a ringing call plays its ringtone (callee) or ringback (caller) on:
+    /// the app's device, or a recorder in tests; without one, calls ring silently.
+    pub fn set_ring_speaker(&self, speakers: crate::calls::ring::Speakers) {
+        self.shared.calls.set_speakers(speakers);
+    }
+
     /// Ends the session on the server, forgets it locally, and stops.
     pub async fn logout(&self) -> Result<()> {
         let ended = self.http.logout(&self.shared.params.token).await;

@@ -11,6 +11,7 @@ pub mod processing;
 mod quality;
 mod reassembly;
 mod reorder;
+pub mod ring;
 mod rtcp;
 pub mod screen;
 pub mod video;
@@ -32,6 +33,7 @@ use crate::locks::lock;
 use crate::rules::call::{self as rules, Media};
 use crate::shared::Shared;
 use crate::store::now_ms;
+use ring::{RingSound, Ringer, Speakers};
 
 /// What a media session reports to the call.
 #[derive(Debug)]
@@ -96,6 +98,10 @@ pub struct Calls {
     /// News about a call this device does not know yet: the answer to an invite can reach
     /// `start` after the callee's accept reached the engine.
     early: Mutex<Option<wire::CallUpdate>>,
+    /// Opens the speaker a ringing call plays on; without one, calls ring silently.
+    speakers: Mutex<Option<Speakers>>,
+    /// The ring playing now, and which sound it is.
+    ringing: Mutex<Option<(RingSound, Ringer)>>,
 }
 
 impl Calls {
@@ -110,6 +116,28 @@ impl Calls {
 
     fn engine(&self) -> Option<Arc<dyn MediaEngine>> {
         lock(&self.engine).clone()
+    }
+
+    /// Rings calls on speakers from `speakers` from now on.
+    pub fn set_speakers(&self, speakers: Speakers) {
+        *lock(&self.speakers) = Some(speakers);
+    }
+
+    /// Plays the sound `call` makes now (see [`RingSound::of`]), stopping the one before.
+    fn ring_for(&self, call: &CallView) {
+        let wanted = RingSound::of(call);
+        let mut ringing = lock(&self.ringing);
+        if ringing.as_ref().map(|(sound, _)| *sound) == wanted {
+            return;
+        }
+        *ringing = None;
+        let speakers = lock(&self.speakers).clone();
+        if let (Some(sound), Some(speakers)) = (wanted, speakers) {
+            match Ringer::start(&speakers, sound) {
+                Ok(ringer) => *ringing = Some((sound, ringer)),
+                Err(error) => tracing::debug!(%error, "the call rings silently"),
+            }
+        }
     }
 
     /// The call on this device: the one in progress, or else the last one (ended).
@@ -162,7 +190,7 @@ pub async fn start(shared: &Arc<Shared>, conversation_id: i64, kind: CallKind) -
         ice_servers: started.ice_servers,
         media: None,
     });
-    shared.emit(Event::CallChanged { call: view.clone() });
+    tell(shared, view.clone());
     let early = lock(&shared.calls.early).take();
     if let Some(update) = early.filter(|u| u.call_id == started.call_id) {
         apply(shared, update);
@@ -199,7 +227,7 @@ pub async fn hang_up(shared: &Shared, call_id: &str) -> Result<()> {
         return Err(Error::NotFound("call"));
     };
     drop(stopped);
-    shared.emit(Event::CallChanged { call: view });
+    tell(shared, view);
     act(shared, call_id, verb).await
 }
 
@@ -223,7 +251,7 @@ pub async fn set_flags(
         }
         (live.id.clone(), live.view.clone())
     };
-    shared.emit(Event::CallChanged { call: view.clone() });
+    tell(shared, view.clone());
     let state = call_signal::Body::MediaState(wire::MediaState {
         muted: view.local.muted,
         camera_off: view.local.camera_off,
@@ -317,8 +345,14 @@ pub fn apply(shared: &Arc<Shared>, update: wire::CallUpdate) {
         }
     };
     if let Some(call) = changed {
-        shared.emit(Event::CallChanged { call });
+        tell(shared, call);
     }
+}
+
+/// Tells the front end of a change to the call, and rings as the call now does.
+fn tell(shared: &Shared, call: CallView) {
+    shared.calls.ring_for(&call);
+    shared.emit(Event::CallChanged { call });
 }
 
 /// The other side's signalling: media state changes the view; the rest goes to media.
@@ -398,7 +432,7 @@ fn end_here(shared: &Shared, call_id: &str, outcome: CallOutcome) {
     };
     if let Some((stopped, call)) = ended {
         drop(stopped);
-        shared.emit(Event::CallChanged { call });
+        tell(shared, call);
     }
 }
 
@@ -489,7 +523,7 @@ fn media_up(shared: &Shared, call_id: &str) {
             .and_then(|l| rules::media_up(&mut l.view).then(|| l.view.clone()))
     };
     if let Some(call) = view {
-        shared.emit(Event::CallChanged { call });
+        tell(shared, call);
     }
 }
 
@@ -504,7 +538,7 @@ fn quality_changed(shared: &Shared, call_id: &str, quality: CallQuality) {
             })
     };
     if let Some(call) = view {
-        shared.emit(Event::CallChanged { call });
+        tell(shared, call);
     }
 }
 
@@ -522,7 +556,7 @@ async fn media_failed(shared: &Shared, call_id: &str) {
         return;
     };
     drop(stopped);
-    shared.emit(Event::CallChanged { call });
+    tell(shared, call);
     if let Err(error) = act(shared, call_id, CallVerb::HangUp).await {
         tracing::debug!(%error, "hang-up after a media failure not sent");
     }

@@ -178,13 +178,13 @@ fn spawn(name: &str, work: impl FnOnce() + Send + 'static) -> Result<()> {
 
 /// A fixed schedule of equal periods; a worker that fell more than a period behind starts
 /// afresh from now instead of rushing to catch up.
-struct Schedule {
+pub(super) struct Schedule {
     every: Duration,
     next: Instant,
 }
 
 impl Schedule {
-    fn new(every: Duration) -> Self {
+    pub(super) fn new(every: Duration) -> Self {
         Self {
             every,
             next: Instant::now(),
@@ -192,7 +192,7 @@ impl Schedule {
     }
 
     /// Sleeps until the next period starts.
-    fn wait(&mut self) {
+    pub(super) fn wait(&mut self) {
         let now = Instant::now();
         if let Some(ahead) = self.next.checked_duration_since(now) {
             std::thread::sleep(ahead);

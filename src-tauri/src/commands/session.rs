@@ -44,6 +44,7 @@ async fn start(app: &AppHandle, desktop: &Desktop, client: Client) -> User {
     let video: VideoDevices = Arc::new(move || (camera(), Box::new(screen.clone())));
     let engine = WebRtc::new(Arc::new(devices::call_devices), Network::default()).with_video(video);
     client.set_media_engine(Arc::new(engine));
+    client.set_ring_speaker(Arc::new(devices::speaker));
     let client = Arc::new(client);
     let me = client.me().clone();
     events::forward(app.clone(), &client);

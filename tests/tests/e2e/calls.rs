@@ -538,6 +538,43 @@ async fn a_video_call_over_a_lossy_network_shows_nearly_every_picture_in_order()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_callee_hears_a_ringtone_and_the_caller_a_ringback_until_the_call_is_answered() {
+    let pair = pair_with(45, 30).await;
+    let (alice_hears, bob_hears) = (Recorder::default(), Recorder::default());
+    for (client, heard) in [(&pair.alice, &alice_hears), (&pair.bob, &bob_hears)] {
+        let speaker = heard.clone();
+        client.set_ring_speaker(std::sync::Arc::new(move || {
+            Ok(Box::new(speaker.clone()) as Box<dyn flint_core::calls::audio::AudioSink>)
+        }));
+    }
+    let call = rings(&pair, CallKind::Audio).await;
+    let candidates = [450.0, 784.0, 988.0];
+    for (client, heard, hz) in [
+        (&pair.bob, &bob_hears, 784.0),
+        (&pair.alice, &alice_hears, 450.0),
+    ] {
+        // The first 300 ms: the ringtone's first note, or the ringback's tone.
+        let start = until(client, "a ring", || async {
+            let samples = heard.samples();
+            (samples.len() >= 14_400).then(|| samples[..14_400].to_vec())
+        })
+        .await;
+        assert_eq!(loudest(&start, &candidates), Some(hz));
+    }
+    pair.bob.accept_call(&call.call_id).await.unwrap();
+    phase_is(&pair.alice, CallPhase::Connecting).await;
+    for (client, heard) in [(&pair.bob, &bob_hears), (&pair.alice, &alice_hears)] {
+        until(client, "the ring to stop", || async {
+            let before = heard.samples().len();
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            (heard.samples().len() == before).then_some(())
+        })
+        .await;
+    }
+    pair.alice.hang_up(&call.call_id).await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quitting_mid_call_hangs_up_at_once() {
     let _media = MEDIA.lock().await;
     let mut pair = pair_with(45, 30).await;
