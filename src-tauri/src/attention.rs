@@ -1,12 +1,14 @@
 //! What the shell tells the user outside the window, as rules over plain values: the unread
 //! total (kept from conversation updates, never by re-reading the list) and which new messages
 //! become OS notifications (one per message while they trickle in; one summary for a burst or
-//! for what a catch-up brought).
+//! for what a catch-up brought), and which incoming calls do (each once, while the window
+//! is not in front).
 
 use std::collections::{BTreeSet, HashMap};
 use std::time::{Duration, Instant};
 
 use flint_core::{ConnectionState, ConversationView};
+use flint_proto::ipc::{CallPhase, CallView};
 
 /// Notifications closer together than this are merged into one summary.
 pub const QUIET: Duration = Duration::from_secs(1);
@@ -150,9 +152,71 @@ impl<M> Coalescer<M> {
     }
 }
 
+/// Which incoming calls become an OS notification: each once, as it starts ringing, unless
+/// the window is in front (its own call view rings there).
+#[derive(Debug, Default)]
+pub struct CallNotices {
+    /// The last call told about.
+    told: Option<String>,
+}
+
+impl CallNotices {
+    /// Whether this change to `call` raises its notification.
+    pub fn wants(&mut self, call: &CallView, window_focused: bool) -> bool {
+        if call.phase != CallPhase::Ringing
+            || call.outgoing
+            || self.told.as_deref() == Some(call.call_id.as_str())
+        {
+            return false;
+        }
+        self.told = Some(call.call_id.clone());
+        !window_focused
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flint_proto::ipc::{CallKind, CallOutcome, MediaFlags};
+
+    fn call(id: &str, phase: CallPhase, outgoing: bool) -> CallView {
+        CallView {
+            call_id: id.into(),
+            conversation_id: 1,
+            peer_id: 2,
+            kind: CallKind::Audio,
+            outgoing,
+            phase,
+            answered_at_ms: None,
+            local: MediaFlags::default(),
+            remote: MediaFlags::default(),
+            quality: None,
+        }
+    }
+
+    #[test]
+    fn an_incoming_call_is_told_once_as_it_rings_and_only_behind_other_windows() {
+        let mut notices = CallNotices::default();
+        assert!(notices.wants(&call("a", CallPhase::Ringing, false), false));
+        assert!(
+            !notices.wants(&call("a", CallPhase::Ringing, false), false),
+            "the same call again (a media change, a reconnect)"
+        );
+        assert!(!notices.wants(&call("a", CallPhase::Connecting, false), false));
+        assert!(
+            !notices.wants(&call("b", CallPhase::Ringing, true), false),
+            "own call"
+        );
+        assert!(
+            !notices.wants(&call("c", CallPhase::Ringing, false), true),
+            "the window is in front"
+        );
+        let over = CallPhase::Ended {
+            outcome: CallOutcome::Missed,
+        };
+        assert!(!notices.wants(&call("d", over, false), false));
+        assert!(notices.wants(&call("d2", CallPhase::Ringing, false), false));
+    }
 
     fn conversation(id: i64, unread: u32, muted: bool) -> ConversationView {
         ConversationView {

@@ -1,7 +1,7 @@
 //! Core events become one Tauri event, `flint:event`, carrying `flint_proto::ipc::Event`.
 //! On the way the shell keeps the tray's unread total (from each conversation update, never by
-//! re-reading the list) and decides which new messages become OS notifications
-//! ([`crate::attention`]). If the webview falls so far behind that events are lost, it is told
+//! re-reading the list) and decides which new messages and incoming calls become OS
+//! notifications ([`crate::attention`]). If the webview falls so far behind that events are lost, it is told
 //! to reload what it shows.
 
 use std::sync::{Arc, Weak};
@@ -11,7 +11,7 @@ use flint_core::{Client, Event, MessageView};
 use tauri::{AppHandle, Emitter, Manager};
 use tokio::sync::broadcast::{self, error::RecvError};
 
-use crate::attention::{Coalescer, Notice, UnreadTotal};
+use crate::attention::{CallNotices, Coalescer, Notice, UnreadTotal};
 use crate::state::Desktop;
 use crate::{notifications, tray};
 
@@ -25,6 +25,7 @@ struct Forwarder {
     client: Weak<Client>,
     unread: UnreadTotal,
     notices: Coalescer<MessageView>,
+    calls: CallNotices,
 }
 
 /// Forwards `client`'s events to the webview until the client is gone.
@@ -50,6 +51,7 @@ impl Forwarder {
             client: weak,
             unread,
             notices,
+            calls: CallNotices::default(),
         })
     }
 
@@ -73,6 +75,7 @@ impl Forwarder {
                     }
                     let notice = self.take_in(&event);
                     self.raise(notice).await;
+                    self.ring(&event).await;
                 }
                 Step::Reload => self.reload().await,
                 Step::Stop => return,
@@ -105,6 +108,33 @@ impl Forwarder {
         }
     }
 
+    /// Raises an incoming call's notification when [`CallNotices`] wants one.
+    async fn ring(&mut self, event: &Event) {
+        let Event::CallChanged { call } = event else {
+            return;
+        };
+        if !self.calls.wants(call, self.window_focused()) {
+            return;
+        }
+        if let Some(client) = self.client.upgrade() {
+            notifications::raise_call(&self.app, &client, call.clone()).await;
+        }
+    }
+
+    /// Whether the main window is in front. A debug build run with
+    /// `FLINT_TEST_WINDOW_BEHIND=1` takes it as behind (under Xvfb, with no window manager, the
+    /// one window keeps the focus).
+    fn window_focused(&self) -> bool {
+        #[cfg(debug_assertions)]
+        if std::env::var_os("FLINT_TEST_WINDOW_BEHIND").is_some() {
+            return false;
+        }
+        self.app
+            .get_webview_window("main")
+            .and_then(|w| w.is_focused().ok())
+            .unwrap_or(false)
+    }
+
     /// Events were lost: the webview reads everything again, and so does the tray.
     async fn reload(&mut self) {
         emit(&self.app, &Event::Reload);
@@ -121,11 +151,7 @@ impl Forwarder {
         {
             return false;
         }
-        let window_focused = self
-            .app
-            .get_webview_window("main")
-            .and_then(|w| w.is_focused().ok())
-            .unwrap_or(false);
+        let window_focused = self.window_focused();
         let on_screen = self
             .app
             .state::<Desktop>()

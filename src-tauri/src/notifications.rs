@@ -1,7 +1,10 @@
-//! OS notifications: raising them and opening the conversation when one is clicked.
+//! OS notifications: raising them and opening the conversation when one is clicked; an
+//! incoming call's with Accept and Decline.
+
+use std::sync::{Arc, Weak};
 
 use flint_core::{Client, ConversationKind, MessageView};
-use flint_proto::ipc::Preview;
+use flint_proto::ipc::{CallKind, CallView, Preview};
 use tauri::AppHandle;
 
 use crate::attention::Notice;
@@ -58,6 +61,97 @@ pub async fn raise(app: &AppHandle, client: &Client, notice: Notice<MessageView>
         Ok(Err(error)) => tracing::info!(%error, "no notification daemon"),
         Err(error) => tracing::warn!(%error, "the notification task failed"),
     }
+}
+
+/// How long an incoming call's notification stays: the server's ring timeout.
+const CALL_NOTICE_MS: u32 = 45_000;
+
+/// Raises the notification of `call`, ringing here: who calls and how, with Accept and
+/// Decline (in English and Chinese: the shell has no locale). Accept shows the window and
+/// answers; Decline declines; a click shows the window, where the call rings.
+pub async fn raise_call(app: &AppHandle, client: &Arc<Client>, call: CallView) {
+    let caller = client
+        .members(call.conversation_id)
+        .await
+        .ok()
+        .and_then(|members| members.into_iter().find(|m| m.user.id == call.peer_id))
+        .map_or_else(|| "Flint".to_owned(), |m| m.user.display_name);
+    let body = match call.kind {
+        CallKind::Audio => "Incoming voice call · 语音来电",
+        CallKind::Video => "Incoming video call · 视频来电",
+    };
+    let shown = tauri::async_runtime::spawn_blocking(move || {
+        notify_rust::Notification::new()
+            .appname("Flint")
+            .summary(&caller)
+            .body(body)
+            .action("default", "Open")
+            .action("accept", "Accept · 接听")
+            .action("decline", "Decline · 拒绝")
+            .timeout(notify_rust::Timeout::Milliseconds(CALL_NOTICE_MS))
+            .show()
+    })
+    .await;
+    match shown {
+        Ok(Ok(handle)) => {
+            // Weak: a notification waiting for its action does not keep a signed-out client.
+            let (app, client) = (app.clone(), Arc::downgrade(client));
+            let call_id = call.call_id;
+            tauri::async_runtime::spawn_blocking(move || {
+                answer_on_action(app, handle, client, call_id)
+            });
+        }
+        Ok(Err(error)) => tracing::info!(%error, "no notification daemon"),
+        Err(error) => tracing::warn!(%error, "the notification task failed"),
+    }
+}
+
+/// What a call notification's action does (freedesktop reports actions; elsewhere the
+/// window's own call view is the way to answer). Runs on a blocking thread until the
+/// notification is acted on or closed.
+#[cfg(all(unix, not(target_os = "macos")))]
+fn answer_on_action(
+    app: AppHandle,
+    handle: notify_rust::NotificationHandle,
+    client: Weak<Client>,
+    call_id: String,
+) {
+    handle.wait_for_action(|action| {
+        let answer = match action {
+            "accept" => true,
+            "decline" => false,
+            "default" => return tray::show_main(&app),
+            _ => return,
+        };
+        if answer {
+            tray::show_main(&app);
+        }
+        let Some(client) = client.upgrade() else {
+            return;
+        };
+        let call_id = call_id.clone();
+        tauri::async_runtime::spawn(async move {
+            let done = if answer {
+                client.accept_call(&call_id).await
+            } else {
+                client.hang_up(&call_id).await
+            };
+            if let Err(error) = done {
+                // Answered elsewhere or over meanwhile: the call view says so.
+                tracing::debug!(%error, "the call notification's action came too late");
+            }
+        });
+    });
+}
+
+/// Windows and macOS report no actions through notify-rust.
+#[cfg(not(all(unix, not(target_os = "macos"))))]
+fn answer_on_action(
+    _app: AppHandle,
+    _handle: notify_rust::NotificationHandle,
+    _client: Weak<Client>,
+    _call_id: String,
+) {
 }
 
 /// "12 new messages (from 3 chats)", in English and Chinese (the shell has no locale).

@@ -9,14 +9,18 @@ use fantoccini::Locator;
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::sync::mpsc;
 
+use flint_proto::ipc::{CallKind, CallOutcome, CallPhase};
 use flint_tests::desktop::Scene;
 
 /// The id the recorder gives every notification.
 const NOTIFICATION_ID: u32 = 7;
 
-/// Records every `Notify` call as (summary, body).
+/// What one `Notify` call raised: summary, body, and the actions' keys.
+type Raised = (String, String, Vec<String>);
+
+/// Records every `Notify` call.
 struct Recorder {
-    calls: mpsc::UnboundedSender<(String, String)>,
+    calls: mpsc::UnboundedSender<Raised>,
 }
 
 #[zbus::interface(name = "org.freedesktop.Notifications")]
@@ -29,11 +33,13 @@ impl Recorder {
         _app_icon: String,
         summary: String,
         body: String,
-        _actions: Vec<String>,
+        actions: Vec<String>,
         _hints: HashMap<String, zbus::OwnedVariant>,
         _expire_timeout: i32,
     ) -> u32 {
-        let _ = self.calls.send((summary, body));
+        // Actions come as key, label, key, label, …
+        let keys = actions.into_iter().step_by(2).collect();
+        let _ = self.calls.send((summary, body, keys));
         NOTIFICATION_ID
     }
 
@@ -72,18 +78,21 @@ async fn session_bus() -> (tokio::process::Child, String) {
 async fn scene_with_notifications() -> (
     Scene,
     zbus::Connection,
-    mpsc::UnboundedReceiver<(String, String)>,
+    mpsc::UnboundedReceiver<Raised>,
     tokio::process::Child,
 ) {
-    let (scene, bus, recorded, daemon, _address) = scene_on_private_bus().await;
+    let (scene, bus, recorded, daemon, _address) = scene_on_private_bus(&[]).await;
     (scene, bus, recorded, daemon)
 }
 
-/// Like [`scene_with_notifications`], with the bus address (to start the app again on it).
-async fn scene_on_private_bus() -> (
+/// Like [`scene_with_notifications`], with `env` for the app too, and the bus address (to
+/// start the app again on it).
+async fn scene_on_private_bus(
+    env: &[(&str, &str)],
+) -> (
     Scene,
     zbus::Connection,
-    mpsc::UnboundedReceiver<(String, String)>,
+    mpsc::UnboundedReceiver<Raised>,
     tokio::process::Child,
     String,
 ) {
@@ -95,13 +104,30 @@ async fn scene_on_private_bus() -> (
         .build()
         .await
         .unwrap();
-    let scene = Scene::start(&[("DBUS_SESSION_BUS_ADDRESS", &address)]).await;
+    let mut env = env.to_vec();
+    env.push(("DBUS_SESSION_BUS_ADDRESS", &address));
+    let scene = Scene::start(&env).await;
     (scene, bus, recorded, daemon, address)
 }
 
-async fn next_notification(
-    recorded: &mut mpsc::UnboundedReceiver<(String, String)>,
-) -> (String, String) {
+/// Invokes `action` on the notification again and again (the app subscribes to the signal
+/// just after `Notify` returns); never ends.
+async fn click(bus: &zbus::Connection, action: &str) {
+    loop {
+        bus.emit_signal(
+            None::<()>,
+            "/org/freedesktop/Notifications",
+            "org.freedesktop.Notifications",
+            "ActionInvoked",
+            &(NOTIFICATION_ID, action),
+        )
+        .await
+        .unwrap();
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+async fn next_notification(recorded: &mut mpsc::UnboundedReceiver<Raised>) -> Raised {
     tokio::time::timeout(Duration::from_secs(30), recorded.recv())
         .await
         .expect("a Notify call within 30 s")
@@ -112,7 +138,7 @@ async fn next_notification(
 async fn a_new_message_raises_a_notification_with_sender_and_text() {
     let (scene, _bus, mut recorded, _daemon) = scene_with_notifications().await;
     scene.bob_says("ping 通知").await;
-    let (summary, body) = next_notification(&mut recorded).await;
+    let (summary, body, _) = next_notification(&mut recorded).await;
     assert_eq!(summary, "bob");
     assert_eq!(body, "ping 通知");
     scene.app.close().await;
@@ -137,22 +163,8 @@ async fn clicking_the_notification_opens_its_conversation() {
         .await;
     next_notification(&mut recorded).await;
     // The app subscribes to the click signal just after `Notify` returns: click until it opens.
-    let click = async {
-        loop {
-            bus.emit_signal(
-                None::<()>,
-                "/org/freedesktop/Notifications",
-                "org.freedesktop.Notifications",
-                "ActionInvoked",
-                &(NOTIFICATION_ID, "default"),
-            )
-            .await
-            .unwrap();
-            tokio::time::sleep(Duration::from_millis(300)).await;
-        }
-    };
     tokio::select! {
-        _ = click => unreachable!(),
+        _ = click(&bus, "default") => unreachable!(),
         _ = scene.app.find_text(".chat-title", "bob") => {}
     }
     scene.app.find_text(".message .bubble", "click me").await;
@@ -161,7 +173,7 @@ async fn clicking_the_notification_opens_its_conversation() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn what_a_catch_up_brings_is_one_summary_notification() {
-    let (scene, _bus, mut recorded, _daemon, address) = scene_on_private_bus().await;
+    let (scene, _bus, mut recorded, _daemon, address) = scene_on_private_bus(&[]).await;
     scene.bob_says("first").await;
     next_notification(&mut recorded).await;
     // Alice's app is away while bob writes twelve messages; it comes back on the same profile.
@@ -177,7 +189,7 @@ async fn what_a_catch_up_brings_is_one_summary_notification() {
     let env = [("DBUS_SESSION_BUS_ADDRESS", address.as_str())];
     let binary = flint_tests::desktop::app_binary();
     let again = flint_tests::desktop::App::launch_binary(&binary, profile, &env).await;
-    let (summary, body) = next_notification(&mut recorded).await;
+    let (summary, body, _) = next_notification(&mut recorded).await;
     assert_eq!(summary, "Flint");
     assert!(body.starts_with("12 new messages"), "{body}");
     again.find_text(".row .row-preview", "while away 11").await;
@@ -187,4 +199,33 @@ async fn what_a_catch_up_brings_is_one_summary_notification() {
         "one notification for the catch-up"
     );
     again.close().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_incoming_call_raises_a_notification_whose_accept_answers_it() {
+    // A call rings as a notification only while the window is behind others.
+    let (scene, bus, mut recorded, _daemon, _) =
+        scene_on_private_bus(&[("FLINT_TEST_WINDOW_BEHIND", "1")]).await;
+    let call = scene
+        .bob
+        .start_call(scene.conversation_id, CallKind::Audio)
+        .await
+        .unwrap();
+    let (summary, body, actions) = next_notification(&mut recorded).await;
+    assert_eq!(summary, "bob");
+    assert_eq!(body, "Incoming voice call · 语音来电");
+    assert_eq!(actions, ["default", "accept", "decline"]);
+    let answered = flint_tests::until(&scene.bob, "alice to answer", || async {
+        scene
+            .bob
+            .call()
+            .filter(|c| c.phase != CallPhase::Ringing)
+            .map(|c| c.phase)
+    });
+    tokio::select! {
+        _ = click(&bus, "accept") => unreachable!(),
+        phase = answered => assert_ne!(phase, CallPhase::Ended { outcome: CallOutcome::Declined }),
+    }
+    scene.bob.hang_up(&call.call_id).await.unwrap();
+    scene.app.close().await;
 }
