@@ -24,8 +24,10 @@ use crate::transfer;
 /// Which form of a message's file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Want {
-    /// A JPEG at display size (a picture's, or a video's poster).
+    /// A JPEG at display size (a picture's, or a video's poster) on a HiDPI screen.
     Thumbnail,
+    /// The same at half its side, for a screen of one device pixel per CSS pixel.
+    SmallThumbnail,
     /// The file itself.
     Original,
     /// The file itself, only if it is a picture (nothing is fetched for another file).
@@ -100,12 +102,49 @@ pub async fn media(shared: &Shared, local_id: i64, want: Want) -> Result<Media> 
         (Want::Original, _) | (Want::Picture, Shown::Picture) => {
             original(shared, asked, &found, source).await
         }
-        (Want::Thumbnail, Shown::Picture) => thumbnail(shared, asked, &found, source).await,
-        (Want::Thumbnail, Shown::Video) => poster(shared, asked, &found, source).await,
-        (Want::Thumbnail | Want::Picture, _) => {
+        (Want::SmallThumbnail, Shown::Picture | Shown::Video) => {
+            if let Some(kept) = kept_thumbnail(shared, asked, &found, Size::Small).await? {
+                return Ok(kept);
+            }
+            let large = large_thumbnail(shared, asked, &found, source).await?;
+            let jpeg = pictures::small_thumbnail(large.path.clone()).await?;
+            keep(shared, small_path(&large.path), jpeg).await
+        }
+        (Want::Thumbnail, Shown::Picture | Shown::Video) => {
+            large_thumbnail(shared, asked, &found, source).await
+        }
+        (Want::Thumbnail | Want::SmallThumbnail | Want::Picture, _) => {
             Err(Error::Invalid("the file is not a picture".into()))
         }
     }
+}
+
+/// A picture's thumbnail or a video's poster, at the size for HiDPI screens.
+async fn large_thumbnail(
+    shared: &Shared,
+    asked: Asked,
+    found: &Attachment,
+    source: Option<String>,
+) -> Result<Media> {
+    if found.shown == Shown::Video {
+        poster(shared, asked, found, source).await
+    } else {
+        thumbnail(shared, asked, found, source).await
+    }
+}
+
+/// Which of a thumbnail's two sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Size {
+    /// [`crate::media::THUMBNAIL_SIDE`].
+    Large,
+    /// [`crate::media::SMALL_THUMBNAIL_SIDE`].
+    Small,
+}
+
+/// Where the small thumbnail made from the thumbnail at `large` is kept: beside it.
+fn small_path(large: &Path) -> PathBuf {
+    large.with_extension("1x.jpg")
 }
 
 /// The message whose file is asked for.
@@ -249,10 +288,15 @@ async fn kept_thumbnail(
     shared: &Shared,
     asked: Asked,
     found: &Attachment,
+    size: Size,
 ) -> Result<Option<Media>> {
     let own = own_thumbnail(shared, asked.local_id);
     let by_file = (!found.file_id.is_empty()).then(|| thumbnail_path(shared, &found.file_id));
-    for path in [Some(own), by_file].into_iter().flatten() {
+    for large in [Some(own), by_file].into_iter().flatten() {
+        let path = match size {
+            Size::Large => large,
+            Size::Small => small_path(&large),
+        };
         if tokio::fs::try_exists(&path).await.unwrap_or(false) {
             record(shared, &path).await?;
             return Ok(Some(jpeg_at(path)));
@@ -277,7 +321,7 @@ async fn poster(
     found: &Attachment,
     source: Option<String>,
 ) -> Result<Media> {
-    if let Some(kept) = kept_thumbnail(shared, asked, found).await? {
+    if let Some(kept) = kept_thumbnail(shared, asked, found, Size::Large).await? {
         return Ok(kept);
     }
     if let Some(source) = source {
@@ -304,7 +348,7 @@ async fn thumbnail(
     found: &Attachment,
     source: Option<String>,
 ) -> Result<Media> {
-    if let Some(kept) = kept_thumbnail(shared, asked, found).await? {
+    if let Some(kept) = kept_thumbnail(shared, asked, found, Size::Large).await? {
         return Ok(kept);
     }
     let own = own_thumbnail(shared, asked.local_id);

@@ -15,6 +15,9 @@ use crate::error::{Error, Result};
 pub const MAX_WHOLE_BYTES: u64 = 256 << 20;
 /// Longest side of a thumbnail: a bubble is at most 240 CSS pixels wide, twice that on HiDPI.
 pub const THUMBNAIL_SIDE: u32 = 480;
+/// Longest side of a small thumbnail, for screens of one device pixel per CSS pixel: a
+/// quarter of the pixels, which is what the page keeps decoded for every bubble in its window.
+pub const SMALL_THUMBNAIL_SIDE: u32 = THUMBNAIL_SIDE / 2;
 /// Longest side of the preview a message carries (drawn blurred, scaled up).
 const PREVIEW_SIDE: u32 = 32;
 /// Bytes read to recognise a file's type.
@@ -128,6 +131,16 @@ pub fn pixels(path: &Path) -> Result<Pixels> {
 pub fn thumbnail(path: &Path) -> Result<Vec<u8>> {
     let (image, _) = decode_for_display(path, &sniff(path)?)?;
     thumbnail_of(&image)
+}
+
+/// A small thumbnail (JPEG, at most [`SMALL_THUMBNAIL_SIDE`] on its longest side) made from a
+/// thumbnail's file.
+pub fn small_thumbnail(thumbnail: &Path) -> Result<Vec<u8>> {
+    let image = decode(thumbnail)?;
+    jpeg(
+        &image.thumbnail(SMALL_THUMBNAIL_SIDE, SMALL_THUMBNAIL_SIDE),
+        80,
+    )
 }
 
 /// The picture turned as its EXIF orientation says, at least [`THUMBNAIL_SIDE`] on its longest

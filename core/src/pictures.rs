@@ -2,9 +2,10 @@
 //! decodes into ~24 MB of pixels; on the blocking pool, a screenful of photos decoded at once
 //! on as many threads made the allocator keep hundreds of MiB (each thread's arena keeps its
 //! peak). Two long-lived threads bound both the peak and what is kept, and still use both
-//! cores.
+//! cores; once the queue is empty, the heap's free memory goes back to the system.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -21,6 +22,9 @@ const WORKERS: usize = 2;
 const QUEUE: usize = 256;
 
 type Job = Box<dyn FnOnce() + Send>;
+
+/// Pictures queued or being decoded.
+static PENDING: AtomicUsize = AtomicUsize::new(0);
 
 fn queue() -> Option<&'static SyncSender<Job>> {
     static QUEUE_SENDER: OnceLock<Option<SyncSender<Job>>> = OnceLock::new();
@@ -60,18 +64,42 @@ async fn run<R: Send + 'static>(decode: impl FnOnce() -> Result<R> + Send + 'sta
     let (answer, answered) = oneshot::channel();
     let job: Job = Box::new(move || {
         let _ = answer.send(decode());
+        if PENDING.fetch_sub(1, Ordering::AcqRel) == 1 {
+            give_back_free_memory();
+        }
     });
     let sender = queue().ok_or(Error::Closed)?.clone();
-    tokio::task::spawn_blocking(move || sender.send(job))
-        .await
-        .map_err(|_| Error::Closed)?
-        .map_err(|_| Error::Closed)?;
+    PENDING.fetch_add(1, Ordering::AcqRel);
+    let queued = tokio::task::spawn_blocking(move || sender.send(job)).await;
+    if !matches!(queued, Ok(Ok(()))) {
+        PENDING.fetch_sub(1, Ordering::AcqRel);
+        return Err(Error::Closed);
+    }
     answered.await.map_err(|_| Error::Closed)?
+}
+
+/// Hands the heap's free memory back to the system. glibc keeps what each thread's arena
+/// held at its peak: after scrolling a chat of 200 photos, 13 of the app's 71 MiB of
+/// anonymous memory was free heap (`malloc_trim` from gdb gave it back). mimalloc instead
+/// of glibc's malloc held far more (243 MiB), so the allocator stays and is trimmed.
+#[allow(unsafe_code)]
+fn give_back_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: `malloc_trim` takes no pointers and walks glibc's own arenas under their
+    // locks; any thread may call it at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// A thumbnail (JPEG) of an image file.
 pub async fn thumbnail(path: PathBuf) -> Result<Vec<u8>> {
     run(move || media::thumbnail(&path)).await
+}
+
+/// A small thumbnail (JPEG) made from a thumbnail's file.
+pub async fn small_thumbnail(thumbnail: PathBuf) -> Result<Vec<u8>> {
+    run(move || media::small_thumbnail(&thumbnail)).await
 }
 
 /// The pixels of an image file, turned as shown.

@@ -33,8 +33,10 @@ const MAX_WHOLE: u64 = flint_core::media::MAX_WHOLE_BYTES;
 /// What an address names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Asset {
-    /// A message's picture at display size.
+    /// A message's picture at display size on a HiDPI screen.
     Thumbnail(i64),
+    /// The same at half its side, for a screen of one device pixel per CSS pixel.
+    SmallThumbnail(i64),
     /// The tiny preview in a picture's message.
     Preview(i64),
     /// A message's file.
@@ -57,6 +59,7 @@ pub fn parse(path: &str) -> Option<Asset> {
     }
     match kind {
         "thumb" => id.parse().ok().map(Asset::Thumbnail),
+        "thumb1x" => id.parse().ok().map(Asset::SmallThumbnail),
         "preview" => id.parse().ok().map(Asset::Preview),
         "file" => id.parse().ok().map(Asset::Original),
         "staged" => id.parse().ok().map(Asset::Staged),
@@ -135,11 +138,13 @@ async fn answer(app: &AppHandle, request: &Request<Vec<u8>>) -> Response<Vec<u8>
             },
             Err(_) => None,
         },
-        Asset::Thumbnail(local_id) | Asset::Original(local_id) => {
-            let want = if matches!(asset, Asset::Thumbnail(_)) {
-                Want::Thumbnail
-            } else {
-                Want::Original
+        Asset::Thumbnail(local_id)
+        | Asset::SmallThumbnail(local_id)
+        | Asset::Original(local_id) => {
+            let want = match asset {
+                Asset::Thumbnail(_) => Want::Thumbnail,
+                Asset::SmallThumbnail(_) => Want::SmallThumbnail,
+                _ => Want::Original,
             };
             match desktop.client().await {
                 Ok(client) => match client.media(local_id, want).await {
@@ -269,6 +274,7 @@ mod tests {
     #[test]
     fn addresses_name_one_asset_or_nothing() {
         assert_eq!(parse("/thumb/42"), Some(Asset::Thumbnail(42)));
+        assert_eq!(parse("/thumb1x/42"), Some(Asset::SmallThumbnail(42)));
         assert_eq!(parse("/preview/42"), Some(Asset::Preview(42)));
         assert_eq!(parse("/file/7"), Some(Asset::Original(7)));
         assert_eq!(parse("/staged/0"), Some(Asset::Staged(0)));

@@ -485,8 +485,10 @@ pub async fn neighbour_picture(local_id: i64, toward: Toward) -> Reply<Option<i6
 /// What a `flint-media` address names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Media {
-    /// A message's picture at display size.
+    /// A message's picture at display size on a HiDPI screen.
     Thumbnail(i64),
+    /// The same at half its side, for a screen of one device pixel per CSS pixel.
+    SmallThumbnail(i64),
     /// The tiny preview a picture's message carries (drawn blurred until the thumbnail).
     Preview(i64),
     /// A message's file.
@@ -501,11 +503,23 @@ pub enum Media {
 pub fn media_url(media: Media) -> String {
     media_address(&match media {
         Media::Thumbnail(id) => format!("thumb/{id}"),
+        Media::SmallThumbnail(id) => format!("thumb1x/{id}"),
         Media::Preview(id) => format!("preview/{id}"),
         Media::Original(id) => format!("file/{id}"),
         Media::Staged(index) => format!("staged/{index}"),
         Media::CallPicture(number) => format!("call/{number}"),
     })
+}
+
+/// A `srcset` offering a message's thumbnail at both sizes: the page fetches and keeps
+/// decoded only the one for its screen (a quarter of the pixels at one device pixel per CSS
+/// pixel).
+pub fn thumbnail_srcset(local_id: i64) -> String {
+    format!(
+        "{} 1x, {} 2x",
+        media_url(Media::SmallThumbnail(local_id)),
+        media_url(Media::Thumbnail(local_id))
+    )
 }
 
 /// The address of one of the user's stickers' pictures, for the sticker panel.

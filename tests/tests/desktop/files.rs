@@ -137,6 +137,21 @@ async fn a_pasted_picture_reaches_the_other_app_and_opens_in_the_viewer() {
         "the bubble has its final size at once"
     );
     loaded(&second, ".bubble.picture .picture-full").await;
+    // One device pixel per CSS pixel here: the page takes the small thumbnail, the bubble's
+    // own size (a quarter of the HiDPI one's pixels, kept decoded for every bubble shown).
+    let taken = second
+        .client
+        .execute(
+            "const img = document.querySelector('.bubble.picture .picture-full');
+             return [img.currentSrc, img.naturalWidth, window.devicePixelRatio];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert!(
+        taken[0].as_str().unwrap_or_default().contains("thumb1x/") && taken[1] == json!(240),
+        "the small thumbnail at 1x: {taken}"
+    );
     second.screenshot("picture-bubble").await;
     second.click(".bubble.picture").await;
     loaded(&second, ".viewer-picture").await;

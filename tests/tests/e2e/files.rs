@@ -1208,6 +1208,18 @@ async fn a_picture_goes_as_an_image_with_its_size_preview_and_thumbnail() {
         image::image_dimensions(&thumbnail.path).unwrap(),
         (480, 270)
     );
+    // The small one for screens at one device pixel per CSS pixel, made from it and kept.
+    let small = bob
+        .media(received.local_id, flint_core::library::Want::SmallThumbnail)
+        .await
+        .unwrap();
+    assert_eq!(image::image_dimensions(&small.path).unwrap(), (240, 135));
+    assert_ne!(small.path, thumbnail.path);
+    let again = bob
+        .media(received.local_id, flint_core::library::Want::SmallThumbnail)
+        .await
+        .unwrap();
+    assert_eq!(again.path, small.path);
     let original = bob
         .media(received.local_id, flint_core::library::Want::Original)
         .await

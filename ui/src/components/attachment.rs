@@ -94,8 +94,10 @@ fn shown_image(local_id: i64, w: u32, h: u32, animated: bool) -> impl IntoView {
             }
         });
     }
+    // An animation swaps `src`, which a `srcset` would override: it keeps one size.
+    let sizes = (!animated).then(|| ipc::thumbnail_srcset(local_id));
     view! {
-        <img class="picture-full" node_ref=full src=still.clone() data-still=still
+        <img class="picture-full" node_ref=full src=still.clone() srcset=sizes data-still=still
             data-playing=playing width=w height=h alt=""/>
     }
 }
@@ -393,7 +395,8 @@ fn video(local_id: i64, width: u32, height: u32, duration_ms: u32, locale: Local
                     <button class="video-play" aria-label=i18n::tr(locale, "media.play") on:click=load>
                         <img class="picture-preview" src=ipc::media_url(Media::Preview(local_id))
                             alt="" on:error=hide/>
-                        <img class="video-poster" src=poster.clone() width=w height=h alt="" on:error=hide/>
+                        <img class="video-poster" src=poster.clone()
+                            srcset=ipc::thumbnail_srcset(local_id) width=w height=h alt="" on:error=hide/>
                         <span class="video-play-icon"><Icon icon=icondata::LuPlay/></span>
                         <span class="video-length">{duration(duration_ms)}</span>
                     </button>
