@@ -394,6 +394,36 @@ fn pattern_engine(
     (std::sync::Arc::new(engine), screen)
 }
 
+/// Alice films a test pattern of `alice` pixels, bob one of `bob`; alice places a video call
+/// and bob answers. Returns once it is connected, with what alice and bob see.
+async fn video_call(
+    pair: &Pair,
+    alice: (u32, u32),
+    bob: (u32, u32),
+    relay_only: bool,
+) -> (CallView, Screen, Screen) {
+    let (alice_engine, alice_sees) = pattern_engine(440.0, alice.0, alice.1, relay_only);
+    let (bob_engine, bob_sees) = pattern_engine(660.0, bob.0, bob.1, relay_only);
+    pair.alice.set_media_engine(alice_engine);
+    pair.bob.set_media_engine(bob_engine);
+    let call = rings(pair, CallKind::Video).await;
+    pair.bob.accept_call(&call.call_id).await.unwrap();
+    phase_is(&pair.alice, CallPhase::Connected).await;
+    (call, alice_sees, bob_sees)
+}
+
+/// The shared secret the tests' coturn and server agree on.
+const TURN_SECRET: &str = "flint-test-secret";
+
+/// Alice and bob on a server that hands out credentials for the TURN relay at `turn_url`.
+async fn pair_relayed_by(turn_url: String) -> Pair {
+    let data = TempDir::new().unwrap();
+    let mut config = test_config(data.path());
+    config.calls.turn_urls = vec![turn_url];
+    config.calls.turn_secret = Some(TURN_SECRET.into());
+    Pair::with_server(TestServer::start(config).await, data).await
+}
+
 /// Waits until `screen` has shown a second of pictures, and returns them.
 async fn watches(client: &Client, screen: &Screen) -> Vec<Seen> {
     until(client, "a second of pictures", || async {
@@ -407,13 +437,7 @@ async fn watches(client: &Client, screen: &Screen) -> Vec<Seen> {
 async fn a_video_call_shows_each_side_the_others_pictures_at_their_size_in_order() {
     let _media = MEDIA.lock().await;
     let pair = pair_with(45, 30).await;
-    let (alice_engine, alice_sees) = pattern_engine(440.0, 640, 480, false);
-    let (bob_engine, bob_sees) = pattern_engine(660.0, 320, 240, false);
-    pair.alice.set_media_engine(alice_engine);
-    pair.bob.set_media_engine(bob_engine);
-    let call = rings(&pair, CallKind::Video).await;
-    pair.bob.accept_call(&call.call_id).await.unwrap();
-    phase_is(&pair.alice, CallPhase::Connected).await;
+    let (call, alice_sees, bob_sees) = video_call(&pair, (640, 480), (320, 240), false).await;
     for (client, screen, size) in [
         (&pair.bob, &bob_sees, (640, 480)),
         (&pair.alice, &alice_sees, (320, 240)),
@@ -475,13 +499,8 @@ fn open_sockets() -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_call_relayed_through_coturn_only_carries_both_tones() {
     let _media = MEDIA.lock().await;
-    let secret = "flint-test-secret";
-    let coturn = flint_tests::turn::Coturn::start(secret);
-    let data = TempDir::new().unwrap();
-    let mut config = test_config(data.path());
-    config.calls.turn_urls = vec![coturn.url()];
-    config.calls.turn_secret = Some(secret.into());
-    let pair = Pair::with_server(TestServer::start(config).await, data).await;
+    let coturn = flint_tests::turn::Coturn::start(TURN_SECRET);
+    let pair = pair_relayed_by(coturn.url()).await;
     // Relay candidates only: no host or server-reflexive path can carry the media (with a
     // wrong secret the call never connects).
     let (call_id, _, _) = tone_call(&pair, true).await;
@@ -491,23 +510,12 @@ async fn a_call_relayed_through_coturn_only_carries_both_tones() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_video_call_over_a_lossy_network_shows_nearly_every_picture_in_order() {
     let _media = MEDIA.lock().await;
-    let secret = "flint-test-secret";
-    let coturn = flint_tests::turn::Coturn::start(secret);
+    let coturn = flint_tests::turn::Coturn::start(TURN_SECRET);
     // Every 10th datagram of 200 bytes or more either side sends is lost (10 % of the video);
     // the relay's control messages and most sound pass.
     let lossy = LossyUdp::start(([127, 0, 0, 1], coturn.port).into(), 10, 200).await;
-    let data = TempDir::new().unwrap();
-    let mut config = test_config(data.path());
-    config.calls.turn_urls = vec![lossy.turn_url()];
-    config.calls.turn_secret = Some(secret.into());
-    let pair = Pair::with_server(TestServer::start(config).await, data).await;
-    let (alice_engine, _) = pattern_engine(440.0, 640, 480, true);
-    let (bob_engine, bob_sees) = pattern_engine(660.0, 160, 120, true);
-    pair.alice.set_media_engine(alice_engine);
-    pair.bob.set_media_engine(bob_engine);
-    let call = rings(&pair, CallKind::Video).await;
-    pair.bob.accept_call(&call.call_id).await.unwrap();
-    phase_is(&pair.alice, CallPhase::Connected).await;
+    let pair = pair_relayed_by(lossy.turn_url()).await;
+    let (call, _, bob_sees) = video_call(&pair, (640, 480), (160, 120), true).await;
     let from = watches(&pair.bob, &bob_sees).await.len();
     let dropped = lossy.dropped();
     let seen = until(&pair.bob, "five more seconds of pictures", || async {
