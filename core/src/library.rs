@@ -69,6 +69,8 @@ pub fn own_thumbnail(shared: &Shared, local_id: i64) -> PathBuf {
 /// Saves the thumbnail of a picture, or the poster of a video, being sent.
 pub async fn keep_own_thumbnail(shared: &Shared, local_id: i64, jpeg: Vec<u8>) -> Result<()> {
     let path = own_thumbnail(shared, local_id);
+    // A small one made from an earlier message's (a local id used again) is not this one's.
+    let _ = tokio::fs::remove_file(small_path(&path)).await;
     write(&path, jpeg).await?;
     record(shared, &path).await
 }

@@ -63,10 +63,8 @@ fn work(receiver: &Mutex<Receiver<Job>>) {
 async fn run<R: Send + 'static>(decode: impl FnOnce() -> Result<R> + Send + 'static) -> Result<R> {
     let (answer, answered) = oneshot::channel();
     let job: Job = Box::new(move || {
+        let _done = Done;
         let _ = answer.send(decode());
-        if PENDING.fetch_sub(1, Ordering::AcqRel) == 1 {
-            give_back_free_memory();
-        }
     });
     let sender = queue().ok_or(Error::Closed)?.clone();
     PENDING.fetch_add(1, Ordering::AcqRel);
@@ -76,6 +74,17 @@ async fn run<R: Send + 'static>(decode: impl FnOnce() -> Result<R> + Send + 'sta
         return Err(Error::Closed);
     }
     answered.await.map_err(|_| Error::Closed)?
+}
+
+/// Counts a job done as it ends, even by a panic; the last one pending trims the heap.
+struct Done;
+
+impl Drop for Done {
+    fn drop(&mut self) {
+        if PENDING.fetch_sub(1, Ordering::AcqRel) == 1 {
+            give_back_free_memory();
+        }
+    }
 }
 
 /// Hands the heap's free memory back to the system. glibc keeps what each thread's arena

@@ -1,8 +1,8 @@
 //! Core events become one Tauri event, `flint:event`, carrying `flint_proto::ipc::Event`.
 //! On the way the shell keeps the tray's unread total (from each conversation update, never by
 //! re-reading the list) and decides which new messages and incoming calls become OS
-//! notifications ([`crate::attention`]). If the webview falls so far behind that events are lost, it is told
-//! to reload what it shows.
+//! notifications ([`crate::attention`]). If the webview falls so far behind that events are
+//! lost, it is told to reload what it shows.
 
 use std::sync::{Arc, Weak};
 use std::time::Instant;
@@ -75,7 +75,7 @@ impl Forwarder {
                     }
                     let notice = self.take_in(&event);
                     self.raise(notice).await;
-                    self.ring(&event).await;
+                    self.ring(&event);
                 }
                 Step::Reload => self.reload().await,
                 Step::Stop => return,
@@ -109,7 +109,7 @@ impl Forwarder {
     }
 
     /// Raises an incoming call's notification when [`CallNotices`] wants one.
-    async fn ring(&mut self, event: &Event) {
+    fn ring(&mut self, event: &Event) {
         let Event::CallChanged { call } = event else {
             return;
         };
@@ -117,7 +117,11 @@ impl Forwarder {
             return;
         }
         if let Some(client) = self.client.upgrade() {
-            notifications::raise_call(&self.app, &client, call.clone()).await;
+            // Off the forwarder: the events behind it do not wait for the notification daemon.
+            let (app, call) = (self.app.clone(), call.clone());
+            tauri::async_runtime::spawn(async move {
+                notifications::raise_call(&app, &client, call).await;
+            });
         }
     }
 

@@ -63,7 +63,8 @@ pub async fn raise(app: &AppHandle, client: &Client, notice: Notice<MessageView>
     }
 }
 
-/// How long an incoming call's notification stays: the server's ring timeout.
+/// How long an incoming call's notification asks to stay (the server's default ring timeout;
+/// daemons may keep it longer, and an action that comes too late only fails quietly).
 const CALL_NOTICE_MS: u32 = 45_000;
 
 /// Raises the notification of `call`, ringing here: who calls and how, with Accept and

@@ -184,6 +184,20 @@ pub async fn start(shared: &Arc<Shared>, conversation_id: i64, kind: CallKind) -
         peer_id,
         kind,
     );
+    if started.expires_at_ms > 0 {
+        // The server's end of the ring can be lost with the connection: the caller's ring
+        // (and its ringback) stops at the server's time regardless.
+        let left = started.expires_at_ms.saturating_sub(now_ms()).max(0);
+        let until = Duration::from_millis(u64::try_from(left).unwrap_or(0)) + RING_SLACK;
+        let call_id = view.call_id.clone();
+        expire(
+            shared,
+            call_id,
+            until,
+            CallPhase::Ringing,
+            CallOutcome::Missed,
+        );
+    }
     *shared.calls.live() = Some(Live {
         id: started.call_id.clone(),
         view: view.clone(),
@@ -200,6 +214,8 @@ pub async fn start(shared: &Arc<Shared>, conversation_id: i64, kind: CallKind) -
 
 /// Accepts the ringing call `call_id` on this device.
 pub async fn accept(shared: &Shared, call_id: &str) -> Result<()> {
+    // The ring stops at the user's answer, not a round trip later at the server's.
+    *lock(&shared.calls.ringing) = None;
     act(shared, call_id, CallVerb::Accept).await
 }
 

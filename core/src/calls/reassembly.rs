@@ -21,6 +21,10 @@ pub enum Reassembled {
     /// The picture under way is lost (a gap in the sequence, a malformed packet, too many
     /// bytes): packets up to its end are dropped, and a key picture should be asked for.
     Lost,
+    /// A whole picture that cannot be decoded: it is not a key picture, and one before it
+    /// was lost. A key picture was asked for at the loss (and the sender sends one every
+    /// two seconds regardless), so this asks for none.
+    Skipped,
 }
 
 /// Reassembles access units from the packets of one video track.
@@ -85,10 +89,16 @@ impl Reassembly {
         self.received = 0;
         let unit = std::mem::take(&mut self.unit);
         if self.unkeyed && !is_key(&unit) {
-            return Reassembled::Lost;
+            return Reassembled::Skipped;
         }
         self.unkeyed = false;
         Reassembled::Picture(unit)
+    }
+
+    /// Takes note that a picture handed on was not decoded after all (the decoder was
+    /// busy): the pictures after it wait for a key picture.
+    pub fn dropped(&mut self) {
+        self.unkeyed = true;
     }
 
     /// Gives up the picture under way; `ended` when this packet was its last.
@@ -195,9 +205,9 @@ mod tests {
             reassembly.push(2, true, &slice(5)),
             Reassembled::Picture(_)
         ));
-        // 3 is lost: 4 and 5 refer to it and would decode as garbage.
+        // 3 is lost: 4 refers to it and would decode as garbage, and so would 5.
         assert_eq!(reassembly.push(4, true, &slice(5)), Reassembled::Lost);
-        assert_eq!(reassembly.push(5, true, &slice(5)), Reassembled::Lost);
+        assert_eq!(reassembly.push(5, true, &slice(5)), Reassembled::Skipped);
         assert!(matches!(
             reassembly.push(6, true, &key(5)),
             Reassembled::Picture(_)
@@ -206,12 +216,19 @@ mod tests {
             reassembly.push(7, true, &slice(5)),
             Reassembled::Picture(_)
         ));
+        // A busy decoder dropped 7: 8 refers to it.
+        reassembly.dropped();
+        assert_eq!(reassembly.push(8, true, &slice(5)), Reassembled::Skipped);
+        assert!(matches!(
+            reassembly.push(9, true, &key(5)),
+            Reassembled::Picture(_)
+        ));
     }
 
     #[test]
     fn pictures_before_the_first_key_picture_are_lost() {
         let mut reassembly = Reassembly::default();
-        assert_eq!(reassembly.push(1, true, &slice(5)), Reassembled::Lost);
+        assert_eq!(reassembly.push(1, true, &slice(5)), Reassembled::Skipped);
         let sps_then_idr = [Bytes::from_static(&[0x67, 0x42, 0x00, 0x1F]), key(5)];
         assert_eq!(
             reassembly.push(2, false, &sps_then_idr[0]),
@@ -278,8 +295,9 @@ mod tests {
         );
         assert_eq!(outcomes[4], Reassembled::Lost);
         assert_eq!(reassembly.push(8, true, &slice(5)), Reassembled::Pending);
+        assert_eq!(reassembly.push(9, true, &slice(5)), Reassembled::Skipped);
         assert!(matches!(
-            reassembly.push(9, true, &key(5)),
+            reassembly.push(10, true, &key(5)),
             Reassembled::Picture(_)
         ));
     }

@@ -1,9 +1,11 @@
 //! The other side's video packets put back in sequence order before they are reassembled. The
 //! network may swap two packets, and a packet the receiver asked for again (a NACK, RFC 4585,
 //! sent by the WebRTC stack's interceptor every 100 ms) comes back a round trip later than
-//! the ones after it. Packets behind a gap wait here up to [`WAIT`] for it; then the gap is
-//! given up on and they go on (the reassembly sees the jump, loses that one picture and asks
-//! for a key picture). Packets in order pass at once. Bounded in packets and bytes.
+//! the ones after it. Packets behind a gap wait here for it until [`WAIT`] has passed since
+//! the first of them arrived (checked as each packet arrives: the sender sends 30 pictures a
+//! second while its camera is on); then the gap is given up on and they go on (the reassembly
+//! sees the jump, loses that picture and asks for a key picture). Packets in order pass at
+//! once. Bounded in packets and bytes.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -57,22 +59,27 @@ impl Reorder {
     /// too long (or holds too much).
     fn release(&mut self, now: Instant) -> Vec<Packet> {
         let mut due = Vec::new();
-        loop {
-            let crowded = self.held.len() > MAX_HELD || self.held_bytes > MAX_HELD_BYTES;
-            let Some(entry) = self.held.first_entry() else {
-                break;
-            };
-            let (number, (_, arrived)) = (*entry.key(), entry.get());
-            let overdue = crowded || now.saturating_duration_since(*arrived) >= WAIT;
-            if Some(number) != self.next && !overdue {
+        while let Some((&number, _)) = self.held.first_key_value() {
+            if Some(number) != self.next && !self.overdue(now) {
                 break;
             }
-            let (packet, _) = entry.remove();
+            let Some((_, (packet, _))) = self.held.pop_first() else {
+                break;
+            };
             self.held_bytes -= packet.payload.len();
             self.next = Some(number + 1);
             due.push(packet);
         }
         due
+    }
+
+    /// Whether the gap before the held packets is given up on `now`: the first of them to
+    /// arrive has waited [`WAIT`], or too much is held.
+    fn overdue(&self, now: Instant) -> bool {
+        let first_arrival = self.held.values().map(|(_, arrived)| *arrived).min();
+        self.held.len() > MAX_HELD
+            || self.held_bytes > MAX_HELD_BYTES
+            || first_arrival.is_some_and(|at| now.saturating_duration_since(at) >= WAIT)
     }
 }
 
@@ -139,6 +146,21 @@ mod tests {
         assert!(
             reorder.push(packet(4), start + WAIT).is_empty(),
             "a duplicate"
+        );
+    }
+
+    #[test]
+    fn the_wait_counts_from_the_first_packet_held_even_when_those_behind_it_come_swapped() {
+        let mut reorder = Reorder::default();
+        let start = Instant::now();
+        reorder.push(packet(10), start);
+        // 11 is lost; 13 comes before 12.
+        assert!(reorder.push(packet(13), start).is_empty());
+        let later = start + Duration::from_millis(200);
+        assert!(reorder.push(packet(12), later).is_empty());
+        assert_eq!(
+            sequences(reorder.push(packet(14), start + WAIT)),
+            [12, 13, 14]
         );
     }
 

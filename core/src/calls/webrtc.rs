@@ -697,6 +697,40 @@ async fn hear(remote: Arc<dyn TrackRemote>, speaker: mpsc::Sender<Bytes>, asked:
     }
 }
 
+/// One video track's packets on their way to the screen: put back in order, reassembled,
+/// and started afresh when a new stream (SSRC) numbers its packets anew.
+#[derive(Default)]
+struct Pictures {
+    stream: Option<u32>,
+    reorder: Reorder,
+    reassembly: Reassembly,
+}
+
+impl Pictures {
+    /// Takes a packet of stream `ssrc`: hands the pictures it completes to `screen`, and
+    /// wishes for a key picture through `keys` when one was lost.
+    fn take(&mut self, ssrc: u32, packet: reorder::Packet, screen: &Decoding, keys: &KeyWish) {
+        if self
+            .stream
+            .replace(ssrc)
+            .is_some_and(|before| before != ssrc)
+        {
+            (self.reorder, self.reassembly) = (Reorder::default(), Reassembly::default());
+        }
+        for due in self.reorder.push(packet, Instant::now()) {
+            match self.reassembly.push(due.sequence, due.marker, &due.payload) {
+                Reassembled::Pending | Reassembled::Skipped => {}
+                Reassembled::Picture(unit) => {
+                    if !screen.show(unit) {
+                        self.reassembly.dropped();
+                    }
+                }
+                Reassembled::Lost => keys.raise(),
+            }
+        }
+    }
+}
+
 /// Reassembles the other side's pictures and hands them to the screen worker until its
 /// track ends; asks the other side for a key picture when one was lost or did not decode.
 async fn watch_pictures(
@@ -705,8 +739,7 @@ async fn watch_pictures(
     keys: Arc<KeyWish>,
     asked: Arc<Reported>,
 ) {
-    let mut reorder = Reorder::default();
-    let mut reassembly = Reassembly::default();
+    let mut pictures = Pictures::default();
     let mut asking = Asking::default();
     while let Some(event) = remote.poll().await {
         let packet = match event {
@@ -723,13 +756,7 @@ async fn watch_pictures(
             marker: packet.header.marker,
             payload: packet.payload,
         };
-        for due in reorder.push(arrived, Instant::now()) {
-            match reassembly.push(due.sequence, due.marker, &due.payload) {
-                Reassembled::Pending => {}
-                Reassembled::Picture(unit) => screen.show(unit),
-                Reassembled::Lost => keys.raise(),
-            }
-        }
+        pictures.take(ssrc, arrived, &screen, &keys);
         if keys.take() {
             if asking.may_ask(Instant::now()) {
                 if let Err(error) = remote.write_rtcp(keys::request(ssrc)).await {

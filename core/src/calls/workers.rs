@@ -18,6 +18,9 @@ use crate::error::{Error, Result};
 
 /// Frames or pictures waiting between a worker and its async task.
 const QUEUED: usize = 4;
+/// Received pictures waiting for the decoder: a retransmission that fills a gap releases the
+/// pictures held behind it at once (up to `reorder::WAIT` of them, 8 at 30 a second).
+const SCREEN_QUEUED: usize = 12;
 
 /// Length of one audio frame ([`FRAME_SAMPLES`] at [`SAMPLE_RATE`]).
 pub const AUDIO_FRAME: Duration =
@@ -131,7 +134,7 @@ pub fn camera(
 /// be queued) wishes for a key picture through `keys`.
 pub fn screen(mut sink: Box<dyn VideoSink>, keys: Arc<KeyWish>) -> Result<Decoding> {
     let mut decoder = video::Decoder::new()?;
-    let (units, mut inbox) = mpsc::channel::<Vec<u8>>(QUEUED);
+    let (units, mut inbox) = mpsc::channel::<Vec<u8>>(SCREEN_QUEUED);
     let wish = Arc::clone(&keys);
     spawn("flint-call-screen", move || {
         while let Some(unit) = inbox.blocking_recv() {
@@ -156,10 +159,13 @@ pub struct Decoding {
 
 impl Decoding {
     /// Hands an access unit to the decoder; a busy decoder drops it and wishes for a key.
-    pub fn show(&self, unit: Vec<u8>) {
-        if !offer(&self.units, unit) {
+    /// Whether it was taken.
+    pub fn show(&self, unit: Vec<u8>) -> bool {
+        let taken = offer(&self.units, unit);
+        if !taken {
             self.keys.raise();
         }
+        taken
     }
 }
 

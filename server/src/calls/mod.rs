@@ -108,6 +108,7 @@ impl Calls {
                 return Ok(wire::CallStarted {
                     call_id: id.to_vec(),
                     ice_servers: self.ice_servers(caller.user_id),
+                    expires_at_ms: epoch_ms_in(self.settings.ring_timeout()),
                 });
             }
         }
@@ -255,8 +256,7 @@ impl Calls {
                 caller_id: call.caller.user_id,
                 media: call.media as i32,
                 ice_servers: self.ice_servers(call.callee),
-                expires_at_ms: now_ms()
-                    .saturating_add(i64::try_from(left.as_millis()).unwrap_or(0)),
+                expires_at_ms: epoch_ms_in(left),
             })),
         };
         let body = push::Body::Call(update);
@@ -325,4 +325,9 @@ fn refused(refusal: Refusal) -> AppError {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// Milliseconds since the Unix epoch, `left` from now.
+fn epoch_ms_in(left: Duration) -> i64 {
+    now_ms().saturating_add(i64::try_from(left.as_millis()).unwrap_or(i64::MAX))
 }

@@ -148,6 +148,7 @@ async fn a_pasted_picture_reaches_the_other_app_and_opens_in_the_viewer() {
         )
         .await
         .unwrap();
+    assert_eq!(taken[2].as_f64(), Some(1.0), "Xvfb's screen is 1x");
     assert!(
         taken[0].as_str().unwrap_or_default().contains("thumb1x/") && taken[1] == json!(240),
         "the small thumbnail at 1x: {taken}"

@@ -583,6 +583,27 @@ async fn the_callee_hears_a_ringtone_and_the_caller_a_ringback_until_the_call_is
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_callers_ring_ends_at_the_servers_time_when_the_servers_word_is_lost() {
+    let pair = pair_with(2, 30).await;
+    let heard = Recorder::default();
+    let speaker = heard.clone();
+    pair.alice.set_ring_speaker(std::sync::Arc::new(move || {
+        Ok(Box::new(speaker.clone()) as Box<dyn flint_core::calls::audio::AudioSink>)
+    }));
+    rings(&pair, CallKind::Audio).await;
+    // The server goes before its ring timeout: its "missed" never reaches alice.
+    let Pair { server, alice, .. } = pair;
+    server.stop().await;
+    phase_is(&alice, ended(CallOutcome::Missed)).await;
+    until(&alice, "the ringback to stop", || async {
+        let before = heard.samples().len();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        (heard.samples().len() == before).then_some(())
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn quitting_mid_call_hangs_up_at_once() {
     let _media = MEDIA.lock().await;
     let mut pair = pair_with(45, 30).await;
