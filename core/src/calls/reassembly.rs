@@ -22,8 +22,8 @@ pub enum Reassembled {
     /// bytes): packets up to its end are dropped, and a key picture should be asked for.
     Lost,
     /// A whole picture that cannot be decoded: it is not a key picture, and one before it
-    /// was lost. A key picture was asked for at the loss (and the sender sends one every
-    /// two seconds regardless), so this asks for none.
+    /// was lost. A key picture was asked for at the loss; the caller asks again only now and
+    /// then (one ask per picture would make the sender send key picture after key picture).
     Skipped,
 }
 

@@ -697,39 +697,46 @@ async fn hear(remote: Arc<dyn TrackRemote>, speaker: mpsc::Sender<Bytes>, asked:
     }
 }
 
-/// One video track's packets on their way to the screen: put back in order, reassembled,
-/// and started afresh when a new stream (SSRC) numbers its packets anew.
+/// One video track's packets on their way to the screen: put back in order and reassembled.
 #[derive(Default)]
 struct Pictures {
-    stream: Option<u32>,
     reorder: Reorder,
     reassembly: Reassembly,
+    /// When a skipped picture last asked for a key picture.
+    skipped_asked: Option<Instant>,
 }
 
 impl Pictures {
-    /// Takes a packet of stream `ssrc`: hands the pictures it completes to `screen`, and
-    /// wishes for a key picture through `keys` when one was lost.
-    fn take(&mut self, ssrc: u32, packet: reorder::Packet, screen: &Decoding, keys: &KeyWish) {
-        if self
-            .stream
-            .replace(ssrc)
-            .is_some_and(|before| before != ssrc)
-        {
-            (self.reorder, self.reassembly) = (Reorder::default(), Reassembly::default());
-        }
-        for due in self.reorder.push(packet, Instant::now()) {
+    /// Takes a packet: hands the pictures it completes to `screen`, and wishes for a key
+    /// picture through `keys` when one was lost (again each [`ASK_AGAIN`] while pictures are
+    /// skipped: a sender may send key pictures only when asked, and the ask can be lost).
+    fn take(&mut self, packet: reorder::Packet, screen: &Decoding, keys: &KeyWish) {
+        let now = Instant::now();
+        for due in self.reorder.push(packet, now) {
             match self.reassembly.push(due.sequence, due.marker, &due.payload) {
-                Reassembled::Pending | Reassembled::Skipped => {}
+                Reassembled::Pending => {}
                 Reassembled::Picture(unit) => {
                     if !screen.show(unit) {
                         self.reassembly.dropped();
                     }
                 }
                 Reassembled::Lost => keys.raise(),
+                Reassembled::Skipped => {
+                    let due = self
+                        .skipped_asked
+                        .is_none_or(|at| now.saturating_duration_since(at) >= ASK_AGAIN);
+                    if due {
+                        self.skipped_asked = Some(now);
+                        keys.raise();
+                    }
+                }
             }
         }
     }
 }
+
+/// How often pictures skipped while waiting for a key picture ask for one again.
+const ASK_AGAIN: Duration = Duration::from_secs(1);
 
 /// Reassembles the other side's pictures and hands them to the screen worker until its
 /// track ends; asks the other side for a key picture when one was lost or did not decode.
@@ -756,7 +763,7 @@ async fn watch_pictures(
             marker: packet.header.marker,
             payload: packet.payload,
         };
-        pictures.take(ssrc, arrived, &screen, &keys);
+        pictures.take(arrived, &screen, &keys);
         if keys.take() {
             if asking.may_ask(Instant::now()) {
                 if let Err(error) = remote.write_rtcp(keys::request(ssrc)).await {
