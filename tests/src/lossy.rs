@@ -27,6 +27,7 @@ impl LossyUdp {
     /// Starts relaying to `upstream`, dropping every `nth` client datagram of `min_len` bytes
     /// or more.
     pub async fn start(upstream: SocketAddr, nth: usize, min_len: usize) -> Self {
+        assert!(nth > 0, "drop every nth datagram: nth is at least 1");
         let listener = Arc::new(UdpSocket::bind("127.0.0.1:0").await.unwrap());
         let addr = listener.local_addr().unwrap();
         let dropped = Arc::new(AtomicUsize::new(0));

@@ -185,18 +185,8 @@ pub async fn start(shared: &Arc<Shared>, conversation_id: i64, kind: CallKind) -
         kind,
     );
     if started.expires_at_ms > 0 {
-        // The server's end of the ring can be lost with the connection: the caller's ring
-        // (and its ringback) stops at the server's time regardless.
-        let left = started.expires_at_ms.saturating_sub(now_ms()).max(0);
-        let until = Duration::from_millis(u64::try_from(left).unwrap_or(0)) + RING_SLACK;
-        let call_id = view.call_id.clone();
-        expire(
-            shared,
-            call_id,
-            until,
-            CallPhase::Ringing,
-            CallOutcome::Missed,
-        );
+        // The caller's ring (and its ringback) stops at the server's time too.
+        expire_ring(shared, view.call_id.clone(), started.expires_at_ms);
     }
     *shared.calls.live() = Some(Live {
         id: started.call_id.clone(),
@@ -316,15 +306,7 @@ pub fn apply(shared: &Arc<Shared>, update: wire::CallUpdate) {
                 return;
             }
             let view = rules::incoming(call_id.clone(), update.conversation_id, ringing);
-            let left = ringing.expires_at_ms.saturating_sub(now_ms()).max(0);
-            let until = Duration::from_millis(u64::try_from(left).unwrap_or(0)) + RING_SLACK;
-            expire(
-                shared,
-                call_id,
-                until,
-                CallPhase::Ringing,
-                CallOutcome::Missed,
-            );
+            expire_ring(shared, call_id, ringing.expires_at_ms);
             *live = Some(Live {
                 id: update.call_id,
                 view: view.clone(),
@@ -403,6 +385,20 @@ fn carry(shared: &Shared, live: &mut Live, media: Media) -> Option<Box<dyn Media
         session.stop();
     }
     session
+}
+
+/// Ends the call `call_id` here as missed if it still rings [`RING_SLACK`] past the server's
+/// ring timeout, `expires_at_ms` (the server's end can be lost with the connection).
+fn expire_ring(shared: &Arc<Shared>, call_id: String, expires_at_ms: i64) {
+    let left = expires_at_ms.saturating_sub(now_ms()).max(0);
+    let until = Duration::from_millis(u64::try_from(left).unwrap_or(0)) + RING_SLACK;
+    expire(
+        shared,
+        call_id,
+        until,
+        CallPhase::Ringing,
+        CallOutcome::Missed,
+    );
 }
 
 /// Ends the call `call_id` here with `outcome` if it is still in `phase` after `after` (the
